@@ -1,0 +1,175 @@
+import { WhetError } from "../core/errors.js";
+import { ndarray, type NDArray } from "../core/ndarray.js";
+import type { Dim } from "../core/shape.js";
+import type { Graph } from "../graph/graph.js";
+import type { Node } from "../graph/node.js";
+import type { LowerCtx } from "../graph/op.js";
+import type { Tensor } from "../graph/tensor.js";
+import { encodeModel, type OnnxModel, type OnnxNode, type OnnxValueInfo } from "./onnx_proto.js";
+
+export const OPSET = 17;
+
+export interface LowerOptions {
+  /** Graph name written into the model. */
+  name?: string;
+  /** Inputs to declare even when no output needs them (a public model's signature). */
+  keepInputs?: readonly Tensor[];
+  metadata?: Record<string, string>;
+}
+
+export interface Lowered {
+  bytes: Uint8Array;
+  model: OnnxModel;
+  /** Names of the graph inputs the model expects, feed order irrelevant. */
+  inputNames: string[];
+  outputNames: string[];
+}
+
+/** The nodes needed for `outputs`, in execution order. */
+export function liveNodes(graph: Graph, outputs: readonly Tensor[]): Node[] {
+  const live = new Set<number>();
+  const stack = [...outputs];
+  const seen = new Set<number>();
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    if (t.source.kind === "node") {
+      live.add(t.source.node.id);
+      stack.push(...t.source.node.inputs);
+    }
+  }
+  return graph.nodes.filter((n) => live.has(n.id));
+}
+
+/**
+ * Lower the part of a traced graph that computes `outputs` (named by the keys) to an ONNX model.
+ * Params and per-run values become graph inputs, constants initializers; symbolic dims are read
+ * at run time from the inputs that carry them, so one model serves every batch and length.
+ */
+export function lowerGraph(graph: Graph, outputs: Record<string, Tensor>, opts: LowerOptions = {}): Lowered {
+  const entries = Object.entries(outputs);
+  const nodes = liveNodes(graph, entries.map(([, t]) => t));
+  const onnxNodes: OnnxNode[] = [];
+  const initializers: { name: string; value: NDArray }[] = [];
+  const usedLeaves = new Map<number, Tensor>();
+  for (const t of opts.keepInputs ?? []) usedLeaves.set(t.id, t);
+  let uid = 0;
+
+  // A requested node output takes the output's name directly, saving an Identity copy.
+  const rename = new Map<number, string>();
+  const identities: [string, Tensor][] = [];
+  for (const [key, t] of entries) {
+    if (t.source.kind === "node" && !rename.has(t.id)) rename.set(t.id, key);
+    else identities.push([key, t]);
+  }
+  const nameOf = (t: Tensor): string => {
+    if (t.source.kind !== "node") usedLeaves.set(t.id, t);
+    return rename.get(t.id) ?? t.name;
+  };
+
+  const constCache = new Map<string, string>();
+  const symbolSources = collectSymbolSources(graph, [...graph.inputs, ...graph.params.values()]);
+  const dimCache = new Map<string, string>();
+  let currentNode: Node | null = null;
+
+  const ctx: LowerCtx = {
+    emit(opType, inputs, attrs, opts = {}) {
+      const base = currentNode ? nameOf(currentNode.outputs[0]) : "aux";
+      const outs = opts.outputs ? [...opts.outputs] : Array.from({ length: opts.count ?? 1 }, () => `${base}__${uid++}`);
+      onnxNodes.push({ opType, inputs, outputs: outs, name: `n${uid++}_${opType}`, domain: opts.domain, attrs });
+      return outs;
+    },
+    constant(value) {
+      const small = value.data.length <= 16;
+      const key = small ? `${value.dtype}:${value.shape.join("x")}:${Array.from(value.data as ArrayLike<number | bigint>).join(",")}` : "";
+      if (small && constCache.has(key)) return constCache.get(key)!;
+      const name = `const_${uid++}`;
+      initializers.push({ name, value });
+      if (small) constCache.set(key, name);
+      return name;
+    },
+    shapeTensor(dims) {
+      const key = dims.join(",");
+      const have = dimCache.get(`shape:${key}`);
+      if (have) return have;
+      let name: string;
+      if (dims.every((d) => typeof d === "number")) name = ctx.constant(ndarray("int64", [dims.length], dims as number[]));
+      else {
+        const parts = dims.map((d) => (typeof d === "number" ? ctx.constant(ndarray("int64", [1], [d])) : dimTensor(d)));
+        name = parts.length === 1 ? parts[0] : ctx.emit("Concat", parts, { axis: { i: 0 } })[0];
+      }
+      dimCache.set(`shape:${key}`, name);
+      return name;
+    },
+    outputName(index) {
+      return nameOf(currentNode!.outputs[index]);
+    },
+  };
+
+  function dimTensor(d: Dim): string {
+    const key = String(d);
+    const have = dimCache.get(key);
+    if (have) return have;
+    const saved = currentNode;
+    currentNode = null;
+    let name: string;
+    const factors = key.split("*");
+    if (factors.length > 1) {
+      name = factors.map((f) => (/^\d+$/.test(f) ? ctx.constant(ndarray("int64", [1], [Number(f)])) : dimTensor(f)))
+        .reduce((a, b) => ctx.emit("Mul", [a, b])[0]);
+    } else {
+      const src = symbolSources.get(key);
+      if (!src) throw new WhetError(`lowering: no graph input carries dimension "${key}"`);
+      name = ctx.emit("Shape", [nameOf(src.tensor)], { start: { i: src.axis }, end: { i: src.axis + 1 } })[0];
+    }
+    currentNode = saved;
+    dimCache.set(key, name);
+    return name;
+  }
+
+  for (const node of nodes) {
+    currentNode = node;
+    const ins = node.inputs.map(nameOf);
+    node.op.onnx(ctx, ins, node.attrs, node);
+  }
+  currentNode = null;
+  for (const [key, t] of identities) {
+    onnxNodes.push({ opType: "Identity", inputs: [nameOf(t)], outputs: [key], name: `out_${key}` });
+  }
+
+  const inputs: OnnxValueInfo[] = [];
+  for (const t of [...graph.inputs, ...graph.params.values()]) {
+    if (!usedLeaves.has(t.id)) continue;
+    inputs.push({ name: t.name, dtype: t.dtype, shape: t.shape });
+  }
+  for (const t of usedLeaves.values()) {
+    if (t.source.kind === "const") initializers.push({ name: t.name, value: t.source.value });
+  }
+  const outs: OnnxValueInfo[] = entries.map(([key, t]) => ({ name: key, dtype: t.dtype, shape: t.shape }));
+  const usesMs = onnxNodes.some((n) => n.domain === "com.microsoft");
+  const model: OnnxModel = {
+    nodes: onnxNodes,
+    inputs,
+    outputs: outs,
+    initializers,
+    opsets: [{ domain: "", version: OPSET }, ...(usesMs ? [{ domain: "com.microsoft", version: 1 }] : [])],
+    irVersion: 8,
+    producer: "whet",
+    graphName: opts.name ?? "whet",
+    metadata: opts.metadata,
+  };
+  return { bytes: encodeModel(model), model, inputNames: inputs.map((i) => i.name), outputNames: outs.map((o) => o.name) };
+}
+
+function collectSymbolSources(graph: Graph, leaves: Tensor[]): Map<string, { tensor: Tensor; axis: number }> {
+  void graph;
+  const m = new Map<string, { tensor: Tensor; axis: number }>();
+  // Prefer the batch inputs (declared first) over dropout masks as the source of a symbol.
+  for (const t of leaves) {
+    t.shape.forEach((d, axis) => {
+      if (typeof d === "string" && !d.includes("*") && !m.has(d)) m.set(d, { tensor: t, axis });
+    });
+  }
+  return m;
+}
