@@ -54,9 +54,9 @@ export class Graph {
   }
 
   /** A fresh dropout mask input of the given shape, holding 0 or 1/(1-p). */
-  mask(shape: Shape, p: number): Tensor {
+  mask(shape: Shape, p: number, dtype: DType = "float32"): Tensor {
     const site = this.masks.length;
-    const t = this.input(`dropout_mask_${site}`, shape, "float32");
+    const t = this.input(`dropout_mask_${site}`, shape, dtype);
     this.masks.push({ tensor: t, p, site });
     return t;
   }

@@ -5,8 +5,9 @@ import { Rng } from "../core/rng.js";
 import type { Dim } from "../core/shape.js";
 import { gradients } from "../graph/autodiff.js";
 import { Graph, trace } from "../graph/graph.js";
-import { apply1, registeredOps } from "../graph/op.js";
 import type { Tensor } from "../graph/tensor.js";
+import { sumTo } from "../ops/broadcast.js";
+import { add, mul } from "../ops/elementwise.js";
 import { evaluate } from "./reference.js";
 import { CompiledGraph } from "./session.js";
 
@@ -74,8 +75,6 @@ function build(c: CheckCase, floatType: DType, seed: number): Built {
 
 /** A scalar that depends on every output element through fixed random weights. */
 function projection(b: Built, seed: number): Tensor {
-  const ops = registeredOps();
-  const mul = ops.get("Mul")!, sumTo = ops.get("SumTo")!, add = ops.get("Add")!;
   const rng = new Rng(seed, 7);
   const outVals = evaluate(b.graph, b.outs, b.feeds);
   let total: Tensor | null = null;
@@ -84,8 +83,8 @@ function projection(b: Built, seed: number): Tensor {
     const w = b.graph.input(`w${i}`, o.shape, o.dtype);
     const n = outVals[i].data.length;
     b.feeds[w.name] = fromFloat64(o.dtype, outVals[i].shape, Float64Array.from({ length: n }, () => rng.normal()));
-    const term: Tensor = apply1(sumTo, [apply1(mul, [o, w], {})], { shape: [] });
-    total = total ? apply1(add, [total, term], {}) : term;
+    const term = sumTo(mul(o, w), []);
+    total = total ? add(total, term) : term;
   });
   if (!total) throw new WhetError("check: the case has no floating-point output");
   return total;

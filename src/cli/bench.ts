@@ -1,0 +1,137 @@
+import { Command } from "commander";
+import * as ort from "onnxruntime-node";
+import type { NDArray } from "../core/ndarray.js";
+import { Rng } from "../core/rng.js";
+import { Graph, trace } from "../graph/graph.js";
+import { BERT_DEFAULTS, BertForSequenceClassification, type BertConfig } from "../models/bert.js";
+import { TrainStep } from "../optim/train_step.js";
+import { CompiledGraph } from "../runtime/session.js";
+
+export interface BenchOptions {
+  layers: number;
+  hidden: number;
+  heads: number;
+  vocab: number;
+  batch: number;
+  seq: number;
+  steps: number;
+  warmup: number;
+  threads: number;
+  mode: "train" | "infer";
+  dropout: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/**
+ * Times BERT sequence-classification steps on synthetic data, the same model and settings as
+ * ../shared/bench/torch_reference.py, and returns the figures it prints as JSON.
+ */
+export async function runBench(o: BenchOptions): Promise<Record<string, unknown>> {
+  const config: BertConfig = {
+    ...BERT_DEFAULTS,
+    vocab_size: o.vocab,
+    hidden_size: o.hidden,
+    num_hidden_layers: o.layers,
+    num_attention_heads: o.heads,
+    intermediate_size: 4 * o.hidden,
+    hidden_dropout_prob: o.dropout,
+    attention_probs_dropout_prob: o.dropout,
+    num_labels: 2,
+  };
+  const model = new BertForSequenceClassification(config);
+  model.initWeights(0);
+  const params = model.parameters();
+  const rng = new Rng(0, 1);
+  const n = o.batch * o.seq;
+  const batch: Record<string, NDArray> = {
+    input_ids: { dtype: "int64", shape: [o.batch, o.seq], data: BigInt64Array.from({ length: n }, () => BigInt(rng.int(o.vocab))) },
+    attention_mask: { dtype: "int64", shape: [o.batch, o.seq], data: new BigInt64Array(n).fill(1n) },
+    labels: { dtype: "int64", shape: [o.batch], data: BigInt64Array.from({ length: o.batch }, () => BigInt(rng.int(2))) },
+  };
+  const inputs = [
+    { name: "input_ids", shape: ["batch", "seq"], dtype: "int64" as const },
+    { name: "attention_mask", shape: ["batch", "seq"], dtype: "int64" as const },
+  ];
+  const t0 = performance.now();
+  let run: () => Promise<void>;
+  let release: () => Promise<void>;
+  if (o.mode === "train") {
+    const step = await TrainStep.compile({
+      inputs: [...inputs, { name: "labels", shape: ["batch"], dtype: "int64" }],
+      forward: (x) => ({ loss: model.forward({ input_ids: x.input_ids, attention_mask: x.attention_mask, labels: x.labels }).loss! }),
+      params,
+      weightDecay: 0.01,
+      maxGradNorm: 1.0,
+      threads: o.threads,
+      seed: 0,
+    });
+    run = async () => void (await step.step(batch, 2e-5));
+    release = () => step.release();
+  } else {
+    const g = new Graph();
+    const logits = trace(g, () => {
+      const ids = g.input("input_ids", ["batch", "seq"], "int64"), mask = g.input("attention_mask", ["batch", "seq"], "int64");
+      return model.forward({ input_ids: ids, attention_mask: mask }).logits;
+    });
+    const compiled = await CompiledGraph.compile(g, { logits }, { threads: o.threads, name: "infer" });
+    const feeds: Record<string, NDArray> = { input_ids: batch.input_ids, attention_mask: batch.attention_mask };
+    for (const p of params) feeds[p.name] = { dtype: "float32", shape: [...p.shape], data: p.data };
+    run = async () => void (await compiled.run(feeds));
+    release = () => compiled.release();
+  }
+  const compileMs = performance.now() - t0;
+  for (let i = 0; i < o.warmup; i++) await run();
+  const times: number[] = [];
+  for (let i = 0; i < o.steps; i++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  await release();
+  const ms = median(times);
+  return {
+    engine: `whet onnxruntime-node ${ort.env.versions.node ?? ""}`.trim(),
+    mode: o.mode,
+    layers: o.layers,
+    hidden: o.hidden,
+    heads: o.heads,
+    batch: o.batch,
+    seq: o.seq,
+    threads: o.threads,
+    params: params.reduce((s, p) => s + p.size, 0),
+    ms_per_step: Math.round(ms * 10) / 10,
+    tokens_per_s: Math.round((o.batch * o.seq) / (ms / 1000)),
+    compile_ms: Math.round(compileMs),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+export function benchCommand(): Command {
+  const int = (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${v}"`);
+    return n;
+  };
+  return new Command("bench")
+    .description("time BERT training or inference steps on synthetic data (prints one JSON line last)")
+    .option("--layers <n>", "encoder layers", int, 4)
+    .option("--hidden <n>", "hidden size", int, 256)
+    .option("--heads <n>", "attention heads", int, 4)
+    .option("--vocab <n>", "vocabulary size", int, 30522)
+    .option("--batch <n>", "batch size", int, 32)
+    .option("--seq <n>", "sequence length", int, 128)
+    .option("--steps <n>", "timed steps (the median is reported)", int, 5)
+    .option("--warmup <n>", "untimed steps first", int, 2)
+    .option("--threads <n>", "ONNX Runtime intra-op threads", int, 2)
+    .option("--dropout <p>", "dropout probability", Number, 0.1)
+    .option("--mode <mode>", "train or infer", "train")
+    .action(async (opts) => {
+      if (opts.mode !== "train" && opts.mode !== "infer") throw new Error(`--mode must be train or infer, got "${opts.mode}"`);
+      const res = await runBench(opts as BenchOptions);
+      console.log(JSON.stringify(res));
+    });
+}

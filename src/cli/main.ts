@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { benchCommand } from "./bench.js";
+
+const program = new Command("whet")
+  .description("fine-tune transformer language models in TypeScript")
+  .version("0.1.0")
+  .addCommand(benchCommand());
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  console.error(`whet: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

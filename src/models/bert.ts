@@ -1,0 +1,269 @@
+// BERT, following transformers' modeling_bert.py (v4.30):
+// https://github.com/huggingface/transformers/blob/v4.30.0/src/transformers/models/bert/modeling_bert.py
+import { WhetError } from "../core/errors.js";
+import type { Tensor } from "../graph/tensor.js";
+import { Embedding } from "../nn/embedding.js";
+import { LayerNorm } from "../nn/layer_norm.js";
+import { Linear } from "../nn/linear.js";
+import { Module } from "../nn/module.js";
+import { ModuleList } from "../nn/module_list.js";
+import { gelu } from "../ops/activation.js";
+import { dropout } from "../ops/dropout.js";
+import { add, cast, div, mul, sub, tanh } from "../ops/elementwise.js";
+import { reshape, slice, transpose } from "../ops/layout.js";
+import { matmul } from "../ops/matmul.js";
+import { softmax } from "../ops/softmax.js";
+import { sequenceClassificationLoss, type ProblemType } from "./heads.js";
+
+/** config.json keys of model_type "bert", verbatim. */
+export interface BertConfig {
+  model_type?: string;
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act?: string;
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  initializer_range: number;
+  layer_norm_eps: number;
+  pad_token_id?: number;
+  classifier_dropout?: number | null;
+  num_labels?: number;
+  problem_type?: ProblemType;
+}
+
+export const BERT_DEFAULTS: BertConfig = {
+  model_type: "bert",
+  vocab_size: 30522,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  hidden_act: "gelu",
+  hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  initializer_range: 0.02,
+  layer_norm_eps: 1e-12,
+  pad_token_id: 0,
+  classifier_dropout: null,
+};
+
+/** The batch a BERT-family model reads: [B, T] int64 tensors, labels optional. */
+export interface EncoderInputs {
+  input_ids: Tensor;
+  attention_mask: Tensor;
+  token_type_ids?: Tensor;
+  labels?: Tensor;
+}
+
+export class BertEmbeddings extends Module {
+  readonly word_embeddings: Embedding;
+  readonly position_embeddings: Embedding;
+  readonly token_type_embeddings: Embedding;
+  readonly LayerNorm: LayerNorm;
+
+  constructor(readonly c: BertConfig) {
+    super();
+    const std = c.initializer_range;
+    this.word_embeddings = this.add("word_embeddings", new Embedding(c.vocab_size, c.hidden_size, { std, paddingIdx: c.pad_token_id }));
+    this.position_embeddings = this.add("position_embeddings", new Embedding(c.max_position_embeddings, c.hidden_size, { std }));
+    this.token_type_embeddings = this.add("token_type_embeddings", new Embedding(c.type_vocab_size, c.hidden_size, { std }));
+    this.LayerNorm = this.add("LayerNorm", new LayerNorm(c.hidden_size, c.layer_norm_eps));
+  }
+
+  forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor {
+    return this.scope(() => {
+      const T = ids.shape[1];
+      const words = this.word_embeddings.forward(ids); // [B, T, H]
+      // Absent token types are all 0: row 0 broadcast, as the registered zero buffer gives.
+      const types = tokenTypeIds ? this.token_type_embeddings.forward(tokenTypeIds) : slice(this.token_type_embeddings.weight.t(), 0, 0, 1); // [B, T, H] or [1, H]
+      const positions = slice(this.position_embeddings.weight.t(), 0, 0, T); // [T, H]: position ids 0..T-1
+      const x = add(add(words, types), positions);
+      return dropout(this.LayerNorm.forward(x), this.c.hidden_dropout_prob);
+    });
+  }
+}
+
+export class BertSelfAttention extends Module {
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly heads: number;
+  readonly headDim: number;
+
+  constructor(readonly c: BertConfig) {
+    super();
+    if (c.hidden_size % c.num_attention_heads !== 0) {
+      throw new WhetError(`hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`);
+    }
+    this.heads = c.num_attention_heads;
+    this.headDim = c.hidden_size / c.num_attention_heads;
+    const std = c.initializer_range;
+    this.query = this.add("query", new Linear(c.hidden_size, c.hidden_size, { std }));
+    this.key = this.add("key", new Linear(c.hidden_size, c.hidden_size, { std }));
+    this.value = this.add("value", new Linear(c.hidden_size, c.hidden_size, { std }));
+  }
+
+  /** x [B, T, H], additive mask [B, 1, 1, T] -> context [B, T, H]. */
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return this.scope(() => {
+      const [B, T] = x.shape;
+      const split = (t: Tensor) => transpose(reshape(t, [B, T, this.heads, this.headDim]), [0, 2, 1, 3]); // [B, T, H] -> [B, A, T, hd]
+      const q = split(this.query.forward(x)), k = split(this.key.forward(x)), v = split(this.value.forward(x));
+      const scores = add(div(matmul(q, k, false, true), Math.sqrt(this.headDim)), mask); // [B, A, T, T]
+      const probs = dropout(softmax(scores, -1), this.c.attention_probs_dropout_prob);
+      const ctx = transpose(matmul(probs, v), [0, 2, 1, 3]); // [B, A, T, hd] -> [B, T, A, hd]
+      return reshape(ctx, [B, T, this.c.hidden_size]);
+    });
+  }
+}
+
+/** Dense, dropout, residual, LayerNorm: the tail of the attention and feed-forward blocks. */
+export class BertResidualOutput extends Module {
+  readonly dense: Linear;
+  readonly LayerNorm: LayerNorm;
+
+  constructor(readonly c: BertConfig, inSize: number) {
+    super();
+    this.dense = this.add("dense", new Linear(inSize, c.hidden_size, { std: c.initializer_range }));
+    this.LayerNorm = this.add("LayerNorm", new LayerNorm(c.hidden_size, c.layer_norm_eps));
+  }
+
+  forward(h: Tensor, residual: Tensor): Tensor {
+    return this.scope(() => this.LayerNorm.forward(add(dropout(this.dense.forward(h), this.c.hidden_dropout_prob), residual)));
+  }
+}
+
+export class BertAttention extends Module {
+  readonly self: BertSelfAttention;
+  readonly output: BertResidualOutput;
+
+  constructor(c: BertConfig) {
+    super();
+    this.self = this.add("self", new BertSelfAttention(c));
+    this.output = this.add("output", new BertResidualOutput(c, c.hidden_size));
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return this.scope(() => this.output.forward(this.self.forward(x, mask), x));
+  }
+}
+
+export class BertIntermediate extends Module {
+  readonly dense: Linear;
+
+  constructor(readonly c: BertConfig) {
+    super();
+    if ((c.hidden_act ?? "gelu") !== "gelu") throw new WhetError(`hidden_act "${c.hidden_act}" is not supported yet (supported: gelu)`);
+    this.dense = this.add("dense", new Linear(c.hidden_size, c.intermediate_size, { std: c.initializer_range }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.scope(() => gelu(this.dense.forward(x)));
+  }
+}
+
+export class BertLayer extends Module {
+  readonly attention: BertAttention;
+  readonly intermediate: BertIntermediate;
+  readonly output: BertResidualOutput;
+
+  constructor(c: BertConfig) {
+    super();
+    this.attention = this.add("attention", new BertAttention(c));
+    this.intermediate = this.add("intermediate", new BertIntermediate(c));
+    this.output = this.add("output", new BertResidualOutput(c, c.intermediate_size));
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return this.scope(() => {
+      const a = this.attention.forward(x, mask);
+      return this.output.forward(this.intermediate.forward(a), a);
+    });
+  }
+}
+
+export class BertEncoder extends Module {
+  readonly layer: ModuleList<BertLayer>;
+
+  constructor(c: BertConfig) {
+    super();
+    this.layer = this.add("layer", new ModuleList(Array.from({ length: c.num_hidden_layers }, () => new BertLayer(c))));
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return this.scope(() => this.layer.scope(() => this.layer.items.reduce((h, l) => l.forward(h, mask), x)));
+  }
+}
+
+export class BertPooler extends Module {
+  readonly dense: Linear;
+
+  constructor(c: BertConfig) {
+    super();
+    this.dense = this.add("dense", new Linear(c.hidden_size, c.hidden_size, { std: c.initializer_range }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.scope(() => {
+      const first = reshape(slice(x, 1, 0, 1), [x.shape[0], x.shape[2]]); // [B, T, H] -> [B, H]: the [CLS] token
+      return tanh(this.dense.forward(first));
+    });
+  }
+}
+
+/** attention_mask [B, T] (1 = attend) -> additive [B, 1, 1, T]: 0 or float32's lowest value. */
+export function extendedAttentionMask(mask: Tensor): Tensor {
+  const m = reshape(cast(mask, "float32"), [mask.shape[0], 1, 1, mask.shape[1]]);
+  return mul(sub(1, m), -3.4028234663852886e38);
+}
+
+export class BertModel extends Module {
+  readonly embeddings: BertEmbeddings;
+  readonly encoder: BertEncoder;
+  readonly pooler: BertPooler | null;
+
+  constructor(readonly config: BertConfig, opts: { pooler?: boolean } = {}) {
+    super();
+    this.embeddings = this.add("embeddings", new BertEmbeddings(config));
+    this.encoder = this.add("encoder", new BertEncoder(config));
+    this.pooler = opts.pooler === false ? null : this.add("pooler", new BertPooler(config));
+  }
+
+  forward(b: EncoderInputs): { lastHiddenState: Tensor; pooled: Tensor | null } {
+    return this.scope(() => {
+      const x = this.embeddings.forward(b.input_ids, b.token_type_ids);
+      const h = this.encoder.forward(x, extendedAttentionMask(b.attention_mask));
+      return { lastHiddenState: h, pooled: this.pooler ? this.pooler.forward(h) : null };
+    });
+  }
+}
+
+export class BertForSequenceClassification extends Module {
+  readonly bert: BertModel;
+  readonly classifier: Linear;
+  readonly numLabels: number;
+
+  constructor(readonly config: BertConfig) {
+    super();
+    this.numLabels = config.num_labels ?? 2;
+    this.bert = this.add("bert", new BertModel(config));
+    this.classifier = this.add("classifier", new Linear(config.hidden_size, this.numLabels, { std: config.initializer_range }));
+  }
+
+  forward(b: EncoderInputs): { logits: Tensor; loss?: Tensor; lastHiddenState: Tensor } {
+    return this.scope(() => {
+      const { lastHiddenState, pooled } = this.bert.forward(b);
+      const p = this.config.classifier_dropout ?? this.config.hidden_dropout_prob;
+      const logits = this.classifier.forward(dropout(pooled!, p));
+      const loss = b.labels ? sequenceClassificationLoss(logits, b.labels, this.numLabels, this.config.problem_type) : undefined;
+      return { logits, loss, lastHiddenState };
+    });
+  }
+}

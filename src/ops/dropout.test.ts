@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ndarray } from "../core/ndarray.js";
+import { Graph, trace } from "../graph/graph.js";
+import { bindSymbols, dropoutMask, maskFeeds } from "../runtime/masks.js";
+import { evaluate } from "../runtime/reference.js";
+import { dropout } from "./dropout.js";
+
+test("dropout masks depend only on (seed, step, site)", () => {
+  const a = dropoutMask(0.1, 1000, 7, 3, 2);
+  assert.deepEqual(dropoutMask(0.1, 1000, 7, 3, 2), a);
+  assert.notDeepEqual(dropoutMask(0.1, 1000, 7, 4, 2), a);
+  assert.notDeepEqual(dropoutMask(0.1, 1000, 7, 3, 1), a);
+  assert.notDeepEqual(dropoutMask(0.1, 1000, 8, 3, 2), a);
+  // A longer mask starts with the shorter one: the stream does not depend on the tensor size.
+  assert.deepEqual(dropoutMask(0.1, 2000, 7, 3, 2).subarray(0, 1000), a);
+});
+
+test("dropout masks keep 1-p of the elements, scaled by 1/(1-p)", () => {
+  const p = 0.3, n = 200_000;
+  const m = dropoutMask(p, n, 1, 0, 0);
+  let kept = 0, sum = 0;
+  for (const v of m) {
+    if (v !== 0) {
+      kept++;
+      assert.ok(Math.abs(v - 1 / (1 - p)) < 1e-6);
+    }
+    sum += v;
+  }
+  // Binomial standard deviation is about 0.001 here: 5 sigma.
+  assert.ok(Math.abs(kept / n - (1 - p)) < 0.005, `kept ${kept / n}`);
+  assert.ok(Math.abs(sum / n - 1) < 0.01, `mean ${sum / n}`);
+});
+
+test("dropout is the identity outside training and a fed mask inside", () => {
+  const g = new Graph();
+  const x = g.input("x", ["b", 3], "float64");
+  const y = trace(g, () => dropout(x, 0.5));
+  assert.equal(y, x);
+  g.training = true;
+  const z = trace(g, () => dropout(x, 0.5));
+  assert.equal(g.masks.length, 1);
+  const feeds = { x: ndarray("float64", [4, 3], Array.from({ length: 12 }, (_, i) => i + 1)) };
+  const masks = maskFeeds(g, bindSymbols(g, feeds), 11, 5);
+  const out = evaluate(g, [z], { ...feeds, ...masks })[0];
+  const m = masks[g.masks[0].tensor.name].data as Float64Array;
+  assert.deepEqual(m.length, 12);
+  out.data.forEach((v, i) => assert.equal(v, (i + 1) * m[i]));
+  assert.ok(m.some((v) => v === 0) && m.some((v) => v === 2));
+});
+
+test("dropout rejects probabilities outside [0, 1)", () => {
+  const g = new Graph();
+  g.training = true;
+  const x = g.input("x", [2], "float32");
+  assert.throws(() => trace(g, () => dropout(x, 1)), /probability must be in \[0, 1\), got 1/);
+});

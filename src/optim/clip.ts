@@ -1,0 +1,20 @@
+import type { Tensor } from "../graph/tensor.js";
+import { add, div, minimum, mul, scalar, sqrt } from "../ops/elementwise.js";
+import { sumTo } from "../ops/broadcast.js";
+
+/**
+ * Global-norm clipping as torch.nn.utils.clip_grad_norm_: scale every gradient by
+ * min(1, max_norm / (‖g‖ + 1e-6)). Returns the scaled gradients and the norm before clipping
+ * (what Trainer logs as grad_norm).
+ */
+export function clipByGlobalNorm(grads: readonly Tensor[], maxNorm: number | null): { grads: Tensor[]; norm: Tensor } {
+  let sq: Tensor | null = null;
+  for (const g of grads) {
+    const s = sumTo(mul(g, g), []);
+    sq = sq ? add(sq, s) : s;
+  }
+  const norm = sqrt(sq ?? scalar(0));
+  if (maxNorm === null || !(maxNorm > 0)) return { grads: [...grads], norm };
+  const coef = minimum(div(scalar(maxNorm, norm.dtype, norm), add(norm, 1e-6)), 1);
+  return { grads: grads.map((g) => mul(g, coef)), norm };
+}
