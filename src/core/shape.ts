@@ -26,7 +26,12 @@ export function mulDims(dims: readonly Dim[]): Dim {
   const syms: string[] = [];
   for (const d of dims) {
     if (typeof d === "number") n *= d;
-    else syms.push(...d.split("*"));
+    else {
+      for (const f of d.split("*")) {
+        if (/^\d+$/.test(f)) n *= Number(f);
+        else syms.push(f);
+      }
+    }
   }
   if (syms.length === 0) return n;
   if (n === 0) return 0;

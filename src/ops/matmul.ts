@@ -1,8 +1,9 @@
 import { ShapeError } from "../core/errors.js";
-import { broadcastShapes, formatShape, type Dim } from "../core/shape.js";
+import { broadcastShapes, formatShape, mulDims, shapeEq, type Dim } from "../core/shape.js";
 import { apply1, defineOp } from "../graph/op.js";
 import type { Tensor } from "../graph/tensor.js";
 import { sumTo } from "./broadcast.js";
+import { reshape } from "./layout.js";
 import { broadcastShape, broadcastStrides, size, unravel } from "./ref_util.js";
 
 interface MatMulAttrs {
@@ -70,7 +71,14 @@ export const matmulOp = defineOp<MatMulAttrs>({
     const { transA, transB } = node.attrs as MatMulAttrs;
     // Y = A'B' with A' = op(A), B' = op(B): dA' = dY B'ᵀ and dB' = A'ᵀ dY, transposed back where op transposed.
     const da = !needs[0] ? null : transA ? matmul(b, dy, transB, true) : matmul(dy, b, false, !transB);
-    const db = !needs[1] ? null : transB ? matmul(dy, a, true, transA) : matmul(a, dy, !transA, false);
+    let db: Tensor | null = null;
+    if (needs[1] && b.rank === 2 && a.rank > 2 && !transA && shapeEq(a.shape.slice(0, -1), dy.shape.slice(0, -1))) {
+      // A weight shared across the batch: one [K, rows] @ [rows, N] product instead of a batched
+      // product and a sum over the batch — the shape of every Linear layer's weight gradient.
+      const rows = mulDims(a.shape.slice(0, -1));
+      const a2 = reshape(a, [rows, a.shape[a.rank - 1]]), dy2 = reshape(dy, [rows, dy.shape[dy.rank - 1]]);
+      db = transB ? matmul(dy2, a2, true, false) : matmul(a2, dy2, true, false);
+    } else if (needs[1]) db = transB ? matmul(dy, a, true, transA) : matmul(a, dy, !transA, false);
     return [da && sumTo(da, a.shape), db && sumTo(db, b.shape)];
   },
 });

@@ -56,6 +56,8 @@ export class TrainStep {
   t = 0;
   readonly m = new Map<string, Float32Array>();
   readonly v = new Map<string, Float32Array>();
+  /** Second buffers the next step writes into; swapped with the live ones after each step. */
+  private readonly spare = new Map<string, { p: Float32Array; m: Float32Array; v: Float32Array }>();
 
   private constructor(
     readonly graph: Graph,
@@ -135,13 +137,30 @@ export class TrainStep {
     for (const t of this.graph.params.values()) {
       if (t.source.kind === "param" && !(t.name in feeds)) feeds[t.name] = { dtype: "float32", shape: t.shape as number[], data: t.source.param.data };
     }
-    const out = await this.compiled.run(feeds);
+    const into: Record<string, NDArray> = {};
+    for (const p of this.trainable) {
+      let s = this.spare.get(p.name);
+      if (!s || s.p.length !== p.data.length) {
+        s = { p: new Float32Array(p.data.length), m: new Float32Array(p.data.length), v: new Float32Array(p.data.length) };
+        this.spare.set(p.name, s);
+      }
+      const shape = p.shape as number[];
+      into[`new.${p.name}`] = { dtype: "float32", shape, data: s.p };
+      into[`new_m.${p.name}`] = { dtype: "float32", shape, data: s.m };
+      into[`new_v.${p.name}`] = { dtype: "float32", shape, data: s.v };
+    }
+    const out = await this.compiled.run(feeds, into);
     const loss = Number(out.loss.data[0]);
     if (!Number.isFinite(loss)) throw new NonFiniteError(`training step ${t}: the loss is ${loss}; parameters were left as they were after step ${t - 1}`);
     for (const p of this.trainable) {
+      const s = this.spare.get(p.name)!;
+      const old = { p: p.data, m: this.m.get(p.name)!, v: this.v.get(p.name)! };
       p.data = out[`new.${p.name}`].data as Float32Array;
       this.m.set(p.name, out[`new_m.${p.name}`].data as Float32Array);
       this.v.set(p.name, out[`new_v.${p.name}`].data as Float32Array);
+      // Recycle the previous step's arrays unless someone else adopted them meanwhile.
+      if (p.data === s.p) this.spare.set(p.name, old);
+      else this.spare.delete(p.name);
     }
     this.t = t;
     const outputs: Record<string, NDArray> = {};

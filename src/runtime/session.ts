@@ -37,6 +37,8 @@ export class CompiledGraph {
         executionMode: "sequential",
         enableCpuMemArena: true,
         enableMemPattern: true,
+        // WHET_ORT_PROFILE=prefix writes ONNX Runtime's per-node timing JSON (chrome://tracing format).
+        ...(process.env.WHET_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.WHET_ORT_PROFILE } : {}),
       });
     } catch (e) {
       throw new WhetError(`compiling graph "${opts.name ?? "whet"}" in ONNX Runtime failed: ${(e as Error).message}`);
@@ -44,15 +46,28 @@ export class CompiledGraph {
     return new CompiledGraph(session, lowered.inputNames, lowered.outputNames, lowered.bytes);
   }
 
-  /** Run with host arrays (no copy on the way in); returns the outputs by name. */
-  async run(feeds: Record<string, NDArray>): Promise<Record<string, NDArray>> {
+  /**
+   * Run with host arrays (no copy on the way in); returns the outputs by name. Outputs named in
+   * `into` are written into those arrays (same dtype and size) instead of freshly allocated ones,
+   * so a training loop can double-buffer its parameters rather than allocate them every step.
+   */
+  async run(feeds: Record<string, NDArray>, into: Record<string, NDArray> = {}): Promise<Record<string, NDArray>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const name of this.inputNames) {
       const f = feeds[name];
       if (!f) throw new WhetError(`running the compiled graph: no value fed for input "${name}"`);
       ortFeeds[name] = new ort.Tensor(ORT_TYPE[f.dtype], f.data as never, f.shape as number[]);
     }
-    const res = await this.session.run(ortFeeds);
+    let res: ort.InferenceSession.ReturnType;
+    if (Object.keys(into).length === 0) res = await this.session.run(ortFeeds);
+    else {
+      const fetches: Record<string, ort.Tensor | null> = {};
+      for (const name of this.outputNames) {
+        const f = into[name];
+        fetches[name] = f ? new ort.Tensor(ORT_TYPE[f.dtype], f.data as never, f.shape as number[]) : null;
+      }
+      res = await this.session.run(ortFeeds, fetches);
+    }
     const out: Record<string, NDArray> = {};
     for (const name of this.outputNames) {
       const t = res[name];
@@ -62,6 +77,7 @@ export class CompiledGraph {
   }
 
   async release(): Promise<void> {
+    if (process.env.WHET_ORT_PROFILE) this.session.endProfiling();
     await this.session.release();
   }
 }
