@@ -13,11 +13,13 @@ import { add, cast, div, mul, sub, tanh } from "../ops/elementwise.js";
 import { reshape, slice, transpose } from "../ops/layout.js";
 import { matmul } from "../ops/matmul.js";
 import { softmax } from "../ops/softmax.js";
-import { sequenceClassificationLoss, type ProblemType } from "./heads.js";
+import type { PretrainedConfig, ProblemType } from "../io/config.js";
+import { numLabels } from "../io/config.js";
+import { LMPredictionHead, sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
 
 /** config.json keys of model_type "bert", verbatim. */
-export interface BertConfig {
-  model_type?: string;
+export interface BertConfig extends Omit<PretrainedConfig, "model_type"> {
+  model_type?: PretrainedConfig["model_type"];
   vocab_size: number;
   hidden_size: number;
   num_hidden_layers: number;
@@ -37,7 +39,6 @@ export interface BertConfig {
 }
 
 export const BERT_DEFAULTS: BertConfig = {
-  model_type: "bert",
   vocab_size: 30522,
   hidden_size: 768,
   num_hidden_layers: 12,
@@ -224,14 +225,19 @@ export function extendedAttentionMask(mask: Tensor): Tensor {
   return mul(sub(1, m), -3.4028234663852886e38);
 }
 
+/** What BertModel needs of its embeddings (RoBERTa swaps in its own). */
+export interface EmbeddingsLike extends Module {
+  forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor;
+}
+
 export class BertModel extends Module {
-  readonly embeddings: BertEmbeddings;
+  readonly embeddings: EmbeddingsLike;
   readonly encoder: BertEncoder;
   readonly pooler: BertPooler | null;
 
-  constructor(readonly config: BertConfig, opts: { pooler?: boolean } = {}) {
+  constructor(readonly config: BertConfig, opts: { pooler?: boolean; embeddings?: EmbeddingsLike } = {}) {
     super();
-    this.embeddings = this.add("embeddings", new BertEmbeddings(config));
+    this.embeddings = this.add("embeddings", opts.embeddings ?? new BertEmbeddings(config));
     this.encoder = this.add("encoder", new BertEncoder(config));
     this.pooler = opts.pooler === false ? null : this.add("pooler", new BertPooler(config));
   }
@@ -252,18 +258,69 @@ export class BertForSequenceClassification extends Module {
 
   constructor(readonly config: BertConfig) {
     super();
-    this.numLabels = config.num_labels ?? 2;
+    this.numLabels = numLabels(config as PretrainedConfig);
     this.bert = this.add("bert", new BertModel(config));
     this.classifier = this.add("classifier", new Linear(config.hidden_size, this.numLabels, { std: config.initializer_range }));
   }
 
-  forward(b: EncoderInputs): { logits: Tensor; loss?: Tensor; lastHiddenState: Tensor } {
+  forward(b: EncoderInputs): ModelOutput {
     return this.scope(() => {
       const { lastHiddenState, pooled } = this.bert.forward(b);
       const p = this.config.classifier_dropout ?? this.config.hidden_dropout_prob;
       const logits = this.classifier.forward(dropout(pooled!, p));
-      const loss = b.labels ? sequenceClassificationLoss(logits, b.labels, this.numLabels, this.config.problem_type) : undefined;
+      const loss = b.labels ? sequenceClassificationLoss(logits, b.labels, this.numLabels, this.config.problem_type as ProblemType | undefined) : undefined;
       return { logits, loss, lastHiddenState };
+    });
+  }
+}
+
+export class BertForTokenClassification extends Module {
+  readonly bert: BertModel;
+  readonly classifier: Linear;
+  readonly numLabels: number;
+
+  constructor(readonly config: BertConfig) {
+    super();
+    this.numLabels = numLabels(config as PretrainedConfig);
+    this.bert = this.add("bert", new BertModel(config, { pooler: false }));
+    this.classifier = this.add("classifier", new Linear(config.hidden_size, this.numLabels, { std: config.initializer_range }));
+  }
+
+  forward(b: EncoderInputs): ModelOutput {
+    return this.scope(() => {
+      const { lastHiddenState } = this.bert.forward(b);
+      const p = this.config.classifier_dropout ?? this.config.hidden_dropout_prob;
+      const logits = this.classifier.forward(dropout(lastHiddenState, p)); // [B, T, labels]
+      return { logits, loss: b.labels ? tokenClassificationLoss(logits, b.labels) : undefined, lastHiddenState };
+    });
+  }
+}
+
+/** BertOnlyMLMHead: checkpoint names under cls.predictions, decoder tied to the word embeddings. */
+class BertOnlyMLMHead extends Module {
+  readonly predictions: LMPredictionHead;
+
+  constructor(c: BertConfig, wordEmbeddings: Embedding) {
+    super();
+    this.predictions = this.add("predictions", new LMPredictionHead(c.hidden_size, c.layer_norm_eps, c.initializer_range, wordEmbeddings, "bert"));
+  }
+}
+
+export class BertForMaskedLM extends Module {
+  readonly bert: BertModel;
+  readonly cls: BertOnlyMLMHead;
+
+  constructor(readonly config: BertConfig) {
+    super();
+    this.bert = this.add("bert", new BertModel(config, { pooler: false }));
+    this.cls = this.add("cls", new BertOnlyMLMHead(config, (this.bert.embeddings as BertEmbeddings).word_embeddings));
+  }
+
+  forward(b: EncoderInputs): ModelOutput {
+    return this.scope(() => {
+      const { lastHiddenState } = this.bert.forward(b);
+      const logits = this.cls.scope(() => this.cls.predictions.forward(lastHiddenState)); // [B, T, vocab]
+      return { logits, loss: b.labels ? tokenClassificationLoss(logits, b.labels) : undefined, lastHiddenState };
     });
   }
 }

@@ -13,3 +13,4 @@ export * from "./loss.js";
 export * from "./matmul.js";
 export * from "./reduce.js";
 export * from "./softmax.js";
+export * from "./cumsum.js";

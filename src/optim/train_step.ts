@@ -38,6 +38,8 @@ export interface TrainStepOptions {
   maxGradNorm?: number | null;
   seed?: number;
   threads?: number;
+  /** Trace the training form of dropout (default true); false gives a deterministic step. */
+  dropout?: boolean;
 }
 
 export interface StepResult {
@@ -83,7 +85,7 @@ export class TrainStep {
     if (trainable.length === 0) throw new WhetError("training step: no parameter is trainable");
 
     const g = new Graph();
-    g.training = true;
+    g.training = o.dropout ?? true;
     const { graph, outs, extra } = trace(g, () => {
       const ins: Record<string, Tensor> = {};
       for (const d of o.inputs) ins[d.name] = g.input(d.name, d.shape, d.dtype);

@@ -1,0 +1,79 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { WhetError } from "../core/errors.js";
+
+/** The model types whet can build, as config.json spells them. */
+export const SUPPORTED_MODEL_TYPES = ["bert", "roberta", "distilbert", "xlm-roberta"] as const;
+export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
+
+export type ProblemType = "regression" | "single_label_classification" | "multi_label_classification";
+
+/** Keys every transformers config may carry (PretrainedConfig), names verbatim. */
+export interface PretrainedConfig {
+  model_type: ModelType;
+  architectures?: string[];
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+  num_labels?: number;
+  problem_type?: ProblemType;
+  pad_token_id?: number;
+  bos_token_id?: number;
+  eos_token_id?: number;
+  torch_dtype?: string;
+  transformers_version?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The number of labels as transformers derives it: from id2label when present, else num_labels,
+ * else 2 (PretrainedConfig's default).
+ */
+export function numLabels(c: PretrainedConfig): number {
+  if (c.id2label && Object.keys(c.id2label).length > 0) return Object.keys(c.id2label).length;
+  return c.num_labels ?? 2;
+}
+
+/** id2label with the default LABEL_i names when the config has none. */
+export function id2label(c: PretrainedConfig): string[] {
+  const n = numLabels(c);
+  return Array.from({ length: n }, (_, i) => c.id2label?.[String(i)] ?? `LABEL_${i}`);
+}
+
+/** Parse and check a config.json's text; `source` names the file in errors. */
+export function parseConfig(text: string, source: string): PretrainedConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new WhetError(`reading ${source}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new WhetError(`reading ${source}: expected a JSON object`);
+  const c = raw as Record<string, unknown>;
+  const type = c.model_type;
+  if (typeof type !== "string") throw new WhetError(`reading ${source}: "model_type" is missing (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`);
+  if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(type)) {
+    throw new WhetError(`reading ${source}: model_type "${type}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`);
+  }
+  if (c.id2label !== undefined) {
+    if (typeof c.id2label !== "object" || c.id2label === null) throw new WhetError(`reading ${source}: "id2label" must be an object`);
+    const keys = Object.keys(c.id2label).map(Number).sort((a, b) => a - b);
+    if (keys.some((k, i) => k !== i)) throw new WhetError(`reading ${source}: "id2label" keys must be 0..${keys.length - 1}, got ${Object.keys(c.id2label).join(", ")}`);
+  }
+  const pt = c.problem_type;
+  if (pt !== undefined && pt !== null && !["regression", "single_label_classification", "multi_label_classification"].includes(pt as string)) {
+    throw new WhetError(`reading ${source}: problem_type "${String(pt)}" is not one of regression, single_label_classification, multi_label_classification`);
+  }
+  if (pt === null) delete c.problem_type;
+  return c as PretrainedConfig;
+}
+
+export function readConfig(dir: string): PretrainedConfig {
+  const path = join(dir, "config.json");
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new WhetError(`reading the model config: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseConfig(text, path);
+}

@@ -1,0 +1,261 @@
+// DistilBERT, following transformers' modeling_distilbert.py (v4.30):
+// https://github.com/huggingface/transformers/blob/v4.30.0/src/transformers/models/distilbert/modeling_distilbert.py
+import { WhetError } from "../core/errors.js";
+import type { Tensor } from "../graph/tensor.js";
+import { numLabels, type PretrainedConfig, type ProblemType } from "../io/config.js";
+import { Embedding } from "../nn/embedding.js";
+import { LayerNorm } from "../nn/layer_norm.js";
+import { Linear } from "../nn/linear.js";
+import { Module } from "../nn/module.js";
+import { ModuleList } from "../nn/module_list.js";
+import { gelu } from "../ops/activation.js";
+import { dropout } from "../ops/dropout.js";
+import { add, div, equal, relu, where } from "../ops/elementwise.js";
+import { reshape, slice, transpose } from "../ops/layout.js";
+import { matmul } from "../ops/matmul.js";
+import { softmax } from "../ops/softmax.js";
+import type { EncoderInputs } from "./bert.js";
+import { sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
+
+/** config.json keys of model_type "distilbert", verbatim. */
+export interface DistilBertConfig extends Omit<PretrainedConfig, "model_type"> {
+  model_type?: PretrainedConfig["model_type"];
+  vocab_size: number;
+  max_position_embeddings: number;
+  sinusoidal_pos_embds: boolean;
+  n_layers: number;
+  n_heads: number;
+  dim: number;
+  hidden_dim: number;
+  dropout: number;
+  attention_dropout: number;
+  activation: string;
+  initializer_range: number;
+  qa_dropout: number;
+  seq_classif_dropout: number;
+  pad_token_id?: number;
+}
+
+export const DISTILBERT_DEFAULTS: DistilBertConfig = {
+  vocab_size: 30522,
+  max_position_embeddings: 512,
+  sinusoidal_pos_embds: false,
+  n_layers: 6,
+  n_heads: 12,
+  dim: 768,
+  hidden_dim: 3072,
+  dropout: 0.1,
+  attention_dropout: 0.1,
+  activation: "gelu",
+  initializer_range: 0.02,
+  qa_dropout: 0.1,
+  seq_classif_dropout: 0.2,
+  pad_token_id: 0,
+};
+
+export class DistilBertEmbeddings extends Module {
+  readonly word_embeddings: Embedding;
+  readonly position_embeddings: Embedding;
+  readonly LayerNorm: LayerNorm;
+
+  constructor(readonly c: DistilBertConfig) {
+    super();
+    const std = c.initializer_range;
+    this.word_embeddings = this.add("word_embeddings", new Embedding(c.vocab_size, c.dim, { std, paddingIdx: c.pad_token_id }));
+    this.position_embeddings = this.add("position_embeddings", new Embedding(c.max_position_embeddings, c.dim, { std }));
+    // Sinusoidal tables are stored in checkpoints but never trained.
+    if (c.sinusoidal_pos_embds) this.position_embeddings.weight.requiresGrad = false;
+    this.LayerNorm = this.add("LayerNorm", new LayerNorm(c.dim, 1e-12));
+  }
+
+  forward(ids: Tensor): Tensor {
+    return this.scope(() => {
+      const positions = slice(this.position_embeddings.weight.t(), 0, 0, ids.shape[1]); // [T, dim]
+      return dropout(this.LayerNorm.forward(add(this.word_embeddings.forward(ids), positions)), this.c.dropout);
+    });
+  }
+}
+
+export class MultiHeadSelfAttention extends Module {
+  readonly q_lin: Linear;
+  readonly k_lin: Linear;
+  readonly v_lin: Linear;
+  readonly out_lin: Linear;
+
+  constructor(readonly c: DistilBertConfig) {
+    super();
+    if (c.dim % c.n_heads !== 0) throw new WhetError(`dim ${c.dim} is not a multiple of n_heads ${c.n_heads}`);
+    const std = c.initializer_range;
+    this.q_lin = this.add("q_lin", new Linear(c.dim, c.dim, { std }));
+    this.k_lin = this.add("k_lin", new Linear(c.dim, c.dim, { std }));
+    this.v_lin = this.add("v_lin", new Linear(c.dim, c.dim, { std }));
+    this.out_lin = this.add("out_lin", new Linear(c.dim, c.dim, { std }));
+  }
+
+  /** x [B, T, dim], keep [B, 1, 1, T] (true = attend). */
+  forward(x: Tensor, keep: Tensor): Tensor {
+    return this.scope(() => {
+      const [B, T] = x.shape;
+      const heads = this.c.n_heads, dh = this.c.dim / heads;
+      const split = (t: Tensor) => transpose(reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]); // [B, T, dim] -> [B, A, T, dh]
+      const q = div(split(this.q_lin.forward(x)), Math.sqrt(dh)); // DistilBERT scales q before the product
+      const scores = matmul(q, split(this.k_lin.forward(x)), false, true); // [B, A, T, T]
+      const masked = where(keep, scores, -3.4028234663852886e38); // masked_fill with float32's lowest value
+      const weights = dropout(softmax(masked, -1), this.c.attention_dropout);
+      const ctx = transpose(matmul(weights, split(this.v_lin.forward(x))), [0, 2, 1, 3]); // -> [B, T, A, dh]
+      return this.out_lin.forward(reshape(ctx, [B, T, this.c.dim]));
+    });
+  }
+}
+
+export class FFN extends Module {
+  readonly lin1: Linear;
+  readonly lin2: Linear;
+
+  constructor(readonly c: DistilBertConfig) {
+    super();
+    if (c.activation !== "gelu") throw new WhetError(`activation "${c.activation}" is not supported yet (supported: gelu)`);
+    this.lin1 = this.add("lin1", new Linear(c.dim, c.hidden_dim, { std: c.initializer_range }));
+    this.lin2 = this.add("lin2", new Linear(c.hidden_dim, c.dim, { std: c.initializer_range }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.scope(() => dropout(this.lin2.forward(gelu(this.lin1.forward(x))), this.c.dropout));
+  }
+}
+
+export class TransformerBlock extends Module {
+  readonly attention: MultiHeadSelfAttention;
+  readonly sa_layer_norm: LayerNorm;
+  readonly ffn: FFN;
+  readonly output_layer_norm: LayerNorm;
+
+  constructor(c: DistilBertConfig) {
+    super();
+    this.attention = this.add("attention", new MultiHeadSelfAttention(c));
+    this.sa_layer_norm = this.add("sa_layer_norm", new LayerNorm(c.dim, 1e-12));
+    this.ffn = this.add("ffn", new FFN(c));
+    this.output_layer_norm = this.add("output_layer_norm", new LayerNorm(c.dim, 1e-12));
+  }
+
+  forward(x: Tensor, keep: Tensor): Tensor {
+    return this.scope(() => {
+      const sa = this.sa_layer_norm.forward(add(this.attention.forward(x, keep), x));
+      return this.output_layer_norm.forward(add(this.ffn.forward(sa), sa));
+    });
+  }
+}
+
+export class Transformer extends Module {
+  readonly layer: ModuleList<TransformerBlock>;
+
+  constructor(c: DistilBertConfig) {
+    super();
+    this.layer = this.add("layer", new ModuleList(Array.from({ length: c.n_layers }, () => new TransformerBlock(c))));
+  }
+
+  forward(x: Tensor, keep: Tensor): Tensor {
+    return this.scope(() => this.layer.scope(() => this.layer.items.reduce((h, l) => l.forward(h, keep), x)));
+  }
+}
+
+export class DistilBertModel extends Module {
+  readonly embeddings: DistilBertEmbeddings;
+  readonly transformer: Transformer;
+
+  constructor(readonly config: DistilBertConfig) {
+    super();
+    this.embeddings = this.add("embeddings", new DistilBertEmbeddings(config));
+    this.transformer = this.add("transformer", new Transformer(config));
+  }
+
+  forward(b: EncoderInputs): Tensor {
+    return this.scope(() => {
+      const m = b.attention_mask;
+      const keep = reshape(equal(m, 1), [m.shape[0], 1, 1, m.shape[1]]); // [B, T] -> [B, 1, 1, T]
+      return this.transformer.forward(this.embeddings.forward(b.input_ids), keep);
+    });
+  }
+}
+
+export class DistilBertForSequenceClassification extends Module {
+  readonly distilbert: DistilBertModel;
+  readonly pre_classifier: Linear;
+  readonly classifier: Linear;
+  readonly numLabels: number;
+
+  constructor(readonly config: DistilBertConfig) {
+    super();
+    this.numLabels = numLabels(config as PretrainedConfig);
+    this.distilbert = this.add("distilbert", new DistilBertModel(config));
+    this.pre_classifier = this.add("pre_classifier", new Linear(config.dim, config.dim, { std: config.initializer_range }));
+    this.classifier = this.add("classifier", new Linear(config.dim, this.numLabels, { std: config.initializer_range }));
+  }
+
+  forward(b: EncoderInputs): ModelOutput {
+    return this.scope(() => {
+      const h = this.distilbert.forward(b);
+      const first = reshape(slice(h, 1, 0, 1), [h.shape[0], h.shape[2]]); // [B, T, dim] -> [B, dim]
+      const pooled = dropout(relu(this.pre_classifier.forward(first)), this.config.seq_classif_dropout);
+      const logits = this.classifier.forward(pooled);
+      const loss = b.labels ? sequenceClassificationLoss(logits, b.labels, this.numLabels, this.config.problem_type as ProblemType | undefined) : undefined;
+      return { logits, loss, lastHiddenState: h };
+    });
+  }
+}
+
+export class DistilBertForTokenClassification extends Module {
+  readonly distilbert: DistilBertModel;
+  readonly classifier: Linear;
+
+  constructor(readonly config: DistilBertConfig) {
+    super();
+    this.distilbert = this.add("distilbert", new DistilBertModel(config));
+    this.classifier = this.add("classifier", new Linear(config.dim, numLabels(config as PretrainedConfig), { std: config.initializer_range }));
+  }
+
+  forward(b: EncoderInputs): ModelOutput {
+    return this.scope(() => {
+      const h = this.distilbert.forward(b);
+      const logits = this.classifier.forward(dropout(h, this.config.dropout));
+      return { logits, loss: b.labels ? tokenClassificationLoss(logits, b.labels) : undefined, lastHiddenState: h };
+    });
+  }
+}
+
+export class DistilBertForMaskedLM extends Module {
+  readonly distilbert: DistilBertModel;
+  readonly vocab_transform: Linear;
+  readonly vocab_layer_norm: LayerNorm;
+  readonly vocab_projector: TiedProjector;
+
+  constructor(readonly config: DistilBertConfig) {
+    super();
+    this.distilbert = this.add("distilbert", new DistilBertModel(config));
+    this.vocab_transform = this.add("vocab_transform", new Linear(config.dim, config.dim, { std: config.initializer_range }));
+    this.vocab_layer_norm = this.add("vocab_layer_norm", new LayerNorm(config.dim, 1e-12));
+    this.vocab_projector = this.add("vocab_projector", new TiedProjector(this.distilbert.embeddings.word_embeddings));
+  }
+
+  forward(b: EncoderInputs): ModelOutput {
+    return this.scope(() => {
+      const h = this.distilbert.forward(b);
+      const logits = this.vocab_projector.forward(this.vocab_layer_norm.forward(gelu(this.vocab_transform.forward(h))));
+      return { logits, loss: b.labels ? tokenClassificationLoss(logits, b.labels) : undefined, lastHiddenState: h };
+    });
+  }
+}
+
+/** vocab_projector: the word-embedding matrix (tied, not stored again) and its own bias. */
+class TiedProjector extends Module {
+  readonly bias;
+
+  constructor(readonly words: Embedding) {
+    super();
+    this.bias = this.param("bias", [words.num], { kind: "zeros" }, true);
+  }
+
+  forward(h: Tensor): Tensor {
+    return this.scope(() => add(matmul(h, this.words.weight.t(), false, true), this.bias.t()));
+  }
+}
