@@ -38,15 +38,16 @@ class Mlp {
   }
 }
 
-function mseLoss(a: Tensor, b: Tensor): Tensor {
+/** Mean squared error over `count` values (batch shapes are symbolic, so the count is given). */
+function mseLoss(a: Tensor, b: Tensor, count = 10): Tensor {
   const d = sub(a, b);
-  return div(sumTo(mul(d, d), []), 10); // mean over [5, 2]
+  return div(sumTo(mul(d, d), []), count);
 }
 
-async function compileMlp(model: Mlp, maxGradNorm = 0.5) {
+async function compileMlp(model: Mlp, maxGradNorm = 0.5, count = 10) {
   return TrainStep.compile({
     inputs: [{ name: "x", shape: ["batch", 4], dtype: "float32" }, { name: "y", shape: ["batch", 2], dtype: "float32" }],
-    forward: ({ x, y }) => ({ loss: mseLoss(model.forward(x), y) }),
+    forward: ({ x, y }) => ({ loss: mseLoss(model.forward(x), y, count) }),
     params: model.parameters(),
     weightDecay: 0.01,
     maxGradNorm,
@@ -104,5 +105,38 @@ test("TrainStep: a NaN loss is reported with its step and leaves the parameters 
     assert.equal(step.t, 1);
   } finally {
     await step.release();
+  }
+});
+
+test("TrainStep: accumulating two weighted halves equals one step on the whole batch", async () => {
+  const x = Float32Array.from(fixture.batches[0].x.concat(fixture.batches[1].x));
+  const y = Float32Array.from(fixture.batches[0].y.concat(fixture.batches[1].y));
+  const whole = new Mlp(), parts = new Mlp();
+  const fused = await compileMlp(whole, 0.5, 20);
+  const acc = await TrainStep.compile({
+    inputs: [{ name: "x", shape: ["batch", 4], dtype: "float32" }, { name: "y", shape: ["batch", 2], dtype: "float32" }],
+    forward: ({ x, y }) => ({ loss: mseLoss(parts.forward(x), y) }),
+    params: parts.parameters(),
+    weightDecay: 0.01,
+    maxGradNorm: 0.5,
+    threads: 1,
+    accumulation: true,
+  });
+  try {
+    const r = await fused.step({ x: { dtype: "float32", shape: [10, 4], data: x }, y: { dtype: "float32", shape: [10, 2], data: y } }, 1e-2);
+    // Each half's loss is a mean over its own 10 values, so each weighs 1/2 of the 20-value mean.
+    const a = await acc.accumulate({ x: { dtype: "float32", shape: [5, 4], data: x.subarray(0, 20) }, y: { dtype: "float32", shape: [5, 2], data: y.subarray(0, 10) } }, 0.5);
+    const b = await acc.accumulate({ x: { dtype: "float32", shape: [5, 4], data: x.subarray(20) }, y: { dtype: "float32", shape: [5, 2], data: y.subarray(10) } }, 0.5);
+    const { gradNorm } = await acc.applyStep(1e-2);
+    assert.ok(Math.abs((a.loss + b.loss) / 2 - r.loss) < 1e-6);
+    assert.ok(Math.abs(gradNorm - r.gradNorm) < 1e-6 * r.gradNorm, `grad norm ${gradNorm} vs ${r.gradNorm}`);
+    for (const [[name, p], [, q]] of whole.namedParameters().map((e, i) => [e, parts.namedParameters()[i]] as const)) {
+      p.data.forEach((v, i) => assert.ok(Math.abs(v - q.data[i]) < 1e-6, `${name}[${i}]: ${q.data[i]} vs ${v}`));
+    }
+    assert.ok([...acc.acc.values()].every((a) => a.every((v) => v === 0)), "accumulators are cleared after the step");
+    await assert.rejects(acc.applyStep(1e-2), /without any accumulate/);
+  } finally {
+    await fused.release();
+    await acc.release();
   }
 });

@@ -10,6 +10,7 @@ import { bindSymbols, maskFeeds } from "../runtime/masks.js";
 import { CompiledGraph } from "../runtime/session.js";
 import { adamwScalarInputs, adamwScalarValues, adamwUpdate, groupScalarInputs, type AdamWHyper } from "./adamw.js";
 import { clipByGlobalNorm } from "./clip.js";
+import { add, mul } from "../ops/elementwise.js";
 
 export interface InputDecl {
   name: string;
@@ -40,6 +41,11 @@ export interface TrainStepOptions {
   threads?: number;
   /** Trace the training form of dropout (default true); false gives a deterministic step. */
   dropout?: boolean;
+  /**
+   * Compile for gradient accumulation: `accumulate` adds scale·∇loss of a micro-batch into
+   * buffers and `apply` takes the optimizer step on their sum. Otherwise one fused `step`.
+   */
+  accumulation?: boolean;
 }
 
 export interface StepResult {
@@ -50,20 +56,27 @@ export interface StepResult {
 
 /**
  * The training step — forward, backward, global-norm clipping and AdamW — traced once and
- * compiled into one ONNX Runtime session. Parameters and moments live in Float32Arrays this
- * object owns; each step feeds them without a copy and adopts the updated arrays ORT returns.
+ * compiled into ONNX Runtime sessions. Parameters, moments and gradient accumulators live in
+ * Float32Arrays this object owns; each run feeds them without a copy and ORT writes the updated
+ * values into second buffers, swapped in afterwards (no per-step allocation).
  */
 export class TrainStep {
   /** Optimizer steps taken (the t of the bias corrections). */
   t = 0;
+  /** Forward passes taken: with the seed, it keys the dropout masks, so a resumed run repeats. */
+  micro = 0;
   readonly m = new Map<string, Float32Array>();
   readonly v = new Map<string, Float32Array>();
-  /** Second buffers the next step writes into; swapped with the live ones after each step. */
-  private readonly spare = new Map<string, { p: Float32Array; m: Float32Array; v: Float32Array }>();
+  /** Accumulated gradients (accumulation mode only). */
+  readonly acc = new Map<string, Float32Array>();
+  private readonly spare = new Map<string, Float32Array>();
+  private pendingMicro = 0;
 
   private constructor(
+    /** The training graph (the fused step, or the accumulation graph). */
     readonly graph: Graph,
-    private readonly compiled: CompiledGraph,
+    private readonly main: CompiledGraph,
+    private readonly apply: CompiledGraph | null,
     readonly trainable: ParamSpec[],
     readonly groups: ParamGroup[],
     readonly hyper: AdamWHyper,
@@ -73,6 +86,7 @@ export class TrainStep {
     for (const p of trainable) {
       this.m.set(p.name, new Float32Array(p.data.length));
       this.v.set(p.name, new Float32Array(p.data.length));
+      if (apply) this.acc.set(p.name, new Float32Array(p.data.length));
     }
   }
 
@@ -83,35 +97,44 @@ export class TrainStep {
     const groupOf = o.groupOf ?? ((p: ParamSpec) => (p.noDecay ? 1 : 0));
     const trainable = o.params.filter((p) => p.requiresGrad);
     if (trainable.length === 0) throw new WhetError("training step: no parameter is trainable");
+    trainable.forEach((p) => {
+      if (!groups[groupOf(p)]) throw new WhetError(`training step: parameter ${p.name} is in group ${groupOf(p)}, but only ${groups.length} groups exist`);
+    });
+    const maxNorm = o.maxGradNorm === undefined ? 1.0 : o.maxGradNorm;
 
     const g = new Graph();
     g.training = o.dropout ?? true;
-    const { graph, outs, extra } = trace(g, () => {
+    const { outs, extra } = trace(g, () => {
       const ins: Record<string, Tensor> = {};
       for (const d of o.inputs) ins[d.name] = g.input(d.name, d.shape, d.dtype);
       const { loss, outputs = {} } = g.scoped("forward", () => o.forward(ins));
       const ptensors = trainable.map((p) => g.param(p));
-      const grads = gradients(loss, ptensors);
+      // Accumulation weighs each micro-batch by its share of the examples (or tokens) in the step.
+      const scaled = o.accumulation ? mul(loss, g.input("loss_scale", [], loss.dtype)) : loss;
+      const grads = gradients(scaled, ptensors);
       const missing = trainable.filter((_, i) => !grads[i]);
       if (missing.length) throw new WhetError(`training step: the loss does not depend on ${missing.map((p) => p.name).join(", ")}`);
-      const clipped = clipByGlobalNorm(grads as Tensor[], o.maxGradNorm === undefined ? 1.0 : o.maxGradNorm);
-      const scal = adamwScalarInputs(g);
-      const gscal = groups.map((_, k) => groupScalarInputs(g, k));
-      const outs: Record<string, Tensor> = { loss, grad_norm: clipped.norm };
-      trainable.forEach((p, i) => {
-        const m = g.input(`m.${p.name}`, p.shape, "float32"), v = g.input(`v.${p.name}`, p.shape, "float32");
-        const k = groupOf(p);
-        if (!gscal[k]) throw new WhetError(`training step: parameter ${p.name} is in group ${k}, but only ${groups.length} groups exist`);
-        const u = g.scoped(`adamw(${p.name})`, () => adamwUpdate(ptensors[i], clipped.grads[i], m, v, scal, gscal[k]));
-        outs[`new.${p.name}`] = u.p;
-        outs[`new_m.${p.name}`] = u.m;
-        outs[`new_v.${p.name}`] = u.v;
-      });
+      const outs: Record<string, Tensor> = { loss };
+      if (o.accumulation) {
+        trainable.forEach((p, i) => (outs[`new_acc.${p.name}`] = add(g.input(`acc.${p.name}`, p.shape, "float32"), grads[i]!)));
+      } else {
+        Object.assign(outs, optimizerOutputs(g, trainable, ptensors, grads as Tensor[], groups, groupOf, maxNorm));
+      }
       for (const [k, t] of Object.entries(outputs)) outs[`out.${k}`] = t;
-      return { graph: g, outs, extra: Object.keys(outputs) };
+      return { outs, extra: Object.keys(outputs) };
     });
-    const compiled = await CompiledGraph.compile(graph, outs, { threads: o.threads, name: "train_step" });
-    return new TrainStep(graph, compiled, trainable, groups, hyper, o.seed ?? 42, extra);
+    const main = await CompiledGraph.compile(g, outs, { threads: o.threads, name: o.accumulation ? "accumulate" : "train_step" });
+    let apply: CompiledGraph | null = null;
+    if (o.accumulation) {
+      const ga = new Graph();
+      const aouts = trace(ga, () => {
+        const ptensors = trainable.map((p) => ga.param(p));
+        const grads = trainable.map((p) => ga.input(`grad.${p.name}`, p.shape, "float32"));
+        return optimizerOutputs(ga, trainable, ptensors, grads, groups, groupOf, maxNorm);
+      });
+      apply = await CompiledGraph.compile(ga, aouts, { threads: o.threads, name: "apply" });
+    }
+    return new TrainStep(g, main, apply, trainable, groups, hyper, o.seed ?? 42, extra);
   }
 
   /**
@@ -119,12 +142,70 @@ export class TrainStep {
    * buffer changes, so the state stays that of the last good step.
    */
   async step(batch: Record<string, NDArray>, lr: number): Promise<StepResult> {
+    if (this.apply) throw new WhetError("training step: compiled for accumulation; call accumulate() then applyStep()");
     const t = this.t + 1;
+    const feeds = { ...this.forwardFeeds(batch), ...this.optimizerFeeds(lr, t) };
+    const into = this.optimizerInto();
+    const out = await this.main.run(feeds, into);
+    const loss = this.checkLoss(out, t);
+    this.adoptOptimizer(out);
+    this.t = t;
+    this.micro++;
+    return { loss, gradNorm: Number(out.grad_norm.data[0]), outputs: this.extras(out) };
+  }
+
+  /**
+   * Add scale·∇loss of one micro-batch to the gradient buffers; `scale` is the micro-batch's
+   * share of the examples (or counted tokens) of the whole optimizer step.
+   */
+  async accumulate(batch: Record<string, NDArray>, scale: number): Promise<{ loss: number; outputs: Record<string, NDArray> }> {
+    if (!this.apply) throw new WhetError("training step: not compiled for accumulation (accumulation: true)");
+    const feeds = this.forwardFeeds(batch);
+    feeds.loss_scale = { dtype: "float32", shape: [], data: Float32Array.of(scale) };
+    const into: Record<string, NDArray> = {};
+    for (const p of this.trainable) {
+      const a = this.acc.get(p.name)!;
+      feeds[`acc.${p.name}`] = f32(p.shape, a);
+      into[`new_acc.${p.name}`] = f32(p.shape, this.spareFor(`acc.${p.name}`, a.length));
+    }
+    const out = await this.main.run(feeds, into);
+    const loss = this.checkLoss(out, this.t + 1);
+    for (const p of this.trainable) this.swap(`acc.${p.name}`, this.acc, p.name, out[`new_acc.${p.name}`].data as Float32Array);
+    this.micro++;
+    this.pendingMicro++;
+    return { loss, outputs: this.extras(out) };
+  }
+
+  /** The optimizer step on the accumulated gradients; clears them. */
+  async applyStep(lr: number): Promise<{ gradNorm: number }> {
+    if (!this.apply) throw new WhetError("training step: not compiled for accumulation (accumulation: true)");
+    if (this.pendingMicro === 0) throw new WhetError("training step: applyStep() without any accumulate() since the last step");
+    const t = this.t + 1;
+    const feeds = this.optimizerFeeds(lr, t);
+    for (const p of this.trainable) feeds[`grad.${p.name}`] = f32(p.shape, this.acc.get(p.name)!);
+    const out = await this.apply.run(feeds, this.optimizerInto());
+    const norm = Number(out.grad_norm.data[0]);
+    if (!Number.isFinite(norm)) throw new NonFiniteError(`training step ${t}: the gradient norm is ${norm}; parameters were left as they were after step ${t - 1}`);
+    this.adoptOptimizer(out);
+    for (const a of this.acc.values()) a.fill(0);
+    this.t = t;
+    this.pendingMicro = 0;
+    return { gradNorm: norm };
+  }
+
+  private forwardFeeds(batch: Record<string, NDArray>): Record<string, NDArray> {
     const env = bindSymbols(this.graph, batch);
-    const feeds: Record<string, NDArray> = { ...batch, ...maskFeeds(this.graph, env, this.seed, this.t) };
-    const sc = adamwScalarValues(this.hyper, t);
+    const feeds: Record<string, NDArray> = { ...batch, ...maskFeeds(this.graph, env, this.seed, this.micro) };
+    for (const t of this.graph.params.values()) {
+      if (t.source.kind === "param") feeds[t.name] = f32(t.shape as number[], t.source.param.data);
+    }
+    return feeds;
+  }
+
+  private optimizerFeeds(lr: number, t: number): Record<string, NDArray> {
+    const feeds: Record<string, NDArray> = {};
     const scalar = (v: number): NDArray => ({ dtype: "float32", shape: [], data: Float32Array.of(v) });
-    for (const [k, v] of Object.entries(sc)) feeds[`adamw.${k}`] = scalar(v);
+    for (const [k, v] of Object.entries(adamwScalarValues(this.hyper, t))) feeds[`adamw.${k}`] = scalar(v);
     const bc1 = 1 - Math.pow(this.hyper.beta1, t);
     this.groups.forEach((gr, k) => {
       const glr = lr * (gr.lrScale ?? 1);
@@ -132,45 +213,88 @@ export class TrainStep {
       feeds[`adamw.group${k}.step_size`] = scalar(glr / bc1);
     });
     for (const p of this.trainable) {
-      feeds[p.name] = { dtype: "float32", shape: p.shape as number[], data: p.data };
-      feeds[`m.${p.name}`] = { dtype: "float32", shape: p.shape as number[], data: this.m.get(p.name)! };
-      feeds[`v.${p.name}`] = { dtype: "float32", shape: p.shape as number[], data: this.v.get(p.name)! };
+      feeds[p.name] = f32(p.shape, p.data);
+      feeds[`m.${p.name}`] = f32(p.shape, this.m.get(p.name)!);
+      feeds[`v.${p.name}`] = f32(p.shape, this.v.get(p.name)!);
     }
-    for (const t of this.graph.params.values()) {
-      if (t.source.kind === "param" && !(t.name in feeds)) feeds[t.name] = { dtype: "float32", shape: t.shape as number[], data: t.source.param.data };
-    }
+    return feeds;
+  }
+
+  private optimizerInto(): Record<string, NDArray> {
     const into: Record<string, NDArray> = {};
     for (const p of this.trainable) {
-      let s = this.spare.get(p.name);
-      if (!s || s.p.length !== p.data.length) {
-        s = { p: new Float32Array(p.data.length), m: new Float32Array(p.data.length), v: new Float32Array(p.data.length) };
-        this.spare.set(p.name, s);
-      }
-      const shape = p.shape as number[];
-      into[`new.${p.name}`] = { dtype: "float32", shape, data: s.p };
-      into[`new_m.${p.name}`] = { dtype: "float32", shape, data: s.m };
-      into[`new_v.${p.name}`] = { dtype: "float32", shape, data: s.v };
+      into[`new.${p.name}`] = f32(p.shape, this.spareFor(`p.${p.name}`, p.data.length));
+      into[`new_m.${p.name}`] = f32(p.shape, this.spareFor(`m.${p.name}`, p.data.length));
+      into[`new_v.${p.name}`] = f32(p.shape, this.spareFor(`v.${p.name}`, p.data.length));
     }
-    const out = await this.compiled.run(feeds, into);
+    return into;
+  }
+
+  private adoptOptimizer(out: Record<string, NDArray>): void {
+    for (const p of this.trainable) {
+      const fresh = out[`new.${p.name}`].data as Float32Array;
+      const old = p.data;
+      p.data = fresh;
+      if (this.spare.get(`p.${p.name}`) === fresh) this.spare.set(`p.${p.name}`, old);
+      else this.spare.delete(`p.${p.name}`);
+      this.swap(`m.${p.name}`, this.m, p.name, out[`new_m.${p.name}`].data as Float32Array);
+      this.swap(`v.${p.name}`, this.v, p.name, out[`new_v.${p.name}`].data as Float32Array);
+    }
+  }
+
+  /** Make `fresh` live in `map` and keep the previous array as the next run's output buffer. */
+  private swap(key: string, map: Map<string, Float32Array>, name: string, fresh: Float32Array): void {
+    const old = map.get(name)!;
+    map.set(name, fresh);
+    if (this.spare.get(key) === fresh) this.spare.set(key, old);
+    else this.spare.delete(key);
+  }
+
+  private spareFor(key: string, n: number): Float32Array {
+    let s = this.spare.get(key);
+    if (!s || s.length !== n) {
+      s = new Float32Array(n);
+      this.spare.set(key, s);
+    }
+    return s;
+  }
+
+  private checkLoss(out: Record<string, NDArray>, t: number): number {
     const loss = Number(out.loss.data[0]);
     if (!Number.isFinite(loss)) throw new NonFiniteError(`training step ${t}: the loss is ${loss}; parameters were left as they were after step ${t - 1}`);
-    for (const p of this.trainable) {
-      const s = this.spare.get(p.name)!;
-      const old = { p: p.data, m: this.m.get(p.name)!, v: this.v.get(p.name)! };
-      p.data = out[`new.${p.name}`].data as Float32Array;
-      this.m.set(p.name, out[`new_m.${p.name}`].data as Float32Array);
-      this.v.set(p.name, out[`new_v.${p.name}`].data as Float32Array);
-      // Recycle the previous step's arrays unless someone else adopted them meanwhile.
-      if (p.data === s.p) this.spare.set(p.name, old);
-      else this.spare.delete(p.name);
-    }
-    this.t = t;
+    return loss;
+  }
+
+  private extras(out: Record<string, NDArray>): Record<string, NDArray> {
     const outputs: Record<string, NDArray> = {};
     for (const k of this.extraOutputs) outputs[k] = out[`out.${k}`];
-    return { loss, gradNorm: Number(out.grad_norm.data[0]), outputs };
+    return outputs;
   }
 
   async release(): Promise<void> {
-    await this.compiled.release();
+    await this.main.release();
+    await this.apply?.release();
   }
+}
+
+function f32(shape: readonly (number | string)[], data: Float32Array): NDArray {
+  return { dtype: "float32", shape: shape as number[], data };
+}
+
+/** Clipping and the AdamW update of every trainable parameter, as graph outputs. */
+function optimizerOutputs(
+  g: Graph, trainable: ParamSpec[], ptensors: Tensor[], grads: Tensor[], groups: ParamGroup[], groupOf: (p: ParamSpec) => number, maxNorm: number | null,
+): Record<string, Tensor> {
+  const clipped = clipByGlobalNorm(grads, maxNorm);
+  const scal = adamwScalarInputs(g);
+  const gscal = groups.map((_, k) => groupScalarInputs(g, k));
+  const outs: Record<string, Tensor> = { grad_norm: clipped.norm };
+  trainable.forEach((p, i) => {
+    const m = g.input(`m.${p.name}`, p.shape, "float32"), v = g.input(`v.${p.name}`, p.shape, "float32");
+    const u = g.scoped(`adamw(${p.name})`, () => adamwUpdate(ptensors[i], clipped.grads[i], m, v, scal, gscal[groupOf(p)]));
+    outs[`new.${p.name}`] = u.p;
+    outs[`new_m.${p.name}`] = u.m;
+    outs[`new_v.${p.name}`] = u.v;
+  });
+  return outs;
 }
