@@ -1,0 +1,130 @@
+import { z } from "zod";
+import { WhetError } from "../core/errors.js";
+
+/**
+ * Training arguments, named as transformers' TrainingArguments names them (the command line
+ * spells them in kebab case). Defaults follow the BERT fine-tuning recipe: lr 2e-5, batch 32,
+ * 3 epochs, 10% warm-up, weight decay 0.01, clipping at 1.0, max length 128.
+ */
+export const TrainingArgumentsSchema = z.object({
+  output_dir: z.string().min(1).describe("where checkpoints, logs and the final model go"),
+  overwrite_output_dir: z.boolean().default(false).describe("allow writing over a finished run"),
+  learning_rate: z.number().positive().default(2e-5).describe("peak learning rate of AdamW"),
+  per_device_train_batch_size: z.number().int().positive().default(32),
+  per_device_eval_batch_size: z.number().int().positive().default(64),
+  num_train_epochs: z.number().positive().default(3).describe("epochs (may be fractional); ignored when max_steps > 0"),
+  max_steps: z.number().int().default(-1).describe("total optimizer steps; overrides num_train_epochs when > 0"),
+  warmup_ratio: z.number().min(0).max(1).default(0.1),
+  warmup_steps: z.number().int().min(0).default(0).describe("overrides warmup_ratio when > 0"),
+  lr_scheduler_type: z.enum(["linear", "cosine", "constant", "constant_with_warmup", "polynomial"]).default("linear"),
+  weight_decay: z.number().min(0).default(0.01),
+  adam_beta1: z.number().min(0).max(1).default(0.9),
+  adam_beta2: z.number().min(0).max(1).default(0.999),
+  adam_epsilon: z.number().positive().default(1e-8),
+  max_grad_norm: z.number().min(0).default(1.0).describe("global-norm clipping; 0 turns it off"),
+  gradient_accumulation_steps: z.number().int().positive().default(1),
+  eval_strategy: z.enum(["no", "steps", "epoch"]).default("epoch"),
+  eval_steps: z.number().int().positive().optional(),
+  save_strategy: z.enum(["no", "steps", "epoch", "best"]).default("epoch"),
+  save_steps: z.number().int().positive().default(500),
+  save_total_limit: z.number().int().positive().optional().describe("keep at most this many checkpoints (never deleting the best)"),
+  load_best_model_at_end: z.boolean().default(false),
+  metric_for_best_model: z.string().optional().describe("a metric name without the eval_ prefix, e.g. accuracy, f1, loss"),
+  greater_is_better: z.boolean().optional(),
+  early_stopping_patience: z.number().int().positive().optional().describe("evaluations without improvement before stopping"),
+  early_stopping_threshold: z.number().min(0).default(0),
+  logging_steps: z.number().int().positive().default(10),
+  seed: z.number().int().min(0).default(42),
+  data_seed: z.number().int().min(0).optional().describe("seed of the training order; default: seed"),
+  label_smoothing_factor: z.number().min(0).max(1).default(0),
+  class_weights: z.union([z.array(z.number().positive()), z.literal("balanced")]).optional().describe("per-class loss weights, or balanced (n / (k · count))"),
+  hidden_dropout_prob: z.number().min(0).max(1).optional(),
+  attention_dropout_prob: z.number().min(0).max(1).optional(),
+  classifier_dropout_prob: z.number().min(0).max(1).optional(),
+  max_length: z.number().int().positive().default(128),
+  train_sampling: z.enum(["random", "sequential", "group_by_length"]).default("random"),
+  resume_from_checkpoint: z.union([z.string(), z.boolean()]).optional().describe("a checkpoint folder, or true for the latest in output_dir"),
+  threads: z.number().int().positive().optional().describe("ONNX Runtime intra-op threads (default: all cores)"),
+}).strict();
+
+export type TrainingArgumentsInput = z.input<typeof TrainingArgumentsSchema>;
+export type TrainingArguments = z.output<typeof TrainingArgumentsSchema>;
+
+export const ARGUMENT_NAMES: readonly string[] = Object.keys(TrainingArgumentsSchema.shape);
+
+/** The closest known name, for "did you mean …?" (Levenshtein distance at most a third of the length). */
+export function suggestName(name: string, known: readonly string[] = ARGUMENT_NAMES): string | null {
+  const norm = name.replace(/-/g, "_");
+  let best: string | null = null, bestD = Infinity;
+  for (const k of known) {
+    const d = levenshtein(norm, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(norm.length / 3)) ? best : null;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * Validate and complete arguments before any work. Mistakes are explained, never silently
+ * changed: unknown names get a suggestion, incompatible schedules say what to change.
+ */
+export function resolveArguments(input: Record<string, unknown>, source = "training arguments"): TrainingArguments {
+  const r = TrainingArgumentsSchema.safeParse(input);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      if (i.code === "unrecognized_keys") {
+        return i.keys.map((k) => {
+          const s = suggestName(k);
+          return `unknown argument "${k}"${s ? ` (did you mean ${s}?)` : ""}`;
+        }).join("; ");
+      }
+      return `${i.path.join(".") || "(root)"}: ${i.message}${"received" in i ? "" : ` (got ${JSON.stringify(pick(input, i.path))})`}`;
+    });
+    throw new WhetError(`${source}: ${lines.join("; ")}`);
+  }
+  const a = r.data;
+  const problems: string[] = [];
+  if (a.eval_strategy === "steps" && a.eval_steps === undefined) a.eval_steps = a.logging_steps;
+  if (a.load_best_model_at_end) {
+    if (a.eval_strategy === "no") problems.push("load_best_model_at_end needs evaluations: set eval_strategy to epoch or steps");
+    else if (a.save_strategy !== "best" && a.save_strategy !== a.eval_strategy) {
+      problems.push(`load_best_model_at_end needs checkpoints where evaluations happen: save_strategy is "${a.save_strategy}" but eval_strategy is "${a.eval_strategy}" (use the same, or save_strategy best)`);
+    } else if (a.save_strategy === "steps" && a.eval_strategy === "steps" && a.save_steps % (a.eval_steps ?? 1) !== 0) {
+      problems.push(`load_best_model_at_end needs save_steps (${a.save_steps}) to be a multiple of eval_steps (${a.eval_steps})`);
+    }
+  }
+  if (a.save_strategy === "best" && a.eval_strategy === "no") problems.push('save_strategy "best" needs evaluations: set eval_strategy to epoch or steps');
+  if (a.early_stopping_patience !== undefined && a.eval_strategy === "no") problems.push("early stopping needs evaluations: set eval_strategy to epoch or steps");
+  if (a.lr_scheduler_type === "polynomial" && a.learning_rate <= 1e-7) problems.push("the polynomial schedule decays to 1e-7: learning_rate must be larger");
+  if (problems.length) throw new WhetError(`${source}: ${problems.join("; ")}`);
+  a.metric_for_best_model ??= "loss";
+  a.metric_for_best_model = a.metric_for_best_model.replace(/^eval_/, "");
+  a.greater_is_better ??= !["loss"].includes(a.metric_for_best_model) && !a.metric_for_best_model.endsWith("loss") && !["mse", "mae", "rmse"].includes(a.metric_for_best_model);
+  a.data_seed ??= a.seed;
+  return a;
+}
+
+function pick(o: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = o;
+  for (const k of path) cur = cur && typeof cur === "object" ? (cur as Record<PropertyKey, unknown>)[k] : undefined;
+  return cur;
+}
+
+/** Steps and warm-up the run will take, from the dataset size. */
+export function scheduleLength(a: TrainingArguments, trainRows: number): { stepsPerEpoch: number; totalSteps: number; warmupSteps: number; epochs: number } {
+  const microPerEpoch = Math.ceil(trainRows / a.per_device_train_batch_size);
+  const stepsPerEpoch = Math.max(1, Math.floor(microPerEpoch / a.gradient_accumulation_steps));
+  const totalSteps = a.max_steps > 0 ? a.max_steps : Math.ceil(a.num_train_epochs * stepsPerEpoch);
+  const epochs = a.max_steps > 0 ? Math.ceil(a.max_steps / stepsPerEpoch) : Math.ceil(a.num_train_epochs);
+  const warmupSteps = a.warmup_steps > 0 ? a.warmup_steps : Math.ceil(a.warmup_ratio * totalSteps);
+  return { stepsPerEpoch, totalSteps, warmupSteps, epochs };
+}

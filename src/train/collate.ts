@@ -1,0 +1,84 @@
+import { WhetError } from "../core/errors.js";
+import type { NDArray } from "../core/ndarray.js";
+
+/** One tokenized training or evaluation example. */
+export interface Example {
+  input_ids: readonly number[];
+  token_type_ids?: readonly number[];
+  /** A class id, a regression target, a multi-hot vector, or per-token class ids (-100 = ignored). */
+  label?: number | readonly number[];
+}
+
+export type LabelKind = "class" | "regression" | "multi_label" | "token";
+
+export interface CollateOptions {
+  padId: number;
+  tokenTypes: boolean;
+  labels: LabelKind | null;
+  /** multi_label: the number of labels (the width of the multi-hot vector). */
+  numLabels?: number;
+}
+
+/** A padded batch and what the loss averages over (examples, or counted tokens). */
+export interface Batch {
+  feeds: Record<string, NDArray>;
+  rows: number;
+  count: number;
+}
+
+/**
+ * Dynamic padding: every example is padded to the longest in its batch, so one compiled graph
+ * sees [batch, seq] with seq varying per batch. Token labels pad with -100, which the loss skips.
+ */
+export function collate(examples: readonly Example[], o: CollateOptions): Batch {
+  if (examples.length === 0) throw new WhetError("collate: empty batch");
+  const B = examples.length;
+  const T = Math.max(...examples.map((e) => e.input_ids.length));
+  const ids = new BigInt64Array(B * T).fill(BigInt(o.padId));
+  const mask = new BigInt64Array(B * T);
+  const types = o.tokenTypes ? new BigInt64Array(B * T) : null;
+  examples.forEach((e, b) => {
+    e.input_ids.forEach((v, t) => {
+      ids[b * T + t] = BigInt(v);
+      mask[b * T + t] = 1n;
+    });
+    if (types && e.token_type_ids) e.token_type_ids.forEach((v, t) => (types[b * T + t] = BigInt(v)));
+  });
+  const feeds: Record<string, NDArray> = {
+    input_ids: { dtype: "int64", shape: [B, T], data: ids },
+    attention_mask: { dtype: "int64", shape: [B, T], data: mask },
+  };
+  if (types) feeds.token_type_ids = { dtype: "int64", shape: [B, T], data: types };
+  let count = B;
+  if (o.labels) {
+    const missing = examples.findIndex((e) => e.label === undefined);
+    if (missing >= 0) throw new WhetError(`collate: example ${missing} of the batch has no label`);
+    switch (o.labels) {
+      case "class":
+        feeds.labels = { dtype: "int64", shape: [B], data: BigInt64Array.from(examples.map((e) => BigInt(e.label as number))) };
+        break;
+      case "regression":
+        feeds.labels = { dtype: "float32", shape: [B], data: Float32Array.from(examples.map((e) => e.label as number)) };
+        break;
+      case "multi_label": {
+        const C = o.numLabels ?? (examples[0].label as number[]).length;
+        const data = new Float32Array(B * C);
+        examples.forEach((e, b) => (e.label as number[]).forEach((v, c) => (data[b * C + c] = v)));
+        feeds.labels = { dtype: "float32", shape: [B, C], data };
+        break;
+      }
+      case "token": {
+        const data = new BigInt64Array(B * T).fill(-100n);
+        count = 0;
+        examples.forEach((e, b) => (e.label as number[]).forEach((v, t) => {
+          if (t >= T) return;
+          data[b * T + t] = BigInt(v);
+          if (v !== -100) count++;
+        }));
+        feeds.labels = { dtype: "int64", shape: [B, T], data };
+        break;
+      }
+    }
+  }
+  return { feeds, rows: B, count };
+}

@@ -1,0 +1,113 @@
+import type { NDArray } from "../core/ndarray.js";
+import { Graph, trace } from "../graph/graph.js";
+import { FAMILIES, type TaskModel } from "../models/auto.js";
+import { CompiledGraph } from "../runtime/session.js";
+import { collate, type Example, type LabelKind } from "./collate.js";
+import { taskLoss } from "./task_loss.js";
+
+/** Predictions of a whole evaluation set: logits row by row, labels as given. */
+export interface EvalPrediction {
+  /** [rows, labels] for sequence tasks; [rows][tokens, labels] flattened per row for token tasks. */
+  logits: Float32Array[];
+  labels: (number | readonly number[])[];
+  kind: LabelKind;
+  numLabels: number;
+}
+
+export type MetricsFn = (p: EvalPrediction) => Record<string, number>;
+
+export interface EvaluatorOptions {
+  model: TaskModel;
+  examples: readonly Example[];
+  labels: LabelKind;
+  padId: number;
+  batchSize: number;
+  threads?: number;
+  computeMetrics?: MetricsFn;
+  classWeights?: number[];
+  labelSmoothing?: number;
+}
+
+/**
+ * Evaluation: the eval-mode forward compiled once, run over the set in order. The loss is the
+ * mean over examples (or counted tokens) of the whole set, not a mean of batch means.
+ */
+export class Evaluator {
+  private constructor(private readonly o: EvaluatorOptions, private readonly compiled: CompiledGraph) {}
+
+  static async create(o: EvaluatorOptions): Promise<Evaluator> {
+    const g = new Graph();
+    const types = FAMILIES[o.model.config.model_type].tokenTypes;
+    const outs = trace(g, () => {
+      const ids = g.input("input_ids", ["batch", "seq"], "int64"), mask = g.input("attention_mask", ["batch", "seq"], "int64");
+      const tt = types ? g.input("token_type_ids", ["batch", "seq"], "int64") : undefined;
+      const labels = o.labels === "class" ? g.input("labels", ["batch"], "int64")
+        : o.labels === "regression" ? g.input("labels", ["batch"], "float32")
+        : o.labels === "multi_label" ? g.input("labels", ["batch", "labels"], "float32")
+        : g.input("labels", ["batch", "seq"], "int64");
+      const out = o.model.forward({ input_ids: ids, attention_mask: mask, token_type_ids: tt });
+      return { logits: out.logits, loss: taskLoss(out.logits, labels, o.labels, { classWeights: o.classWeights, labelSmoothing: o.labelSmoothing }) };
+    });
+    return new Evaluator(o, await CompiledGraph.compile(g, outs, { threads: o.threads, name: "evaluate" }));
+  }
+
+  async predict(): Promise<{ loss: number; prediction: EvalPrediction }> {
+    const o = this.o;
+    const types = FAMILIES[o.model.config.model_type].tokenTypes;
+    const params: Record<string, NDArray> = {};
+    for (const [k, p] of o.model.namedParameters()) params[k] = { dtype: "float32", shape: [...p.shape], data: p.data };
+    let lossSum = 0, count = 0;
+    const logits: Float32Array[] = [];
+    let numLabels = 0;
+    for (let i = 0; i < o.examples.length; i += o.batchSize) {
+      const chunk = o.examples.slice(i, i + o.batchSize);
+      const b = collate(chunk, { padId: o.padId, tokenTypes: types, labels: o.labels });
+      const out = await this.compiled.run({ ...b.feeds, ...params });
+      if (b.count > 0) {
+        lossSum += Number(out.loss.data[0]) * b.count;
+        count += b.count;
+      }
+      const lg = out.logits.data as Float32Array;
+      numLabels = out.logits.shape[out.logits.shape.length - 1];
+      const rowSize = lg.length / chunk.length;
+      chunk.forEach((e, r) => {
+        // Token tasks keep only the example's own tokens, not the batch padding.
+        const keep = o.labels === "token" ? e.input_ids.length * numLabels : rowSize;
+        logits.push(lg.slice(r * rowSize, r * rowSize + keep));
+      });
+    }
+    return { loss: count > 0 ? lossSum / count : NaN, prediction: { logits, labels: o.examples.map((e) => e.label!), kind: o.labels, numLabels } };
+  }
+
+  async evaluate(): Promise<Record<string, number>> {
+    const { loss, prediction } = await this.predict();
+    const metrics = (this.o.computeMetrics ?? basicMetrics)(prediction);
+    return { loss, ...metrics };
+  }
+
+  async release(): Promise<void> {
+    await this.compiled.release();
+  }
+}
+
+/** Accuracy (argmax) for class and token tasks; MSE for regression. */
+export function basicMetrics(p: EvalPrediction): Record<string, number> {
+  const C = p.numLabels;
+  if (p.kind === "regression") {
+    let s = 0;
+    p.logits.forEach((l, i) => (s += (l[0] - (p.labels[i] as number)) ** 2));
+    return { mse: s / p.logits.length };
+  }
+  let right = 0, total = 0;
+  p.logits.forEach((l, i) => {
+    const labels = p.kind === "token" ? (p.labels[i] as number[]) : [p.labels[i] as number];
+    labels.forEach((y, t) => {
+      if (y === -100 || t * C >= l.length) return;
+      let best = 0;
+      for (let c = 1; c < C; c++) if (l[t * C + c] > l[t * C + best]) best = c;
+      right += best === y ? 1 : 0;
+      total++;
+    });
+  });
+  return { accuracy: total ? right / total : NaN };
+}
