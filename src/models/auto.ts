@@ -22,13 +22,18 @@ export interface ModelFamily {
   tokenTypes: boolean;
   /** transformers' class name per task, written into config.json's "architectures". */
   architectures: Record<Task, string>;
+  /** This family's config keys for the hidden, attention and classifier dropout probabilities. */
+  dropoutKeys: { hidden: string; attention: string; classifier: string };
   build(config: PretrainedConfig, task: Task): TaskModel;
 }
 
-function family<C>(prefix: string, name: string, defaults: C, tokenTypes: boolean, classes: Record<Task, new (c: C) => Module>): ModelFamily {
+const BERT_DROPOUT = { hidden: "hidden_dropout_prob", attention: "attention_probs_dropout_prob", classifier: "classifier_dropout" };
+
+function family<C>(prefix: string, name: string, defaults: C, tokenTypes: boolean, classes: Record<Task, new (c: C) => Module>, dropoutKeys = BERT_DROPOUT): ModelFamily {
   return {
     prefix,
     tokenTypes,
+    dropoutKeys,
     architectures: {
       "sequence-classification": `${name}ForSequenceClassification`,
       "token-classification": `${name}ForTokenClassification`,
@@ -59,8 +64,18 @@ export const FAMILIES: Record<PretrainedConfig["model_type"], ModelFamily> = {
     "sequence-classification": DistilBertForSequenceClassification,
     "token-classification": DistilBertForTokenClassification,
     "masked-lm": DistilBertForMaskedLM,
-  }),
+  }, { hidden: "dropout", attention: "attention_dropout", classifier: "seq_classif_dropout" }),
 };
+
+/** Map whet's dropout overrides onto the family's own config keys (DistilBERT names them differently). */
+export function dropoutOverrides(modelType: PretrainedConfig["model_type"], o: { hidden?: number; attention?: number; classifier?: number }): Record<string, number> {
+  const keys = FAMILIES[modelType].dropoutKeys;
+  const out: Record<string, number> = {};
+  if (o.hidden !== undefined) out[keys.hidden] = o.hidden;
+  if (o.attention !== undefined) out[keys.attention] = o.attention;
+  if (o.classifier !== undefined) out[keys.classifier] = o.classifier;
+  return out;
+}
 
 /** The task a config was saved for, from its architectures entry. */
 export function taskFromConfig(config: PretrainedConfig): Task | null {

@@ -1,20 +1,61 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
+import { readConfig, type PretrainedConfig } from "../io/config.js";
+import { resolveModel, type ResolveModelOptions } from "../io/hub.js";
 import { toFloat32 } from "../io/raw_tensor.js";
-import { readSafetensorsFile } from "../io/safetensors.js";
-import { FAMILIES, type TaskModel } from "./auto.js";
+import { readModelWeights } from "../io/sharded.js";
+import { createModel, FAMILIES, type Task, type TaskModel } from "./auto.js";
 import { loadWeights, type LoadReport } from "./load_weights.js";
 
-/** Load model.safetensors from a model folder into `model`. */
+/**
+ * Load a model folder's weights (model.safetensors, a sharded index, or pytorch_model.bin read
+ * without executing pickle code) into `model`.
+ */
 export async function loadPretrainedWeights(model: TaskModel, dir: string): Promise<LoadReport> {
-  const file = join(dir, "model.safetensors");
-  if (!existsSync(file)) throw new WhetError(`loading weights: ${file} does not exist`);
-  const { tensors } = await readSafetensorsFile(file);
+  const { tensors, file } = await readModelWeights(dir);
   const prefix = FAMILIES[model.config.model_type].prefix;
   return loadWeights(model, prefix, {
     keys: () => tensors.keys(),
     shape: (k) => tensors.get(k)!.shape,
     float32: (k) => toFloat32(tensors.get(k)!),
   }, file);
+}
+
+export interface FromPretrainedOptions extends ResolveModelOptions {
+  task?: Task;
+  /** Label names for a new classification head (changes num_labels, id2label, label2id). */
+  labels?: readonly string[];
+  /** Config keys to change before the model is built (dropout overrides, problem_type…). */
+  configOverrides?: Record<string, unknown>;
+  /** Seed for freshly initialised heads. */
+  seed?: number;
+}
+
+export interface Pretrained {
+  model: TaskModel;
+  dir: string;
+  config: PretrainedConfig;
+  report: LoadReport;
+}
+
+/**
+ * A Hub id (`org/name[@revision]`) or a local folder, built and loaded as transformers'
+ * AutoModelFor….from_pretrained does: a head for a different label count is drawn fresh (from
+ * `seed`) and reported in `report.initialized`.
+ *
+ * @example
+ * const { model, report } = await fromPretrained("prajjwal1/bert-mini", { task: "sequence-classification", labels: ["neg", "pos"] });
+ */
+export async function fromPretrained(idOrPath: string, o: FromPretrainedOptions = {}): Promise<Pretrained> {
+  const dir = await resolveModel(idOrPath, o);
+  const config = readConfig(dir);
+  Object.assign(config, o.configOverrides);
+  if (o.labels) {
+    if (o.labels.length === 0) throw new WhetError("fromPretrained: labels must not be empty");
+    config.id2label = Object.fromEntries(o.labels.map((l, i) => [String(i), l]));
+    config.label2id = Object.fromEntries(o.labels.map((l, i) => [l, i]));
+    delete config.num_labels;
+  }
+  const model = createModel(config, o.task, o.seed ?? 42);
+  const report = await loadPretrainedWeights(model, dir);
+  return { model, dir, config, report };
 }

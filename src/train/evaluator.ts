@@ -3,6 +3,7 @@ import { Graph, trace } from "../graph/graph.js";
 import { FAMILIES, type TaskModel } from "../models/auto.js";
 import { CompiledGraph } from "../runtime/session.js";
 import { collate, type Example, type LabelKind } from "./collate.js";
+import { computeMetrics, type MetricsTask } from "./metrics.js";
 import { taskLoss } from "./task_loss.js";
 
 /** Predictions of a whole evaluation set: logits row by row, labels as given. */
@@ -81,7 +82,8 @@ export class Evaluator {
 
   async evaluate(): Promise<Record<string, number>> {
     const { loss, prediction } = await this.predict();
-    const metrics = (this.o.computeMetrics ?? basicMetrics)(prediction);
+    const id2label = this.o.model.config.id2label;
+    const metrics = (this.o.computeMetrics ?? ((p: EvalPrediction) => standardMetrics(p, id2label)))(prediction);
     return { loss, ...metrics };
   }
 
@@ -90,24 +92,33 @@ export class Evaluator {
   }
 }
 
-/** Accuracy (argmax) for class and token tasks; MSE for regression. */
-export function basicMetrics(p: EvalPrediction): Record<string, number> {
-  const C = p.numLabels;
-  if (p.kind === "regression") {
-    let s = 0;
-    p.logits.forEach((l, i) => (s += (l[0] - (p.labels[i] as number)) ** 2));
-    return { mse: s / p.logits.length };
+const TASK_OF: Record<LabelKind, MetricsTask> = {
+  class: "single_label_classification",
+  regression: "regression",
+  multi_label: "multi_label_classification",
+  token: "token_classification",
+};
+
+/**
+ * The metrics of `computeMetrics` for the task: accuracy, precision / recall / F1 (binary for two
+ * classes, else macro; every average by name), MCC; regression errors and correlations;
+ * multi-label F1; entity-level F1 for token classification (seqeval, with the label names).
+ */
+export function standardMetrics(p: EvalPrediction, id2label?: Record<string, string>): Record<string, number> {
+  const C = p.numLabels, N = p.logits.length;
+  if (p.kind !== "token") {
+    const logits = new Float32Array(N * C);
+    p.logits.forEach((l, i) => logits.set(l.subarray(0, C), i * C));
+    const labels = p.kind === "multi_label" ? Float64Array.from(p.labels.flatMap((l) => [...(l as number[])])) : Float64Array.from(p.labels as number[]);
+    const labelShape = p.kind === "multi_label" ? [N, C] : [N];
+    return computeMetrics(TASK_OF[p.kind], { dtype: "float32", shape: [N, C], data: logits }, { dtype: "float64", shape: labelShape, data: labels }, { id2label });
   }
-  let right = 0, total = 0;
+  // Token tasks: rows have their own lengths; pad to the longest, labels with -100 (skipped).
+  const T = Math.max(1, ...p.logits.map((l) => l.length / C));
+  const logits = new Float32Array(N * T * C), labels = new Float64Array(N * T).fill(-100);
   p.logits.forEach((l, i) => {
-    const labels = p.kind === "token" ? (p.labels[i] as number[]) : [p.labels[i] as number];
-    labels.forEach((y, t) => {
-      if (y === -100 || t * C >= l.length) return;
-      let best = 0;
-      for (let c = 1; c < C; c++) if (l[t * C + c] > l[t * C + best]) best = c;
-      right += best === y ? 1 : 0;
-      total++;
-    });
+    logits.set(l, i * T * C);
+    (p.labels[i] as number[]).forEach((y, t) => t < T && (labels[i * T + t] = y));
   });
-  return { accuracy: total ? right / total : NaN };
+  return computeMetrics("token_classification", { dtype: "float32", shape: [N, T, C], data: logits }, { dtype: "float64", shape: [N, T], data: labels }, { id2label });
 }

@@ -1,0 +1,105 @@
+import { readFileSync } from "node:fs";
+import { WhetError } from "../core/errors.js";
+import type { NDArray } from "../core/ndarray.js";
+import { readConfig, id2label } from "../io/config.js";
+import { resolveModel } from "../io/hub.js";
+import { createModel, FAMILIES, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
+import { loadPretrainedWeights } from "../models/pretrained.js";
+import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
+
+export interface Loaded {
+  dir: string;
+  model: TaskModel;
+  tokenizer: Tokenizer;
+  task: Task;
+  tokenTypes: boolean;
+  labels: string[];
+}
+
+/** A Hub id or folder, ready for inference: model with its weights, tokenizer, label names. */
+export async function loadForInference(idOrPath: string): Promise<Loaded> {
+  const dir = await resolveModel(idOrPath);
+  const config = readConfig(dir);
+  const task = taskFromConfig(config) ?? "sequence-classification";
+  const model = createModel(config, task);
+  await loadPretrainedWeights(model, dir);
+  const tokenizer = await loadTokenizer(dir);
+  return { dir, model, tokenizer, task, tokenTypes: FAMILIES[config.model_type].tokenTypes, labels: id2label(config) };
+}
+
+/** One JSON object per non-empty line; errors name the file and line. */
+export function readJsonl(path: string): { value: Record<string, unknown>; line: number }[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new WhetError(`reading ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const out: { value: Record<string, unknown>; line: number }[] = [];
+  text.split(/\r?\n/).forEach((l, i) => {
+    if (!l.trim()) return;
+    let v: unknown;
+    try {
+      v = JSON.parse(l);
+    } catch (e) {
+      throw new WhetError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new WhetError(`${path}:${i + 1}: expected a JSON object`);
+    out.push({ value: v as Record<string, unknown>, line: i + 1 });
+  });
+  return out;
+}
+
+export interface Row {
+  input_ids: number[];
+  attention_mask: number[];
+  token_type_ids: number[];
+}
+
+/** Inputs given as text (tokenized here) or as ids (used as they are), one row each. */
+export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const { value: v, line } of readJsonl(path)) {
+    if (Array.isArray(v.input_ids)) {
+      const ids = v.input_ids as unknown[];
+      if (!ids.every((x) => Number.isInteger(x))) throw new WhetError(`${path}:${line}: input_ids must be integers`);
+      const n = ids.length;
+      const mask = (v.attention_mask as number[] | undefined) ?? new Array(n).fill(1);
+      const types = (v.token_type_ids as number[] | undefined) ?? new Array(n).fill(0);
+      if (mask.length !== n || types.length !== n) throw new WhetError(`${path}:${line}: attention_mask and token_type_ids must have ${n} entries like input_ids`);
+      rows.push({ input_ids: ids as number[], attention_mask: mask, token_type_ids: types });
+    } else if (typeof v.text === "string") {
+      const pair = typeof v.text_pair === "string" ? v.text_pair : null;
+      const e = await tok.encode(v.text, pair, { maxLength: maxLength ?? Math.min(tok.modelMaxLength, 512), truncation: true });
+      rows.push({ input_ids: e.ids, attention_mask: e.attentionMask, token_type_ids: e.typeIds });
+    } else {
+      throw new WhetError(`${path}:${line}: expected {"text": ...} or {"input_ids": [...]}, got keys ${Object.keys(v).join(", ") || "(none)"}`);
+    }
+  }
+  return rows;
+}
+
+/** Pad rows to the longest: int64 [batch, seq] feeds. */
+export function padRows(rows: readonly Row[], padId: number, tokenTypes: boolean): Record<string, NDArray> {
+  const B = rows.length, T = Math.max(1, ...rows.map((r) => r.input_ids.length));
+  const ids = new BigInt64Array(B * T).fill(BigInt(padId)), mask = new BigInt64Array(B * T), types = new BigInt64Array(B * T);
+  rows.forEach((r, b) => r.input_ids.forEach((v, t) => {
+    ids[b * T + t] = BigInt(v);
+    mask[b * T + t] = BigInt(r.attention_mask[t]);
+    types[b * T + t] = BigInt(r.token_type_ids[t]);
+  }));
+  const feeds: Record<string, NDArray> = { input_ids: { dtype: "int64", shape: [B, T], data: ids }, attention_mask: { dtype: "int64", shape: [B, T], data: mask } };
+  if (tokenTypes) feeds.token_type_ids = { dtype: "int64", shape: [B, T], data: types };
+  return feeds;
+}
+
+/** An NDArray as nested arrays of numbers (for JSON output). */
+export function nested(a: NDArray): unknown {
+  const data = Array.from(a.data as ArrayLike<number | bigint>, Number);
+  const build = (axis: number, offset: number): unknown => {
+    if (axis === a.shape.length) return data[offset];
+    const stride = a.shape.slice(axis + 1).reduce((x, y) => x * y, 1);
+    return Array.from({ length: a.shape[axis] }, (_, i) => build(axis + 1, offset + i * stride));
+  };
+  return build(0, 0);
+}
