@@ -11,7 +11,7 @@ import { TrainStep, type InputDecl } from "../optim/train_step.js";
 import { scheduleLength, type TrainingArguments } from "./arguments.js";
 import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type Saveable, type TrainerState } from "./checkpoint.js";
 import { collate, type Example, type LabelKind } from "./collate.js";
-import { Evaluator, type MetricsFn } from "./evaluator.js";
+import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
 
 export interface TrainerOptions {
@@ -52,6 +52,11 @@ export class Trainer {
     this.a = o.args;
     this.log = o.log ?? ((l) => process.stderr.write(l + "\n"));
     if (o.train.length === 0) throw new WhetError("training: the training set is empty");
+  }
+
+  /** Stop after the current step with a checkpoint, as SIGINT / SIGTERM do. */
+  requestStop(reason = "stop requested"): void {
+    this.stopSignal ??= reason;
   }
 
   private task(): Task {
@@ -118,6 +123,14 @@ export class Trainer {
       accumulation: gas > 1,
     });
     const evaluator = o.eval && o.eval.length > 0 && a.eval_strategy !== "no" ? await Evaluator.create(this.evaluatorOptions(weights)) : null;
+    if (a.eval_strategy !== "no" && !evaluator) throw new WhetError(`eval_strategy is "${a.eval_strategy}" but there is no evaluation data: give a validation set or set eval_strategy to no`);
+    if (evaluator && !o.computeMetrics) {
+      // Known before any work: a best-model metric the evaluation will not produce is an error now.
+      const names = ["loss", ...Object.keys(standardMetrics(dummyPrediction(o.labels, o.eval![0]), o.model.config.id2label))];
+      if (!names.includes(a.metric_for_best_model!)) {
+        throw new WhetError(`metric_for_best_model "${a.metric_for_best_model}" is not computed for this task; the metrics are: ${names.join(", ")}`);
+      }
+    }
     let state: TrainerState = {
       global_step: 0, epoch: 0, epoch_index: 0, next_micro: 0, optimizer_t: 0, micro: 0, total_steps: totalSteps,
       log_history: [], best_metric: null, best_model_checkpoint: null, evals_without_improvement: 0,
@@ -307,6 +320,14 @@ export class Trainer {
 }
 
 export const WHET_VERSION = "0.1.0";
+
+/** A one-example prediction of the task's shape: enough to learn which metric names exist. */
+function dummyPrediction(kind: LabelKind, e: Example): EvalPrediction {
+  const C = kind === "multi_label" ? (e.label as number[]).length : kind === "regression" ? 1 : 2;
+  const rows = kind === "token" ? e.input_ids.length : 1;
+  const label = kind === "multi_label" ? e.label! : kind === "token" ? new Array<number>(rows).fill(0) : 0;
+  return { logits: [new Float32Array(rows * C)], labels: [label], kind, numLabels: C };
+}
 
 function round(v: number, d: number): number {
   const f = 10 ** d;
