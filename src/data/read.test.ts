@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { WhetError } from "../core/errors.js";
+import { formatFromPath, parseTable, readTable, type ReadTableOptions } from "./read.js";
+
+const dir = await mkdtemp(join(tmpdir(), "whet-read-"));
+after(() => rm(dir, { recursive: true, force: true }));
+
+/** Write a file into the temp dir and return its path. */
+async function file(name: string, content: string | Uint8Array): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, content);
+  return path;
+}
+
+const fails = (pattern: RegExp) => (e: unknown) => {
+  assert.ok(e instanceof WhetError, `expected a WhetError, got ${String(e)}`);
+  assert.match((e as Error).message, pattern);
+  return true;
+};
+
+test("CSV: quoted fields with commas, doubled quotes and embedded newlines; line numbers stay right", async () => {
+  const path = await file("q.csv", [
+    "text,label",
+    "plain,pos",
+    "\"with, comma\",neg",
+    "\"two\nlines, \"\"quoted\"\"\",pos",
+    "after,neg",
+    "",
+    "5\" screen,pos", // a quote inside an unquoted field is literal, as in Python's csv
+  ].join("\n") + "\n");
+  const t = await readTable(path);
+  assert.equal(t.format, "csv");
+  assert.deepEqual(t.columns, ["text", "label"]);
+  assert.deepEqual(t.rows, [
+    { text: "plain", label: "pos", line: 2 },
+    { text: "with, comma", label: "neg", line: 3 },
+    { text: "two\nlines, \"quoted\"", label: "pos", line: 4 },
+    { text: "after", label: "neg", line: 6 },
+    { text: "5\" screen", label: "pos", line: 8 },
+  ]);
+  assert.equal(t.skipped.count, 0);
+});
+
+test("CSV: BOM and CRLF line endings, a last line without newline, a text pair", async () => {
+  const path = await file("bom.csv", "\ufeffpremise,hypothesis,label\r\nA man sleeps,\"Someone\r\nrests\",entailment\r\nx,y,neutral");
+  const t = await readTable(path, { textColumn: "premise", textPairColumn: "hypothesis" });
+  assert.deepEqual(t.columns, ["premise", "hypothesis", "label"]);
+  assert.deepEqual(t.rows, [
+    { text: "A man sleeps", textPair: "Someone\nrests", label: "entailment", line: 2 },
+    { text: "x", textPair: "y", label: "neutral", line: 4 },
+  ]);
+});
+
+test("invalid UTF-8 is an error with the byte offset", async () => {
+  const bytes = new Uint8Array([...new TextEncoder().encode("text,label\nok,1\nbad"), 0xff, ...new TextEncoder().encode(",0\n")]);
+  const path = await file("bad.csv", bytes);
+  await assert.rejects(readTable(path), fails(/bad\.csv": invalid UTF-8 at byte offset 19 \(line 3/));
+  const t = await readTable(path, { encoding: "latin1" });
+  assert.equal(t.rows[1].text, "badÿ");
+});
+
+test("ragged rows: file:line of the first, and how many in all", async () => {
+  const path = await file("ragged.csv", "text,label\na,1\n\"multi\nline\",0\nb,1,extra\nc\nd,0\n");
+  await assert.rejects(readTable(path),
+    fails(/ragged\.csv:5: expected 2 fields \("text", "label"\), found 3 \(2 ragged rows in all, at lines 5, 6\); check the delimiter/));
+});
+
+test("a missing column lists the columns found", async () => {
+  const path = await file("cols.csv", "sentence,label\nhi,1\n");
+  await assert.rejects(readTable(path), fails(/no column "text" \(columns found: "sentence", "label"\)/));
+  const t = await readTable(path, { textColumn: "sentence" });
+  assert.equal(t.rows.length, 1);
+  await assert.rejects(readTable(path, { textColumn: "sentence", labelColumn: "y", textPairColumn: "p" }),
+    fails(/no columns "p", "y" \(columns found: "sentence", "label"\)/));
+  // Unlabelled data says so explicitly.
+  assert.deepEqual((await readTable(path, { textColumn: "sentence", labelColumn: null })).rows, [{ text: "hi", line: 2 }]);
+});
+
+test("bad rows are skipped and counted by reason, or fatal with strict", async () => {
+  const path = await file("skip.tsv", "text\tlabel\ngood\t1\n   \t0\nno label\t\nfine\t 0 \n");
+  const t = await readTable(path);
+  assert.deepEqual(t.rows, [{ text: "good", label: "1", line: 2 }, { text: "fine", label: "0", line: 5 }]);
+  assert.deepEqual(t.skipped, {
+    count: 2, byReason: { "empty text": 1, "missing label": 1 },
+    examples: [{ line: 3, reason: "empty text" }, { line: 4, reason: "missing label" }],
+  });
+  await assert.rejects(readTable(path, { strict: true }), fails(/skip\.tsv:3: empty text \(strict mode/));
+});
+
+test("multi-label: labelSeparator splits a field into labels", async () => {
+  const path = await file("multi.csv", "text,label\na,sports|politics\nb, tech \nc,|\n");
+  const t = await readTable(path, { labelSeparator: "|" });
+  assert.deepEqual(t.rows.map((r) => r.label), [["sports", "politics"], ["tech"]]);
+  assert.deepEqual(t.skipped.byReason, { "missing label": 1 });
+});
+
+test("TSV: a stray quote that would swallow rows is caught; quote: false reads it", async () => {
+  const content = "label\ttext\n1\t\"quoted start, never closed\n0\tnext row\n1\tlast \"x\" row\n";
+  const path = await file("stray.tsv", content);
+  await assert.rejects(readTable(path), fails(/stray\.tsv:2: a quoted field here runs over 3 lines and holds tabs.*quote: false/));
+  const t = await readTable(path, { quote: false });
+  assert.deepEqual(t.rows.map((r) => [r.text, r.line]), [["\"quoted start, never closed", 2], ["next row", 3], ["last \"x\" row", 4]]);
+});
+
+test("CSV: an unclosed quote names the row where it opened", async () => {
+  const path = await file("open.csv", "text,label\nok,1\n\"never closed,1\nmore,0\n");
+  await assert.rejects(readTable(path), fails(/open\.csv:3: a quoted field opened in this row is never closed/));
+});
+
+test("JSONL: rows, blank lines, number and list labels", async () => {
+  const path = await file("d.jsonl", [
+    '{"text": "a", "label": 1, "extra": true}',
+    "",
+    '{"text": "b", "label": ["x", "y"]}',
+    '{"text": "c", "label": null}',
+    '{"text": "d", "label": []}',
+    '{"label": 0}',
+  ].join("\r\n"));
+  const t = await readTable(path);
+  assert.equal(t.format, "jsonl");
+  assert.deepEqual(t.rows, [
+    { text: "a", label: 1, line: 1 }, { text: "b", label: ["x", "y"], line: 3 }, { text: "d", label: [], line: 5 },
+  ]);
+  assert.deepEqual(t.skipped.byReason, { "missing label": 1, "missing text": 1 });
+  assert.deepEqual(t.columns, ["text", "label", "extra"]);
+});
+
+test("JSONL errors: file:line:column, non-objects, wrong types, a column absent everywhere", async () => {
+  const bad = await file("bad.jsonl", '{"text": "ok", "label": 1}\n{"text": "né", "label": 1,}\n');
+  await assert.rejects(readTable(bad), fails(/bad\.jsonl:2:27: malformed JSON: trailing comma/));
+  const single = await file("single.jsonl", "{\"text\": 'x'}\n");
+  await assert.rejects(readTable(single), fails(/single\.jsonl:1:10: malformed JSON: .*double quotes/));
+  const arr = await file("arr.jsonl", '{"text": "a", "label": 1}\n["x"]\n');
+  await assert.rejects(readTable(arr), fails(/arr\.jsonl:2: expected a JSON object per line, got a list/));
+  const num = await file("num.jsonl", '{"text": 5, "label": 1}\n');
+  await assert.rejects(readTable(num), fails(/num\.jsonl:1: the text must be a string, got number 5/));
+  const obj = await file("obj.jsonl", '{"text": "a", "label": {"a": 1}}\n');
+  await assert.rejects(readTable(obj), fails(/obj\.jsonl:1: a label must be a string, a number or a list/));
+  const cols = await file("cols.jsonl", '{"sentence": "a", "label": 1}\n{"sentence": "b", "label": 0, "id": 2}\n');
+  await assert.rejects(readTable(cols), fails(/no column "text" \(columns found: "sentence", "label", "id"\)/));
+  const json = await file("array.json", '[{"text": "a"}]\n');
+  await assert.rejects(readTable(json), fails(/JSON Lines: one object per line, not an array/));
+});
+
+test("format from the extension; header-only and empty files", async () => {
+  assert.equal(formatFromPath("a/b.TSV"), "tsv");
+  assert.equal(formatFromPath("x.ndjson"), "jsonl");
+  assert.throws(() => formatFromPath("data.xlsx"), fails(/extension "\.xlsx": pass format/));
+  assert.equal((await readTable(await file("h.csv", "text,label\n"))).rows.length, 0);
+  await assert.rejects(readTable(await file("e.csv", "")), fails(/the file is empty; a header row/));
+});
+
+test("parseTable: in-memory text, custom delimiter", () => {
+  const opts: ReadTableOptions & { format: "csv" } = { format: "csv", delimiter: ";", textColumn: "t", labelColumn: "y" };
+  const t = parseTable("t;y\n\"a;b\";1\n", "mem.csv", opts);
+  assert.deepEqual(t.rows, [{ text: "a;b", label: "1", line: 2 }]);
+});
