@@ -1,0 +1,85 @@
+import { Command, Option } from "commander";
+import { readFileSync } from "node:fs";
+import YAML from "yaml";
+import { z } from "zod";
+import { WhetError } from "../core/errors.js";
+import { TrainingArgumentsSchema, suggestName } from "../train/arguments.js";
+
+const kebab = (k: string) => k.replace(/_/g, "-");
+
+/** The zod type under optional/default wrappers. */
+function inner(t: z.ZodType): z.ZodType {
+  let cur: z.ZodType = t;
+  for (;;) {
+    const def = (cur as unknown as { def: { type: string; innerType?: z.ZodType } }).def;
+    if ((def.type === "optional" || def.type === "default") && def.innerType) cur = def.innerType;
+    else return cur;
+  }
+}
+
+/** Parse a flag's text by the argument's type, so "--learning-rate 2e-5" is a number. */
+function parser(name: string, t: z.ZodType): (v: string) => unknown {
+  const type = (inner(t) as unknown as { def: { type: string } }).def.type;
+  return (v: string) => {
+    if (type === "number") {
+      const n = Number(v);
+      if (v.trim() === "" || !Number.isFinite(n)) throw new WhetError(`--${kebab(name)}: expected a number, got "${v}"`);
+      return n;
+    }
+    if (type === "boolean") {
+      if (["true", "1", "yes"].includes(v)) return true;
+      if (["false", "0", "no"].includes(v)) return false;
+      throw new WhetError(`--${kebab(name)}: expected true or false, got "${v}"`);
+    }
+    if (type === "union") {
+      // class_weights: "balanced" or a comma list; resume_from_checkpoint: a path or true.
+      if (v === "true") return true;
+      if (/^[\d.,\s e+-]+$/.test(v) && v.includes(",")) return v.split(",").map(Number);
+    }
+    return v;
+  };
+}
+
+/** Add every training argument as a kebab-case option (booleans also as bare flags). */
+export function addTrainingOptions(cmd: Command): Command {
+  for (const [name, t] of Object.entries(TrainingArgumentsSchema.shape)) {
+    const def = (inner(t as z.ZodType) as unknown as { def: { type: string; options?: { def: { type: string } }[] } }).def;
+    // Booleans, and unions that accept true (resume_from_checkpoint), may be given as bare flags.
+    const bare = def.type === "boolean" || (def.type === "union" && def.options!.some((x) => x.def.type === "boolean"));
+    const flag = bare ? `--${kebab(name)} [${def.type === "boolean" ? "bool" : "value"}]` : `--${kebab(name)} <value>`;
+    const opt = new Option(flag, (t as z.ZodType).description ?? name).argParser(parser(name, t as z.ZodType));
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+/** Training arguments given as flags (commander's camelCase keys back to snake_case). */
+export function trainingFlags(opts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(TrainingArgumentsSchema.shape)) {
+    const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (opts[camel] !== undefined) out[name] = opts[camel] === undefined ? true : opts[camel];
+  }
+  return out;
+}
+
+/** A run config in YAML or JSON; keys may be snake_case or kebab-case. */
+export function readRunConfig(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new WhetError(`reading the config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = path.endsWith(".json") ? JSON.parse(text) : YAML.parse(text);
+  } catch (e) {
+    throw new WhetError(`reading the config ${path}: ${(e as Error).message}`);
+  }
+  if (v === null || v === undefined) return {};
+  if (typeof v !== "object" || Array.isArray(v)) throw new WhetError(`reading the config ${path}: expected a mapping of argument names to values`);
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k.replace(/-/g, "_"), x]));
+}
+
+export { suggestName };
