@@ -104,6 +104,7 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
     threads: o.threads,
     params: params.reduce((s, p) => s + p.size, 0),
     ms_per_step: Math.round(ms * 10) / 10,
+    step_ms: times.map((t) => Math.round(t)),
     tokens_per_s: Math.round((o.batch * o.seq) / (ms / 1000)),
     compile_ms: Math.round(compileMs),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -71,6 +71,7 @@ export class TrainStep {
   readonly acc = new Map<string, Float32Array>();
   private readonly spare = new Map<string, Float32Array>();
   private pendingMicro = 0;
+  private readonly maskBuffers = new Map<number, Float32Array | Float64Array>();
 
   private constructor(
     /** The training graph (the fused step, or the accumulation graph). */
@@ -123,7 +124,7 @@ export class TrainStep {
       for (const [k, t] of Object.entries(outputs)) outs[`out.${k}`] = t;
       return { outs, extra: Object.keys(outputs) };
     });
-    const main = await CompiledGraph.compile(g, outs, { threads: o.threads, name: o.accumulation ? "accumulate" : "train_step" });
+    const main = await CompiledGraph.compile(g, outs, { threads: o.threads, name: o.accumulation ? "accumulate" : "train_step", splitOutputsOver: SPLIT_BYTES });
     let apply: CompiledGraph | null = null;
     if (o.accumulation) {
       const ga = new Graph();
@@ -132,7 +133,7 @@ export class TrainStep {
         const grads = trainable.map((p) => ga.input(`grad.${p.name}`, p.shape, "float32"));
         return optimizerOutputs(ga, trainable, ptensors, grads, groups, groupOf, maxNorm);
       });
-      apply = await CompiledGraph.compile(ga, aouts, { threads: o.threads, name: "apply" });
+      apply = await CompiledGraph.compile(ga, aouts, { threads: o.threads, name: "apply", splitOutputsOver: SPLIT_BYTES });
     }
     return new TrainStep(g, main, apply, trainable, groups, hyper, o.seed ?? 42, extra);
   }
@@ -195,7 +196,7 @@ export class TrainStep {
 
   private forwardFeeds(batch: Record<string, NDArray>): Record<string, NDArray> {
     const env = bindSymbols(this.graph, batch);
-    const feeds: Record<string, NDArray> = { ...batch, ...maskFeeds(this.graph, env, this.seed, this.micro) };
+    const feeds: Record<string, NDArray> = { ...batch, ...maskFeeds(this.graph, env, this.seed, this.micro, this.maskBuffers) };
     for (const t of this.graph.params.values()) {
       if (t.source.kind === "param") feeds[t.name] = f32(t.shape as number[], t.source.param.data);
     }
@@ -276,6 +277,9 @@ export class TrainStep {
     await this.apply?.release();
   }
 }
+
+/** Parameter-sized outputs above this come back in blocks (see LowerOptions.splitOutputsOver). */
+const SPLIT_BYTES = 4 << 20;
 
 function f32(shape: readonly (number | string)[], data: Float32Array): NDArray {
   return { dtype: "float32", shape: shape as number[], data };

@@ -15,6 +15,18 @@ export interface LowerOptions {
   /** Inputs to declare even when no output needs them (a public model's signature). */
   keepInputs?: readonly Tensor[];
   metadata?: Record<string, string>;
+  /**
+   * Return static outputs larger than this many bytes in row blocks below it. onnxruntime-node
+   * copies every output into a fresh ArrayBuffer; glibc serves blocks over 32 MB with new mmap
+   * pages, and faulting them in costs ~4 ms per MB in these VMs, while smaller blocks are reused.
+   */
+  splitOutputsOver?: number;
+}
+
+/** An output returned in row blocks: its parts' names in order and the full shape. */
+export interface SplitOutput {
+  parts: string[];
+  shape: number[];
 }
 
 export interface Lowered {
@@ -23,6 +35,8 @@ export interface Lowered {
   /** Names of the graph inputs the model expects, feed order irrelevant. */
   inputNames: string[];
   outputNames: string[];
+  /** Outputs returned in parts (see splitOutputsOver), by output name. */
+  splits: Record<string, SplitOutput>;
 }
 
 /** The nodes needed for `outputs`, in execution order. */
@@ -77,7 +91,7 @@ export function lowerGraph(graph: Graph, outputs: Record<string, Tensor>, opts: 
     emit(opType, inputs, attrs, opts = {}) {
       const base = currentNode ? nameOf(currentNode.outputs[0]) : "aux";
       const outs = opts.outputs ? [...opts.outputs] : Array.from({ length: opts.count ?? 1 }, () => `${base}__${uid++}`);
-      onnxNodes.push({ opType, inputs, outputs: outs, name: `n${uid++}_${opType}`, domain: opts.domain, attrs });
+      onnxNodes.push({ opType, inputs: [...inputs], outputs: outs, name: `n${uid++}_${opType}`, domain: opts.domain, attrs });
       return outs;
     },
     constant(value) {
@@ -137,6 +151,29 @@ export function lowerGraph(graph: Graph, outputs: Record<string, Tensor>, opts: 
   for (const [key, t] of identities) {
     onnxNodes.push({ opType: "Identity", inputs: [nameOf(t)], outputs: [key], name: `out_${key}` });
   }
+  const splits: Record<string, SplitOutput> = {};
+  const outs: OnnxValueInfo[] = [];
+  for (const [key, t] of entries) {
+    const limit = opts.splitOutputsOver;
+    const shape = t.shape as number[];
+    const bytes = shape.every((d) => typeof d === "number") ? shape.reduce((a, b) => a * b, 1) * (t.dtype === "float64" || t.dtype === "int64" ? 8 : t.dtype === "bool" ? 1 : 4) : 0;
+    if (!limit || bytes <= limit || shape.length === 0 || shape[0] < 2) {
+      outs.push({ name: key, dtype: t.dtype, shape: t.shape });
+      continue;
+    }
+    const k = Math.min(shape[0], Math.ceil(bytes / limit));
+    const rows = Array.from({ length: k }, (_, i) => Math.floor((shape[0] * (i + 1)) / k) - Math.floor((shape[0] * i) / k));
+    const parts = rows.map((_, i) => `${key}__part${i}`);
+    // The producer wrote `key`; rename that value and split it into the parts.
+    const whole = (v: string) => (v === key ? `${key}__whole` : v);
+    for (const n of onnxNodes) {
+      n.outputs = n.outputs.map(whole);
+      n.inputs = n.inputs.map(whole);
+    }
+    onnxNodes.push({ opType: "Split", inputs: [`${key}__whole`, ctx.constant(ndarray("int64", [k], rows))], outputs: parts, name: `split_${key}`, attrs: { axis: { i: 0 } } });
+    parts.forEach((name, i) => outs.push({ name, dtype: t.dtype, shape: [rows[i], ...shape.slice(1)] }));
+    splits[key] = { parts, shape };
+  }
 
   const inputs: OnnxValueInfo[] = [];
   for (const t of [...graph.inputs, ...graph.params.values()]) {
@@ -146,7 +183,6 @@ export function lowerGraph(graph: Graph, outputs: Record<string, Tensor>, opts: 
   for (const t of usedLeaves.values()) {
     if (t.source.kind === "const") initializers.push({ name: t.name, value: t.source.value });
   }
-  const outs: OnnxValueInfo[] = entries.map(([key, t]) => ({ name: key, dtype: t.dtype, shape: t.shape }));
   const usesMs = onnxNodes.some((n) => n.domain === "com.microsoft");
   const model: OnnxModel = {
     nodes: onnxNodes,
@@ -159,7 +195,7 @@ export function lowerGraph(graph: Graph, outputs: Record<string, Tensor>, opts: 
     graphName: opts.name ?? "whet",
     metadata: opts.metadata,
   };
-  return { bytes: encodeModel(model), model, inputNames: inputs.map((i) => i.name), outputNames: outs.map((o) => o.name) };
+  return { bytes: encodeModel(model), model, inputNames: inputs.map((i) => i.name), outputNames: outs.map((o) => o.name), splits };
 }
 
 function collectSymbolSources(graph: Graph, leaves: Tensor[]): Map<string, { tensor: Tensor; axis: number }> {

@@ -43,13 +43,21 @@ export function dropoutMask(p: number, n: number, seed: number, step: number, si
   return data;
 }
 
-/** The mask feeds of a training graph for one step. */
-export function maskFeeds(graph: Graph, env: ReadonlyMap<string, number>, seed: number, step: number): Record<string, NDArray> {
+/**
+ * The mask feeds of a training graph for one step. `reuse` keeps one buffer per site between
+ * steps: allocating (and page-faulting) tens of megabytes per step costs as much as filling them.
+ */
+export function maskFeeds(graph: Graph, env: ReadonlyMap<string, number>, seed: number, step: number, reuse?: Map<number, Float32Array | Float64Array>): Record<string, NDArray> {
   const feeds: Record<string, NDArray> = {};
   for (const m of graph.masks) {
     const shape = resolveShape(m.tensor.shape, env);
     const n = shape.reduce((a, b) => a * b, 1);
-    const data = dropoutMask(m.p, n, seed, step, m.site, m.tensor.dtype === "float64" ? new Float64Array(n) : new Float32Array(n));
+    let buf = reuse?.get(m.site);
+    if (!buf || buf.length < n) {
+      buf = m.tensor.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+      reuse?.set(m.site, buf);
+    }
+    const data = dropoutMask(m.p, n, seed, step, m.site, buf.length === n ? buf : buf.subarray(0, n));
     feeds[m.tensor.name] = { dtype: m.tensor.dtype, shape, data };
   }
   return feeds;

@@ -16,8 +16,8 @@ const tag = (field: number, wire: number) => (field << 3) | wire;
 
 export interface OnnxNode {
   opType: string;
-  inputs: readonly string[];
-  outputs: readonly string[];
+  inputs: string[];
+  outputs: string[];
   name: string;
   domain?: string;
   attrs?: Record<string, OnnxAttr>;

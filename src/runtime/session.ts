@@ -4,7 +4,7 @@ import { WhetError } from "../core/errors.js";
 import type { NDArray, TypedData } from "../core/ndarray.js";
 import type { Graph } from "../graph/graph.js";
 import type { Tensor } from "../graph/tensor.js";
-import { lowerGraph, type LowerOptions } from "./lower.js";
+import { lowerGraph, type LowerOptions, type SplitOutput } from "./lower.js";
 
 export interface SessionOptions extends LowerOptions {
   /** Intra-op threads; default: ONNX Runtime's choice (all cores). */
@@ -13,6 +13,10 @@ export interface SessionOptions extends LowerOptions {
 
 const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: "float32", float64: "float64", int64: "int64", bool: "bool" };
 const FROM_ORT: Record<string, DType> = { float32: "float32", float64: "float64", int64: "int64", bool: "bool" };
+
+function allocLike(a: TypedData, n: number): TypedData {
+  return new (a.constructor as new (n: number) => TypedData)(n);
+}
 
 /**
  * A graph compiled into one ONNX Runtime session. Create once, run every step: ORT reuses the
@@ -24,6 +28,7 @@ export class CompiledGraph {
     readonly inputNames: readonly string[],
     readonly outputNames: readonly string[],
     readonly bytes: Uint8Array,
+    private readonly splits: Record<string, SplitOutput>,
   ) {}
 
   static async compile(graph: Graph, outputs: Record<string, Tensor>, opts: SessionOptions = {}): Promise<CompiledGraph> {
@@ -43,7 +48,7 @@ export class CompiledGraph {
     } catch (e) {
       throw new WhetError(`compiling graph "${opts.name ?? "whet"}" in ONNX Runtime failed: ${(e as Error).message}`);
     }
-    return new CompiledGraph(session, lowered.inputNames, lowered.outputNames, lowered.bytes);
+    return new CompiledGraph(session, lowered.inputNames, lowered.outputNames, lowered.bytes, lowered.splits);
   }
 
   /**
@@ -58,20 +63,33 @@ export class CompiledGraph {
       if (!f) throw new WhetError(`running the compiled graph: no value fed for input "${name}"`);
       ortFeeds[name] = new ort.Tensor(ORT_TYPE[f.dtype], f.data as never, f.shape as number[]);
     }
-    let res: ort.InferenceSession.ReturnType;
-    if (Object.keys(into).length === 0) res = await this.session.run(ortFeeds);
-    else {
-      const fetches: Record<string, ort.Tensor | null> = {};
-      for (const name of this.outputNames) {
-        const f = into[name];
-        fetches[name] = f ? new ort.Tensor(ORT_TYPE[f.dtype], f.data as never, f.shape as number[]) : null;
-      }
-      res = await this.session.run(ortFeeds, fetches);
-    }
+    // onnxruntime-node returns a copy even of preallocated outputs, so outputs are fetched plainly
+    // and copied into `into` here: one warm memcpy, no fresh pages.
+    const res = await this.session.run(ortFeeds);
     const out: Record<string, NDArray> = {};
+    const parted = new Set(Object.values(this.splits).flatMap((s) => s.parts));
     for (const name of this.outputNames) {
+      if (parted.has(name)) continue;
       const t = res[name];
-      out[name] = { dtype: FROM_ORT[t.type], shape: [...t.dims], data: t.data as TypedData };
+      const data = t.data as TypedData;
+      const target = into[name];
+      if (target && target.data.length === data.length) {
+        (target.data as Float32Array).set(data as Float32Array);
+        out[name] = { dtype: FROM_ORT[t.type], shape: [...t.dims], data: target.data };
+      } else out[name] = { dtype: FROM_ORT[t.type], shape: [...t.dims], data };
+    }
+    for (const [name, s] of Object.entries(this.splits)) {
+      const first = res[s.parts[0]];
+      const n = s.shape.reduce((a, b) => a * b, 1);
+      const target = into[name];
+      const data = target && target.data.length === n ? target.data : allocLike(first.data as TypedData, n);
+      let off = 0;
+      for (const p of s.parts) {
+        const d = res[p].data as Float32Array;
+        (data as Float32Array).set(d, off);
+        off += d.length;
+      }
+      out[name] = { dtype: FROM_ORT[first.type], shape: [...s.shape], data };
     }
     return out;
   }
