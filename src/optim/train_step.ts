@@ -57,8 +57,8 @@ export interface StepResult {
 /**
  * The training step — forward, backward, global-norm clipping and AdamW — traced once and
  * compiled into ONNX Runtime sessions. Parameters, moments and gradient accumulators live in
- * Float32Arrays this object owns; each run feeds them without a copy and ORT writes the updated
- * values into second buffers, swapped in afterwards (no per-step allocation).
+ * Float32Arrays this object owns (parameters in the model's own buffers); each run feeds them
+ * without a copy and the updated values are copied back over them once the step is known good.
  */
 export class TrainStep {
   /** Optimizer steps taken (the t of the bias corrections). */
@@ -69,7 +69,6 @@ export class TrainStep {
   readonly v = new Map<string, Float32Array>();
   /** Accumulated gradients (accumulation mode only). */
   readonly acc = new Map<string, Float32Array>();
-  private readonly spare = new Map<string, Float32Array>();
   private pendingMicro = 0;
   private readonly maskBuffers = new Map<number, Float32Array | Float64Array>();
 
@@ -146,10 +145,9 @@ export class TrainStep {
     if (this.apply) throw new WhetError("training step: compiled for accumulation; call accumulate() then applyStep()");
     const t = this.t + 1;
     const feeds = { ...this.forwardFeeds(batch), ...this.optimizerFeeds(lr, t) };
-    const into = this.optimizerInto();
-    const out = await this.main.run(feeds, into);
-    const loss = this.checkLoss(out, t);
-    this.adoptOptimizer(out);
+    // The updated values are written over the fed buffers, after the loss is known to be finite.
+    const out = await this.main.run(feeds, this.optimizerInto(), (o) => this.checkLoss(o, t));
+    const loss = Number(out.loss.data[0]);
     this.t = t;
     this.micro++;
     return { loss, gradNorm: Number(out.grad_norm.data[0]), outputs: this.extras(out) };
@@ -167,11 +165,10 @@ export class TrainStep {
     for (const p of this.trainable) {
       const a = this.acc.get(p.name)!;
       feeds[`acc.${p.name}`] = f32(p.shape, a);
-      into[`new_acc.${p.name}`] = f32(p.shape, this.spareFor(`acc.${p.name}`, a.length));
+      into[`new_acc.${p.name}`] = f32(p.shape, a);
     }
-    const out = await this.main.run(feeds, into);
-    const loss = this.checkLoss(out, this.t + 1);
-    for (const p of this.trainable) this.swap(`acc.${p.name}`, this.acc, p.name, out[`new_acc.${p.name}`].data as Float32Array);
+    const out = await this.main.run(feeds, into, (o) => this.checkLoss(o, this.t + 1));
+    const loss = Number(out.loss.data[0]);
     this.micro++;
     this.pendingMicro++;
     return { loss, outputs: this.extras(out) };
@@ -184,10 +181,11 @@ export class TrainStep {
     const t = this.t + 1;
     const feeds = this.optimizerFeeds(lr, t);
     for (const p of this.trainable) feeds[`grad.${p.name}`] = f32(p.shape, this.acc.get(p.name)!);
-    const out = await this.apply.run(feeds, this.optimizerInto());
+    const out = await this.apply.run(feeds, this.optimizerInto(), (o) => {
+      const n = Number(o.grad_norm.data[0]);
+      if (!Number.isFinite(n)) throw new NonFiniteError(`training step ${t}: the gradient norm is ${n}; parameters were left as they were after step ${t - 1}`);
+    });
     const norm = Number(out.grad_norm.data[0]);
-    if (!Number.isFinite(norm)) throw new NonFiniteError(`training step ${t}: the gradient norm is ${norm}; parameters were left as they were after step ${t - 1}`);
-    this.adoptOptimizer(out);
     for (const a of this.acc.values()) a.fill(0);
     this.t = t;
     this.pendingMicro = 0;
@@ -221,49 +219,20 @@ export class TrainStep {
     return feeds;
   }
 
+  /** The optimizer's outputs land in the buffers they were computed from. */
   private optimizerInto(): Record<string, NDArray> {
     const into: Record<string, NDArray> = {};
     for (const p of this.trainable) {
-      into[`new.${p.name}`] = f32(p.shape, this.spareFor(`p.${p.name}`, p.data.length));
-      into[`new_m.${p.name}`] = f32(p.shape, this.spareFor(`m.${p.name}`, p.data.length));
-      into[`new_v.${p.name}`] = f32(p.shape, this.spareFor(`v.${p.name}`, p.data.length));
+      into[`new.${p.name}`] = f32(p.shape, p.data);
+      into[`new_m.${p.name}`] = f32(p.shape, this.m.get(p.name)!);
+      into[`new_v.${p.name}`] = f32(p.shape, this.v.get(p.name)!);
     }
     return into;
   }
 
-  private adoptOptimizer(out: Record<string, NDArray>): void {
-    for (const p of this.trainable) {
-      const fresh = out[`new.${p.name}`].data as Float32Array;
-      const old = p.data;
-      p.data = fresh;
-      if (this.spare.get(`p.${p.name}`) === fresh) this.spare.set(`p.${p.name}`, old);
-      else this.spare.delete(`p.${p.name}`);
-      this.swap(`m.${p.name}`, this.m, p.name, out[`new_m.${p.name}`].data as Float32Array);
-      this.swap(`v.${p.name}`, this.v, p.name, out[`new_v.${p.name}`].data as Float32Array);
-    }
-  }
-
-  /** Make `fresh` live in `map` and keep the previous array as the next run's output buffer. */
-  private swap(key: string, map: Map<string, Float32Array>, name: string, fresh: Float32Array): void {
-    const old = map.get(name)!;
-    map.set(name, fresh);
-    if (this.spare.get(key) === fresh) this.spare.set(key, old);
-    else this.spare.delete(key);
-  }
-
-  private spareFor(key: string, n: number): Float32Array {
-    let s = this.spare.get(key);
-    if (!s || s.length !== n) {
-      s = new Float32Array(n);
-      this.spare.set(key, s);
-    }
-    return s;
-  }
-
-  private checkLoss(out: Record<string, NDArray>, t: number): number {
+  private checkLoss(out: Record<string, NDArray>, t: number): void {
     const loss = Number(out.loss.data[0]);
     if (!Number.isFinite(loss)) throw new NonFiniteError(`training step ${t}: the loss is ${loss}; parameters were left as they were after step ${t - 1}`);
-    return loss;
   }
 
   private extras(out: Record<string, NDArray>): Record<string, NDArray> {

@@ -53,44 +53,53 @@ export class CompiledGraph {
 
   /**
    * Run with host arrays (no copy on the way in); returns the outputs by name. Outputs named in
-   * `into` are written into those arrays (same dtype and size) instead of freshly allocated ones,
-   * so a training loop can double-buffer its parameters rather than allocate them every step.
+   * `into` are copied into those arrays (same size) once the run has finished — they may be the
+   * very arrays fed as inputs, which lets a training step update its buffers in place — but only
+   * after `check` has seen the other outputs and not thrown: a failed check leaves `into` as it was.
    */
-  async run(feeds: Record<string, NDArray>, into: Record<string, NDArray> = {}): Promise<Record<string, NDArray>> {
+  async run(feeds: Record<string, NDArray>, into: Record<string, NDArray> = {}, check?: (out: Record<string, NDArray>) => void): Promise<Record<string, NDArray>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const name of this.inputNames) {
       const f = feeds[name];
       if (!f) throw new WhetError(`running the compiled graph: no value fed for input "${name}"`);
       ortFeeds[name] = new ort.Tensor(ORT_TYPE[f.dtype], f.data as never, f.shape as number[]);
     }
-    // onnxruntime-node returns a copy even of preallocated outputs, so outputs are fetched plainly
-    // and copied into `into` here: one warm memcpy, no fresh pages.
+    // onnxruntime-node copies every output into a fresh ArrayBuffer (preallocated ones too), so
+    // outputs are fetched plainly and copied into `into` here: one warm memcpy, no fresh pages.
     const res = await this.session.run(ortFeeds);
     const out: Record<string, NDArray> = {};
     const parted = new Set(Object.values(this.splits).flatMap((s) => s.parts));
+    const pending: [NDArray, () => TypedData][] = [];
     for (const name of this.outputNames) {
       if (parted.has(name)) continue;
       const t = res[name];
-      const data = t.data as TypedData;
       const target = into[name];
-      if (target && target.data.length === data.length) {
-        (target.data as Float32Array).set(data as Float32Array);
-        out[name] = { dtype: FROM_ORT[t.type], shape: [...t.dims], data: target.data };
-      } else out[name] = { dtype: FROM_ORT[t.type], shape: [...t.dims], data };
+      const data = t.data as TypedData;
+      if (target && target.data.length === data.length) pending.push([target, () => data]);
+      else out[name] = { dtype: FROM_ORT[t.type], shape: [...t.dims], data };
     }
     for (const [name, s] of Object.entries(this.splits)) {
       const first = res[s.parts[0]];
       const n = s.shape.reduce((a, b) => a * b, 1);
-      const target = into[name];
-      const data = target && target.data.length === n ? target.data : allocLike(first.data as TypedData, n);
-      let off = 0;
-      for (const p of s.parts) {
-        const d = res[p].data as Float32Array;
-        (data as Float32Array).set(d, off);
-        off += d.length;
-      }
-      out[name] = { dtype: FROM_ORT[first.type], shape: [...s.shape], data };
+      const target = into[name] && into[name].data.length === n ? into[name] : null;
+      const assemble = (dest: TypedData): TypedData => {
+        let off = 0;
+        for (const p of s.parts) {
+          const d = res[p].data as Float32Array;
+          (dest as Float32Array).set(d, off);
+          off += d.length;
+        }
+        return dest;
+      };
+      if (target) pending.push([target, () => assemble(target.data)]);
+      else out[name] = { dtype: FROM_ORT[first.type], shape: [...s.shape], data: assemble(allocLike(first.data as TypedData, n)) };
     }
+    check?.(out);
+    for (const [target, source] of pending) {
+      const data = source();
+      if (data !== target.data) (target.data as Float32Array).set(data as Float32Array);
+    }
+    for (const name of Object.keys(into)) if (this.outputNames.includes(name) || this.splits[name]) out[name] = into[name];
     return out;
   }
 
