@@ -12,6 +12,7 @@ import { scheduleLength, type TrainingArguments } from "./arguments.js";
 import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type Saveable, type TrainerState } from "./checkpoint.js";
 import { collate, type Example, type LabelKind } from "./collate.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
+import { ProgressLine } from "./progress.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
 
 export interface TrainerOptions {
@@ -45,7 +46,7 @@ export interface TrainResult {
  */
 export class Trainer {
   private readonly a: TrainingArguments;
-  private readonly log: (line: string) => void;
+  private log: (line: string) => void;
   private stopSignal: string | null = null;
 
   constructor(private readonly o: TrainerOptions) {
@@ -142,6 +143,13 @@ export class Trainer {
       this.log(`resumed from ${resume} at step ${state.global_step}`);
     }
     const handlers = this.installSignalHandlers();
+    const progress = o.log ? null : new ProgressLine(totalSteps);
+    progress?.resumeAt(state.global_step);
+    const log = this.log;
+    this.log = (line) => {
+      progress?.clear();
+      log(line);
+    };
     let trainLossSum = 0, trainSteps = 0, stoppedEarly = false;
     const B = a.per_device_train_batch_size;
     const collateOpts = { padId: o.padId, tokenTypes: FAMILIES[o.model.config.model_type].tokenTypes, labels: o.labels };
@@ -173,6 +181,7 @@ export class Trainer {
           state.steps_since_log++;
           trainLossSum += loss;
           trainSteps++;
+          progress?.update(state.global_step, loss, learningRate(sched, state.global_step));
           if (state.global_step % a.logging_steps === 0 || state.global_step === totalSteps) await this.logTrain(state, sched);
           const endOfEpoch = m >= micros.length;
           const evalNow = a.eval_strategy === "steps" ? state.global_step % (a.eval_steps ?? 1) === 0 : a.eval_strategy === "epoch" && endOfEpoch;
@@ -210,6 +219,8 @@ export class Trainer {
       await this.saveFinal(state, metrics);
       return { globalStep: state.global_step, trainLoss: trainLossSum / Math.max(1, trainSteps), metrics, stoppedEarly, interrupted: false };
     } finally {
+      progress?.finish();
+      this.log = log;
       handlers();
       await step.release();
       await evaluator?.release();
