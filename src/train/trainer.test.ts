@@ -152,3 +152,17 @@ test("arguments: unknown names get a suggestion, incompatible schedules an expla
   assert.equal(a.max_length, 128);
   assert.equal(a.greater_is_better, false);
 });
+
+test("Trainer: training order is sequential, a seeded permutation, or length-grouped", () => {
+  const mk = (train_sampling: "random" | "sequential" | "group_by_length", data_seed = 3) =>
+    new Trainer({ model: model(), args: args("unused", { train_sampling, data_seed }), train, labels: "class", padId: 0, log: quiet });
+  assert.deepEqual(mk("sequential").epochOrder(0), train.map((_, i) => i));
+  const r = mk("random");
+  assert.deepEqual(r.epochOrder(1), mk("random").epochOrder(1), "same data_seed, same order");
+  assert.notDeepEqual(r.epochOrder(1), r.epochOrder(2), "each epoch reshuffles");
+  assert.notDeepEqual(r.epochOrder(1), mk("random", 4).epochOrder(1));
+  assert.deepEqual([...r.epochOrder(1)].sort((a, b) => a - b), train.map((_, i) => i));
+  const g = mk("group_by_length").epochOrder(0);
+  assert.deepEqual([...g].sort((a, b) => a - b), train.map((_, i) => i));
+  assert.equal(train[g[0]].input_ids.length, Math.max(...train.map((e) => e.input_ids.length)), "the longest example comes first");
+});
