@@ -111,3 +111,21 @@ test("cli: mistakes get clear messages and a non-zero exit", async () => {
     assert.match(m.err, /words/);
   });
 });
+
+test("cli: token classification from CoNLL — train, then evaluate with entity-level metrics", async () => {
+  await inTmp(async (dir) => {
+    const sent = "EU\tB-ORG\nrejects\tO\nGerman\tB-MISC\ncall\tO\n\nPeter\tB-PER\nBlackburn\tI-PER\n\nBRUSSELS\tB-LOC\n1996-08-22\tO\n\n";
+    writeFileSync(join(dir, "train.conll"), sent.repeat(4));
+    writeFileSync(join(dir, "dev.conll"), sent);
+    const t = whet(["train", "--task", "token-classification", "--model", join(fx, "hf", "bert-tok"), "--train-file", "train.conll", "--validation-file", "dev.conll",
+      "--output-dir", "ner", "--learning-rate", "5e-3", "--num-train-epochs", "1", "--per-device-train-batch-size", "4", "--threads", "1"], dir);
+    assert.equal(t.code, 0, t.err);
+    const cfg = JSON.parse(readFileSync(join(dir, "ner", "config.json"), "utf8"));
+    assert.deepEqual(cfg.architectures, ["BertForTokenClassification"]);
+    assert.deepEqual(Object.values(cfg.id2label), ["B-LOC", "B-MISC", "B-ORG", "B-PER", "I-PER", "O"]);
+    const ev = whet(["evaluate", "--model", "ner", "--file", "dev.conll"], dir);
+    assert.equal(ev.code, 0, ev.err);
+    const m = JSON.parse(ev.out);
+    for (const k of ["eval_precision", "eval_recall", "eval_f1", "eval_accuracy", "eval_PER_f1"]) assert.ok(k in m, `${k} reported`);
+  });
+});

@@ -4,7 +4,9 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
+import { Rng } from "../core/rng.js";
 import { LabelMap } from "../data/labels.js";
+import { readConll, type TokenRow } from "../data/conll.js";
 import { readTable, type TextRow } from "../data/read.js";
 import { buildReport, formatReport } from "../data/report.js";
 import { stratifiedSplit } from "../data/split.js";
@@ -17,9 +19,10 @@ import { resolveArguments } from "../train/arguments.js";
 import type { Example, LabelKind } from "../train/collate.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
+import { encodeTokenRows } from "./token_data.js";
 
 /** Keys of a run config that describe the data and model rather than TrainingArguments. */
-const DATA_KEYS = ["model", "train_file", "validation_file", "text_column", "text_pair_column", "label_column", "validation_split", "label_separator", "strict"] as const;
+const DATA_KEYS = ["model", "task", "train_file", "validation_file", "text_column", "text_pair_column", "label_column", "validation_split", "label_separator", "strict"] as const;
 
 export interface Encoded {
   examples: Example[];
@@ -47,11 +50,66 @@ function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
+interface Prepared {
+  train: Example[];
+  eval: Example[];
+  kind: LabelKind;
+  labelNames: string[];
+  problemType?: string;
+  report: unknown;
+  reportText: string;
+}
+
+/** Text classification rows: read, split if needed, labels mapped, tokenized, reported. */
+async function prepareTextData(data: Record<string, unknown>, readOpts: Parameters<typeof readTable>[1], seed: number, maxLength: number, wantEval: boolean, tok: Tokenizer): Promise<Prepared> {
+  const train = await readTable(data.train_file as string, readOpts);
+  let trainRows = train.rows, evalRows: TextRow[] = [];
+  if (data.validation_file) evalRows = (await readTable(data.validation_file as string, readOpts)).rows;
+  else if (wantEval) {
+    const split = stratifiedSplit(train.rows, { validationSize: (data.validation_split as number) ?? 0.1, seed });
+    trainRows = [...split.train];
+    evalRows = [...split.validation];
+    console.error(`held out ${evalRows.length} of ${train.rows.length} rows for evaluation (stratified, seed ${seed})`);
+  }
+  const labels = LabelMap.fit(trainRows.map((r) => r.label));
+  const enc = await encodeRows(trainRows, tok, maxLength, labels);
+  const evalEnc = await encodeRows(evalRows, tok, maxLength, labels);
+  const lengthOf = new Map(trainRows.map((r, i) => [`${r.text}\u0000${r.textPair ?? ""}`, enc.lengths[i]]));
+  const report = buildReport(trainRows, { tokenCount: (t, p) => lengthOf.get(`${t}\u0000${p ?? ""}`) ?? 0, maxLength, skipped: train.skipped });
+  return { train: enc.examples, eval: evalEnc.examples, kind: labelKind(labels), labelNames: [...labels.names], problemType: labels.problemType, report, reportText: formatReport(report) };
+}
+
+/** Token classification sentences (CoNLL or JSONL): tags from the training file, sorted as run_ner sorts them. */
+async function prepareTokenData(data: Record<string, unknown>, seed: number, maxLength: number, wantEval: boolean, tok: Tokenizer): Promise<Prepared> {
+  const train = await readConll(data.train_file as string);
+  let trainRows = train.sentences, evalRows: TokenRow[] = [];
+  if (data.validation_file) evalRows = (await readConll(data.validation_file as string)).sentences;
+  else if (wantEval) {
+    const order = new Rng(seed, 0x73706c6974).permutation(trainRows.length);
+    const n = Math.max(1, Math.round(((data.validation_split as number) ?? 0.1) * trainRows.length));
+    evalRows = order.slice(0, n).map((i) => train.sentences[i]);
+    trainRows = order.slice(n).sort((a, b) => a - b).map((i) => train.sentences[i]);
+    console.error(`held out ${evalRows.length} of ${train.sentences.length} sentences for evaluation (seed ${seed})`);
+  }
+  const tagIds = new Map(train.tagSet.map((t, i) => [t, i]));
+  const enc = await encodeTokenRows(trainRows, tok, maxLength, tagIds);
+  const evalEnc = await encodeTokenRows(evalRows, tok, maxLength, tagIds);
+  const counts = Object.fromEntries(train.tagSet.map((t) => [t, trainRows.reduce((s, r) => s + r.tags.filter((x) => x === t).length, 0)]));
+  const report = { sentences: trainRows.length, evaluation_sentences: evalRows.length, tags: counts, iob2: train.iob2, truncated: enc.truncated, skipped: train.skipped };
+  const reportText = [
+    `Sentences: ${trainRows.length} for training, ${evalRows.length} for evaluation; ${enc.truncated} cut at max_length ${maxLength}`,
+    `Tags: ${Object.entries(counts).map(([t, c]) => `${t} ${c}`).join(", ")}`,
+    ...(train.iob2.violations ? [`IOB2: ${train.iob2.violations} I- tags without a matching B- (counted, not fatal)`] : []),
+  ].join("\n");
+  return { train: enc.examples, eval: evalEnc.examples, kind: "token", labelNames: train.tagSet, report, reportText };
+}
+
 export function trainCommand(): Command {
   const cmd = new Command("train")
     .description("fine-tune a model for text classification on a CSV / TSV / JSONL file")
     .option("--model <dir-or-id>", "pretrained model folder or Hub id (org/name[@revision])")
-    .option("--train-file <file>", "training data (.csv, .tsv, .jsonl)")
+    .option("--task <task>", "sequence-classification (default) or token-classification (CoNLL or JSONL tokens/ner_tags)")
+    .option("--train-file <file>", "training data (.csv, .tsv, .jsonl; CoNLL for token classification)")
     .option("--validation-file <file>", "evaluation data; default: a stratified split of the training data")
     .option("--validation-split <fraction>", "share of the training data held out when no validation file is given", Number)
     .option("--text-column <name>", "column holding the text (default text)")
@@ -80,41 +138,34 @@ export function trainCommand(): Command {
       labelSeparator: data.label_separator as string | undefined,
       strict: Boolean(data.strict),
     };
-    const train = await readTable(data.train_file as string, readOpts);
-    let trainRows = train.rows, evalRows: TextRow[] = [];
-    if (data.validation_file) evalRows = (await readTable(data.validation_file as string, readOpts)).rows;
-    else if (args.eval_strategy !== "no") {
-      const split = stratifiedSplit(train.rows, { validationSize: (data.validation_split as number) ?? 0.1, seed: args.seed });
-      trainRows = [...split.train];
-      evalRows = [...split.validation];
-      console.error(`held out ${evalRows.length} of ${train.rows.length} rows for evaluation (stratified, seed ${args.seed})`);
-    }
-    const labels = LabelMap.fit(trainRows.map((r) => r.label));
     const dir = await resolveModel(data.model as string);
     const tok = await loadTokenizer(dir);
-    const enc = await encodeRows(trainRows, tok, args.max_length, labels);
-    const evalEnc = await encodeRows(evalRows, tok, args.max_length, labels);
-    const lengthOf = new Map(trainRows.map((r, i) => [`${r.text}\u0000${r.textPair ?? ""}`, enc.lengths[i]]));
-    const report = buildReport(trainRows, { tokenCount: (t, p) => lengthOf.get(`${t}\u0000${p ?? ""}`) ?? 0, maxLength: args.max_length, skipped: train.skipped });
-    console.error(formatReport(report));
+    const task = (data.task as string | undefined) ?? "sequence-classification";
+    if (task !== "sequence-classification" && task !== "token-classification") {
+      throw new WhetError(`train: --task must be sequence-classification or token-classification, got "${task}"`);
+    }
+    const prepared = task === "token-classification"
+      ? await prepareTokenData(data, args.seed, args.max_length, args.eval_strategy !== "no", tok)
+      : await prepareTextData(data, readOpts, args.seed, args.max_length, args.eval_strategy !== "no", tok);
+    console.error(prepared.reportText);
     await mkdir(args.output_dir, { recursive: true });
-    await writeFile(join(args.output_dir, "data_report.json"), JSON.stringify(report, null, 1));
+    await writeFile(join(args.output_dir, "data_report.json"), JSON.stringify(prepared.report, null, 1));
 
     const modelType = readConfig(dir).model_type;
     const overrides: Record<string, unknown> = {
       ...dropoutOverrides(modelType, { hidden: args.hidden_dropout_prob, attention: args.attention_dropout_prob, classifier: args.classifier_dropout_prob }),
-      problem_type: labels.problemType,
+      ...(prepared.problemType ? { problem_type: prepared.problemType } : {}),
     };
-    const { model, report: load } = await fromPretrained(dir, { task: "sequence-classification", labels: labels.names, configOverrides: overrides, seed: args.seed });
+    const { model, report: load } = await fromPretrained(dir, { task, labels: prepared.labelNames, configOverrides: overrides, seed: args.seed });
     if (load.initialized.length) console.error(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
     const trainer = new Trainer({
-      model, args, train: enc.examples, eval: evalEnc.examples, labels: labelKind(labels), labelNames: labels.names,
+      model, args, train: prepared.train, eval: prepared.eval, labels: prepared.kind, labelNames: prepared.labelNames,
       padId: tok.padTokenId ?? 0, tokenizer: tok,
       runInfo: {
         command: process.argv.slice(2),
         model: data.model, model_dir: dir, family: FAMILIES[modelType].prefix,
         data: { train_file: data.train_file, train_sha256: sha256(data.train_file as string), ...(data.validation_file ? { validation_file: data.validation_file, validation_sha256: sha256(data.validation_file as string) } : {}) },
-        labels: labels.names, whet: WHET_VERSION,
+        task, labels: prepared.labelNames, whet: WHET_VERSION,
       },
     });
     const result = await trainer.train();
