@@ -1,21 +1,65 @@
 #!/usr/bin/env node
-import { Command } from "commander";
-import { benchCommand } from "./bench.js";
-import { evaluateCommand } from "./evaluate.js";
-import { forwardCommand, predictCommand, tokenizeCommand } from "./inference.js";
-import { trainCommand } from "./train.js";
+// The `whet` program. Exit codes: 0 ok, 1 failure, 2 usage error (an unknown option, a missing
+// argument: commander's errors), 130 interrupted training.
+//
+// Commands that load native modules (onnxruntime-node, tokenizers) are imported dynamically, so
+// that on a broken install `whet doctor` still runs and says which part failed, and the other
+// commands point to it instead of printing a module loader's stack trace. Add new commands to
+// that list; only doctor and init are imported statically.
+import { Command, CommanderError } from "commander";
+import { doctorCommand } from "./doctor.js";
+import { initCommand } from "./init.js";
 
 const program = new Command("whet")
   .description("fine-tune transformer language models in TypeScript")
-  .version("0.1.0")
-  .addCommand(trainCommand())
-  .addCommand(evaluateCommand())
-  .addCommand(benchCommand())
-  .addCommand(forwardCommand())
-  .addCommand(predictCommand())
-  .addCommand(tokenizeCommand());
+  .version("0.1.0");
+
+// init and doctor need none of the others: skipping them makes both start in a fraction of the time.
+const wanted = process.argv[2];
+const light = wanted === "init" || wanted === "doctor";
+let loadError: unknown = null;
+if (!light) {
+  try {
+    // One after the other: concurrent import() of modules sharing dependencies can fail in Node 20
+    // with "request for 'commander' is not in cache" (nodejs/node#52187).
+    const train = await import("./train.js");
+    const evaluate = await import("./evaluate.js");
+    const inspect = await import("./inspect.js");
+    const inference = await import("./inference.js");
+    const bench = await import("./bench.js");
+    program
+      .addCommand(train.trainCommand())
+      .addCommand(evaluate.evaluateCommand())
+      .addCommand(inference.predictCommand())
+      .addCommand(inference.forwardCommand())
+      .addCommand(inference.tokenizeCommand())
+      .addCommand(inspect.inspectCommand())
+      .addCommand(bench.benchCommand());
+  } catch (e) {
+    loadError = e;
+  }
+}
+program.addCommand(initCommand()).addCommand(doctorCommand());
+
+// addCommand() does not pass settings down, so every command gets them here: commander throws
+// instead of exiting (the handler below picks the code), and a usage error ends with a hint.
+const configure = (c: Command): void => {
+  c.exitOverride().showHelpAfterError(`(run "${c.name() === "whet" ? "whet" : `whet ${c.name()}`} --help" for usage)`);
+  c.commands.forEach(configure);
+};
+configure(program);
+
+if (loadError !== null && wanted !== undefined && !["help", "-h", "--help", "-V", "--version"].includes(wanted)) {
+  console.error(`whet: cannot load its modules: ${loadError instanceof Error ? loadError.message : String(loadError)}`);
+  console.error(`run "whet doctor" to see what is wrong with the installation`);
+  process.exit(1);
+}
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof CommanderError && e.code.startsWith("commander.")) {
+    // commander has printed its message already; --help and --version end here with code 0.
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
   console.error(`whet: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });
