@@ -57,7 +57,7 @@ export interface Row {
 }
 
 /** Inputs given as text (tokenized here) or as ids (used as they are), one row each. */
-export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: number): Promise<Row[]> {
+export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: number, limit?: number): Promise<Row[]> {
   const rows: Row[] = [];
   for (const { value: v, line } of readJsonl(path)) {
     if (Array.isArray(v.input_ids)) {
@@ -70,7 +70,7 @@ export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: nu
       rows.push({ input_ids: ids as number[], attention_mask: mask, token_type_ids: types });
     } else if (typeof v.text === "string") {
       const pair = typeof v.text_pair === "string" ? v.text_pair : null;
-      const e = await tok.encode(v.text, pair, { maxLength: maxLength ?? Math.min(tok.modelMaxLength, 512), truncation: true });
+      const e = await tok.encode(v.text, pair, { maxLength: maxLength ?? Math.min(tok.modelMaxLength, limit ?? 512), truncation: true });
       rows.push({ input_ids: e.ids, attention_mask: e.attentionMask, token_type_ids: e.typeIds });
     } else {
       throw new WhetError(`${path}:${line}: expected {"text": ...} or {"input_ids": [...]}, got keys ${Object.keys(v).join(", ") || "(none)"}`);

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { LabelMap } from "../data/labels.js";
+import { maxSequenceLength } from "../models/auto.js";
 import { readConll } from "../data/conll.js";
 import { readTable } from "../data/read.js";
 import type { Example, LabelKind } from "../train/collate.js";
@@ -22,6 +23,7 @@ export function evaluateCommand(): Command {
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
       const m = await loadForInference(o.model);
+      o.maxLength = Math.min(o.maxLength, maxSequenceLength(m.model.config));
       let examples: Example[], kind: LabelKind;
       if (m.task === "token-classification") {
         // NER: CoNLL or JSONL sentences, tags mapped through the model's own label2id.

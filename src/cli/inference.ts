@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { readFileSync, writeFileSync } from "node:fs";
 import { WhetError } from "../core/errors.js";
+import { maxSequenceLength } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
 import { loadForInference, nested, padRows, rowsFromJsonl } from "./common.js";
 
@@ -22,7 +23,7 @@ export function forwardCommand(): Command {
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
       const m = await loadForInference(o.model);
-      const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength);
+      const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       if (rows.length === 0) throw new WhetError(`${o.input} holds no input`);
       const feeds = padRows(rows, m.tokenizer.padTokenId ?? 0, m.tokenTypes);
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits", "last_hidden_state"], threads: o.threads });
@@ -50,7 +51,7 @@ export function predictCommand(): Command {
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
       const m = await loadForInference(o.model);
-      const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength);
+      const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits"], threads: o.threads });
       const problem = m.model.config.problem_type;
       const lines: string[] = [];

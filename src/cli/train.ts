@@ -12,7 +12,7 @@ import { buildReport, formatReport } from "../data/report.js";
 import { stratifiedSplit } from "../data/split.js";
 import { resolveModel } from "../io/hub.js";
 import { readConfig } from "../io/config.js";
-import { dropoutOverrides, FAMILIES } from "../models/auto.js";
+import { dropoutOverrides, FAMILIES, maxSequenceLength } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { resolveArguments } from "../train/arguments.js";
@@ -140,6 +140,12 @@ export function trainCommand(): Command {
     };
     const dir = await resolveModel(data.model as string);
     const tok = await loadTokenizer(dir);
+    // As run_glue does: never longer than the model can take, and say so.
+    const limit = maxSequenceLength(readConfig(dir));
+    if (args.max_length > limit) {
+      console.error(`max_length ${args.max_length} is longer than this model's ${limit} positions: using ${limit}`);
+      args.max_length = limit;
+    }
     const task = (data.task as string | undefined) ?? "sequence-classification";
     if (task !== "sequence-classification" && task !== "token-classification") {
       throw new WhetError(`train: --task must be sequence-classification or token-classification, got "${task}"`);

@@ -77,6 +77,15 @@ export function dropoutOverrides(modelType: PretrainedConfig["model_type"], o: {
   return out;
 }
 
+/**
+ * The longest input the model's position embeddings allow: max_position_embeddings, less
+ * RoBERTa's padding offset (positions start at pad_token_id + 1).
+ */
+export function maxSequenceLength(config: PretrainedConfig): number {
+  const n = Number(config.max_position_embeddings ?? 512);
+  return config.model_type === "roberta" || config.model_type === "xlm-roberta" ? n - Number(config.pad_token_id ?? 1) - 1 : n;
+}
+
 /** The task a config was saved for, from its architectures entry. */
 export function taskFromConfig(config: PretrainedConfig): Task | null {
   const arch = config.architectures?.[0] ?? "";
