@@ -27,6 +27,7 @@ if (!light) {
     const inspect = await import("./inspect.js");
     const inference = await import("./inference.js");
     const bench = await import("./bench.js");
+    const exporting = await import("./export.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -34,6 +35,7 @@ if (!light) {
       .addCommand(inference.forwardCommand())
       .addCommand(inference.tokenizeCommand())
       .addCommand(inspect.inspectCommand())
+      .addCommand(exporting.exportCommand())
       .addCommand(bench.benchCommand());
   } catch (e) {
     loadError = e;

@@ -21,7 +21,15 @@ export interface LowerOptions {
    * pages, and faulting them in costs ~4 ms per MB in these VMs, while smaller blocks are reused.
    */
   splitOutputsOver?: number;
+  /**
+   * Write parameters as initializers holding their current values instead of graph inputs: a
+   * self-contained model for export. Refused above PROTOBUF_LIMIT (ONNX's 2 GB protobuf cap).
+   */
+  paramsAsInitializers?: boolean;
 }
+
+/** A ModelProto is one protobuf message, capped at 2 GiB; keep headroom for the graph itself. */
+export const PROTOBUF_LIMIT = 1.9e9;
 
 /** An output returned in row blocks: its parts' names in order and the full shape. */
 export interface SplitOutput {
@@ -58,8 +66,9 @@ export function liveNodes(graph: Graph, outputs: readonly Tensor[]): Node[] {
 
 /**
  * Lower the part of a traced graph that computes `outputs` (named by the keys) to an ONNX model.
- * Params and per-run values become graph inputs, constants initializers; symbolic dims are read
- * at run time from the inputs that carry them, so one model serves every batch and length.
+ * Params and per-run values become graph inputs (params become initializers with
+ * `paramsAsInitializers`), constants initializers; symbolic dims are read at run time from the
+ * inputs that carry them, so one model serves every batch and length.
  */
 export function lowerGraph(graph: Graph, outputs: Record<string, Tensor>, opts: LowerOptions = {}): Lowered {
   const entries = Object.entries(outputs);
@@ -178,10 +187,22 @@ export function lowerGraph(graph: Graph, outputs: Record<string, Tensor>, opts: 
   const inputs: OnnxValueInfo[] = [];
   for (const t of [...graph.inputs, ...graph.params.values()]) {
     if (!usedLeaves.has(t.id)) continue;
+    if (opts.paramsAsInitializers && t.source.kind === "param") continue;
     inputs.push({ name: t.name, dtype: t.dtype, shape: t.shape });
   }
   for (const t of usedLeaves.values()) {
     if (t.source.kind === "const") initializers.push({ name: t.name, value: t.source.value });
+    else if (opts.paramsAsInitializers && t.source.kind === "param") {
+      initializers.push({ name: t.name, value: { dtype: "float32", shape: t.shape as number[], data: t.source.param.data } });
+    }
+  }
+  if (opts.paramsAsInitializers) {
+    // Counted from shapes, not buffers: the check must come before anything is encoded.
+    const bytes = initializers.reduce((s, i) => s + i.value.shape.reduce((a, b) => a * b, 1) * i.value.data.BYTES_PER_ELEMENT, 0);
+    if (bytes > PROTOBUF_LIMIT) {
+      throw new WhetError(`lowering "${opts.name ?? "whet"}" with parameters inside: ${(bytes / 1e9).toFixed(2)} GB of weights exceed ` +
+        `ONNX's 2 GB protobuf limit (whet allows ${PROTOBUF_LIMIT / 1e9} GB); ONNX external data files are not supported yet`);
+    }
   }
   const usesMs = onnxNodes.some((n) => n.domain === "com.microsoft");
   const model: OnnxModel = {
