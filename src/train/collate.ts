@@ -7,6 +7,8 @@ export interface Example {
   token_type_ids?: readonly number[];
   /** A class id, a regression target, a multi-hot vector, or per-token class ids (-100 = ignored). */
   label?: number | readonly number[];
+  /** A teacher's logits for this example (distillation). */
+  teacher?: Float32Array;
 }
 
 export type LabelKind = "class" | "regression" | "multi_label" | "token";
@@ -49,6 +51,15 @@ export function collate(examples: readonly Example[], o: CollateOptions): Batch 
     attention_mask: { dtype: "int64", shape: [B, T], data: mask },
   };
   if (types) feeds.token_type_ids = { dtype: "int64", shape: [B, T], data: types };
+  if (examples[0].teacher) {
+    const C = examples[0].teacher.length;
+    const data = new Float32Array(B * C);
+    examples.forEach((e, b) => {
+      if (!e.teacher || e.teacher.length !== C) throw new WhetError(`collate: example ${b} of the batch has no teacher logits of length ${C}`);
+      data.set(e.teacher, b * C);
+    });
+    feeds.teacher_logits = { dtype: "float32", shape: [B, C], data };
+  }
   let count = B;
   if (o.labels) {
     const missing = examples.findIndex((e) => e.label === undefined);
