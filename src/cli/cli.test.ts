@@ -129,3 +129,19 @@ test("cli: token classification from CoNLL — train, then evaluate with entity-
     for (const k of ["eval_precision", "eval_recall", "eval_f1", "eval_accuracy", "eval_PER_f1"]) assert.ok(k in m, `${k} reported`);
   });
 });
+
+test("cli: distill a 1-layer student from a 2-layer teacher; both scored side by side", async () => {
+  await inTmp(async (dir) => {
+    const t = whet(["train", ...TRAIN, "--num-train-epochs", "1", "--output-dir", "teacher", "--eval-strategy", "no", "--save-strategy", "no"], dir);
+    assert.equal(t.code, 0, t.err);
+    const d = whet(["distill", "--teacher", "teacher", "--student-layers", "1", "--train-file", join(traj, "train.csv"), "--validation-file", join(traj, "eval.csv"),
+      "--output-dir", "student", "--alpha", "0.7", "--temperature", "2", "--num-train-epochs", "1", "--learning-rate", "2e-3", "--max-length", "32", "--threads", "1", "--save-strategy", "no"], dir);
+    assert.equal(d.code, 0, d.err);
+    const r = JSON.parse(d.out.trim().split("\n").at(-1)!);
+    assert.ok(r.teacher.accuracy >= 0 && r.student.accuracy >= 0);
+    assert.ok(r.student.params < r.teacher.params, "the student is smaller");
+    const cfg = JSON.parse(readFileSync(join(dir, "student", "config.json"), "utf8"));
+    assert.equal(cfg.num_hidden_layers, 1);
+    assert.match(d.err, /teacher's logits for 256 examples/);
+  });
+});

@@ -28,6 +28,7 @@ if (!light) {
     const inference = await import("./inference.js");
     const bench = await import("./bench.js");
     const exporting = await import("./export.js");
+    const distilling = await import("./distill.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -35,6 +36,7 @@ if (!light) {
       .addCommand(inference.forwardCommand())
       .addCommand(inference.tokenizeCommand())
       .addCommand(inspect.inspectCommand())
+      .addCommand(distilling.distillCommand())
       .addCommand(exporting.exportCommand())
       .addCommand(bench.benchCommand());
   } catch (e) {

@@ -1,5 +1,6 @@
 import type { NDArray } from "../core/ndarray.js";
 import { Graph, trace } from "../graph/graph.js";
+import { numLabels } from "../io/config.js";
 import { FAMILIES, type TaskModel } from "../models/auto.js";
 import { CompiledGraph } from "../runtime/session.js";
 import { collate, type Example, type LabelKind } from "./collate.js";
@@ -44,7 +45,7 @@ export class Evaluator {
       const tt = types ? g.input("token_type_ids", ["batch", "seq"], "int64") : undefined;
       const labels = o.labels === "class" ? g.input("labels", ["batch"], "int64")
         : o.labels === "regression" ? g.input("labels", ["batch"], "float32")
-        : o.labels === "multi_label" ? g.input("labels", ["batch", "labels"], "float32")
+        : o.labels === "multi_label" ? g.input("labels", ["batch", numLabels(o.model.config)], "float32")
         : g.input("labels", ["batch", "seq"], "int64");
       const out = o.model.forward({ input_ids: ids, attention_mask: mask, token_type_ids: tt });
       return { logits: out.logits, loss: taskLoss(out.logits, labels, o.labels, { classWeights: o.classWeights, labelSmoothing: o.labelSmoothing }) };

@@ -166,3 +166,16 @@ test("Trainer: training order is sequential, a seeded permutation, or length-gro
   assert.deepEqual([...g].sort((a, b) => a - b), train.map((_, i) => i));
   assert.equal(train[g[0]].input_ids.length, Math.max(...train.map((e) => e.input_ids.length)), "the longest example comes first");
 });
+
+test("Trainer: multi-label (BCE) and regression (MSE) runs train and report their metrics", async () => {
+  await withDir(async (dir) => {
+    const ml = train.map((e) => ({ ...e, label: [0, 1, 2].map((c) => (c === e.label || c === ((e.label as number) + 1) % 3 ? 1 : 0)) }));
+    const mlModel = createModel({ ...structuredClone(CONFIG), problem_type: "multi_label_classification" } as PretrainedConfig, "sequence-classification", 1);
+    const r1 = await new Trainer({ model: mlModel, args: args(join(dir, "ml"), { save_strategy: "no", metric_for_best_model: "f1_micro" }), train: ml, eval: ml.slice(0, 12), labels: "multi_label", padId: 0, log: quiet }).train();
+    assert.ok("f1_micro" in r1.metrics && "f1_macro" in r1.metrics, Object.keys(r1.metrics).join(", "));
+    const reg = train.map((e) => ({ ...e, label: (e.label as number) / 2 }));
+    const regModel = createModel({ ...structuredClone(CONFIG), id2label: { 0: "score" }, problem_type: "regression" } as PretrainedConfig, "sequence-classification", 1);
+    const r2 = await new Trainer({ model: regModel, args: args(join(dir, "reg"), { save_strategy: "no", metric_for_best_model: "mse" }), train: reg, eval: reg.slice(0, 12), labels: "regression", padId: 0, log: quiet }).train();
+    assert.ok(Number.isFinite(r2.metrics.mse) && "pearson" in r2.metrics);
+  });
+});
