@@ -5,6 +5,7 @@ import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import { Rng } from "../core/rng.js";
 import type { Tensor } from "../graph/tensor.js";
+import { numLabels } from "../io/config.js";
 import { FAMILIES, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
@@ -13,6 +14,8 @@ import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, typ
 import { collate, type Example, type LabelKind } from "./collate.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
 import { ProgressLine } from "./progress.js";
+import { add, mul } from "../ops/elementwise.js";
+import { distillationLoss, type DistillOptions } from "./distill.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
 
 export interface TrainerOptions {
@@ -30,6 +33,16 @@ export interface TrainerOptions {
   log?: (line: string) => void;
   /** Recorded in run.json: data file hashes, the command line, versions. */
   runInfo?: Record<string, unknown>;
+  /**
+   * Rewrites each training micro-batch just before collation (masked-LM masking, drawn anew each
+   * epoch). `indices` are the examples' positions in `train`; the result must depend only on the
+   * examples and the key, so a resumed run repeats an uninterrupted one.
+   */
+  transformBatch?: (examples: readonly Example[], key: { epoch: number; micro: number; indices: readonly number[] }) => Example[];
+  /** The head saved into config.json's "architectures" (default: from `labels`; "masked-lm" when pretraining). */
+  task?: Task;
+  /** Knowledge distillation: every training example carries its teacher's logits (`Example.teacher`). */
+  distillation?: DistillOptions;
 }
 
 export interface TrainResult {
@@ -53,6 +66,13 @@ export class Trainer {
     this.a = o.args;
     this.log = o.log ?? ((l) => process.stderr.write(l + "\n"));
     if (o.train.length === 0) throw new WhetError("training: the training set is empty");
+    if (o.distillation) {
+      const { alpha, temperature } = o.distillation;
+      if (!(alpha >= 0 && alpha <= 1)) throw new WhetError(`distillation: alpha must be in [0, 1], got ${alpha}`);
+      if (!(temperature > 0)) throw new WhetError(`distillation: temperature must be positive, got ${temperature}`);
+      if (o.labels !== "class") throw new WhetError("distillation: only single-label sequence classification is supported so far");
+      if (o.train.some((e) => !e.teacher)) throw new WhetError("distillation: every training example needs its teacher's logits (see teacherLogits())");
+    }
   }
 
   /** Stop after the current step with a checkpoint, as SIGINT / SIGTERM do. */
@@ -61,6 +81,7 @@ export class Trainer {
   }
 
   private task(): Task {
+    if (this.o.task) return this.o.task;
     return this.o.labels === "token" ? "token-classification" : "sequence-classification";
   }
 
@@ -88,8 +109,9 @@ export class Trainer {
     const kind = this.o.labels;
     if (kind === "class") d.push({ name: "labels", shape: ["batch"], dtype: "int64" });
     else if (kind === "regression") d.push({ name: "labels", shape: ["batch"], dtype: "float32" });
-    else if (kind === "multi_label") d.push({ name: "labels", shape: ["batch", "labels"], dtype: "float32" });
+    else if (kind === "multi_label") d.push({ name: "labels", shape: ["batch", numLabels(this.o.model.config)], dtype: "float32" });
     else d.push({ name: "labels", shape: ["batch", "seq"], dtype: "int64" });
+    if (this.o.distillation) d.push({ name: "teacher_logits", shape: ["batch", numLabels(this.o.model.config)], dtype: "float32" });
     return d;
   }
 
@@ -113,7 +135,10 @@ export class Trainer {
       inputs: this.inputs(),
       forward: (x) => {
         const out = o.model.forward({ input_ids: x.input_ids, attention_mask: x.attention_mask, token_type_ids: x.token_type_ids });
-        return { loss: taskLoss(out.logits, x.labels as Tensor, o.labels, { classWeights: weights, labelSmoothing: a.label_smoothing_factor }) };
+        const hard = taskLoss(out.logits, x.labels as Tensor, o.labels, { classWeights: weights, labelSmoothing: a.label_smoothing_factor });
+        const d = o.distillation;
+        // (1 - alpha) · label loss + alpha · T²-scaled KL to the teacher's softened distribution.
+        return { loss: d ? add(mul(hard, 1 - d.alpha), mul(distillationLoss(out.logits, x.teacher_logits as Tensor, d.temperature), d.alpha)) : hard };
       },
       params: o.model.parameters(),
       weightDecay: a.weight_decay,
@@ -162,7 +187,10 @@ export class Trainer {
         while (m < micros.length && state.global_step < totalSteps) {
           // One optimizer step over up to `gas` micro-batches; the epoch's remainder makes a short last step.
           const group = micros.slice(m, Math.min(m + gas, micros.length));
-          const batches = group.map((idx) => collate(idx.map((i) => o.train[i]), collateOpts));
+          const batches = group.map((idx, j) => {
+            const examples = idx.map((i) => o.train[i]);
+            return collate(o.transformBatch ? o.transformBatch(examples, { epoch, micro: m + j, indices: idx }) : examples, collateOpts);
+          });
           const lr = learningRate(sched, state.global_step);
           let loss: number;
           if (gas === 1) loss = (await step.step(batches[0].feeds, lr)).loss;
