@@ -10,7 +10,9 @@ test("progress: redraws one line on a TTY, writes nothing elsewhere", () => {
   try {
     const p = new ProgressLine(10, tty);
     p.update(5, 0.5, 1e-4);
-    assert.match(written.at(-1)!, /^\r\x1b\[2K.*5\/10 {2}loss 0\.5000 {2}lr 1\.00e-4 .*ETA/);
+    const line = written.at(-1)!;
+    assert.ok(line.startsWith("\r\u001b[2K"), "clears the line first");
+    assert.match(line, /5\/10 {2}loss 0\.5000 {2}lr 1\.00e-4 .*ETA/);
     p.finish();
     assert.equal(written.at(-1), "\n");
   } finally {
