@@ -29,6 +29,8 @@ if (!light) {
     const bench = await import("./bench.js");
     const exporting = await import("./export.js");
     const distilling = await import("./distill.js");
+    const pretraining = await import("./pretrain.js");
+    const demo = await import("./demo.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -36,7 +38,9 @@ if (!light) {
       .addCommand(inference.forwardCommand())
       .addCommand(inference.tokenizeCommand())
       .addCommand(inspect.inspectCommand())
+      .addCommand(pretraining.pretrainCommand())
       .addCommand(distilling.distillCommand())
+      .addCommand(demo.demoCommand())
       .addCommand(exporting.exportCommand())
       .addCommand(bench.benchCommand());
   } catch (e) {

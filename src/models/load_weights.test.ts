@@ -47,14 +47,20 @@ test("load: a head shaped for another label count is re-initialised and reported
 
 test("load: a missing or mis-shaped encoder weight is an error naming the key and both shapes", () => {
   const model = createModel(CONFIG, "sequence-classification", 1);
-  const missing = checkpointOf(2).filter(([k]) => k !== "bert.pooler.dense.bias");
-  assert.throws(() => loadWeights(model, "bert", source(missing), "ck.safetensors"), /loading ck\.safetensors: the checkpoint has no "bert\.pooler\.dense\.bias" \(expected shape \[8\]\)/);
-  const bad = checkpointOf(2).map(([k, s, d]) => (k === "bert.pooler.dense.weight" ? [k, [8, 4], d.subarray(0, 32)] : [k, s, d]) as [string, number[], Float32Array]);
-  assert.throws(() => loadWeights(model, "bert", source(bad), "ck.safetensors"), /cannot load "bert\.pooler\.dense\.weight": expected \[8, 8\], got \[8, 4\]/i);
+  const missing = checkpointOf(2).filter(([k]) => k !== "bert.encoder.layer.0.output.dense.bias");
+  assert.throws(() => loadWeights(model, "bert", source(missing), "ck.safetensors"), /loading ck\.safetensors: the checkpoint has no "bert\.encoder\.layer\.0\.output\.dense\.bias" \(expected shape \[8\]\)/);
+  const bad = checkpointOf(2).map(([k, s, d]) => (k === "bert.encoder.layer.0.attention.output.dense.weight" ? [k, [8, 4], d.subarray(0, 32)] : [k, s, d]) as [string, number[], Float32Array]);
+  assert.throws(() => loadWeights(model, "bert", source(bad), "ck.safetensors"), /cannot load "bert\.encoder\.layer\.0\.attention\.output\.dense\.weight": expected \[8, 8\], got \[8, 4\]/i);
 });
 
 test("load: legacy gamma/beta LayerNorm names are accepted", () => {
   const model = createModel(CONFIG, "sequence-classification", 1);
   const ck = checkpointOf(2, (k) => k.replace(/LayerNorm\.weight$/, "LayerNorm.gamma").replace(/LayerNorm\.bias$/, "LayerNorm.beta"));
   assert.deepEqual(loadWeights(model, "bert", source(ck), "legacy").initialized, []);
+});
+
+test("load: a masked-LM checkpoint (no pooler) becomes a classifier with a fresh pooler and head", () => {
+  const model = createModel(CONFIG, "sequence-classification", 1);
+  const ck = checkpointOf(2).filter(([k]) => !k.startsWith("bert.pooler.") && !k.startsWith("classifier."));
+  assert.deepEqual(loadWeights(model, "bert", source(ck), "mlm").initialized, ["bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"]);
 });

@@ -41,7 +41,8 @@ export function loadWeights(model: TaskModel, prefix: string, src: WeightSource,
   const used = new Set<string>();
   const initialized: string[] = [];
   for (const [name, p] of model.namedParameters()) {
-    const isHead = !name.startsWith(`${prefix}.`);
+    // The pooler counts as head: masked-LM checkpoints have none, and transformers draws it fresh.
+    const isHead = !name.startsWith(`${prefix}.`) || name.startsWith(`${prefix}.pooler.`);
     const key = lookup(name);
     if (key === undefined) {
       if (isHead) {

@@ -25,6 +25,10 @@ const cases: Record<string, CheckCase> = {
     inputs: [{ shape: [5, 4] }, { shape: [5], dtype: "int64", values: [3, 0, 1, 0, 2] }],
     build: (x, y) => crossEntropy(x, y, { ignoreIndex: 0, labelSmoothing: 0.05 }),
   },
+  "crossEntropy gather path: ignored and out-of-range targets": {
+    inputs: [{ shape: [2, 3, 6], dims: ["b", "t", 6] }, { shape: [2, 3], dims: ["b", "t"], dtype: "int64", values: [1, -100, 5, -100, 0, 7] }],
+    build: (x, y) => crossEntropy(x, y),
+  },
   "bceWithLogits": {
     inputs: [{ shape: [3, 4], dims: ["b", 4] }, { shape: [3, 4], dims: ["b", 4], gen: "positive" }],
     build: (x, t) => bceWithLogits(x, t),
@@ -134,4 +138,26 @@ test("losses: mismatched shapes are ShapeErrors naming both shapes", () => {
     assert.throws(() => bceWithLogits(q, q, { posWeight: w }), both(/float32\[4\].*float32\[b\]/));
     assert.throws(() => mse(p, q), both(/float32\[b\].*float32\[b, 1\]/));
   });
+});
+
+test("crossEntropy: the gather path (no weights, no smoothing) equals the one-hot path and skips -100", () => {
+  const g = new Graph();
+  const x = g.input("x", ["n", 5], "float64"), y = g.input("y", ["n"], "int64"), w = g.input("w", [5], "float64");
+  const outs = trace(g, () => {
+    const lean = crossEntropy(x, y), full = crossEntropy(x, y, { weight: w }); // unit weights take the one-hot path
+    return [lean, full, gradients(lean, [x])[0]!, gradients(full, [x])[0]!];
+  });
+  const xs = [0.3, -1.2, 2.5, 0.1, -0.4, 1.1, 0.9, -2.2, 0.05, 0.7, -0.3, 0.2, 1.4, -0.8, 0.6, 2.1, -1.5, 0.0, 0.4, -0.9];
+  const feeds = { x: ndarray("float64", [4, 5], xs), y: ndarray("int64", [4], [2, -100, 4, -100]), w: ndarray("float64", [5], [1, 1, 1, 1, 1]) };
+  const [lean, full, dLean, dFull] = evaluate(g, outs, feeds);
+  close(lean.data, [full.data[0]], "loss");
+  close(dLean.data, Array.from(dFull.data), "dlogits");
+  // Rows 1 and 3 are ignored: no gradient reaches them.
+  for (const r of [1, 3]) for (let c = 0; c < 5; c++) assert.ok(dLean.data[r * 5 + c] === 0, `row ${r} got a gradient`);
+  // By hand: mean of -log softmax(row 0)[2] and -log softmax(row 2)[4].
+  const nll = (row: number, k: number) => {
+    const v = xs.slice(row * 5, row * 5 + 5), m = Math.max(...v);
+    return -(v[k] - m - Math.log(v.reduce((s, a) => s + Math.exp(a - m), 0)));
+  };
+  close(lean.data, [(nll(0, 2) + nll(2, 4)) / 2], "loss by hand");
 });

@@ -3,7 +3,8 @@ import { ShapeError, WhetError } from "../core/errors.js";
 import { ndarray } from "../core/ndarray.js";
 import { broadcastShapes, formatShape, shapeEq } from "../core/shape.js";
 import type { Tensor } from "../graph/tensor.js";
-import { add, cast, div, equal, exp, log, mul, neg, not, relu, scalar, sub, where } from "./elementwise.js";
+import { add, cast, div, equal, exp, greater, less, log, mul, neg, not, relu, scalar, sub, where } from "./elementwise.js";
+import { takeAlong } from "./gather.js";
 import { mean, restoreAxes, sum } from "./reduce.js";
 import { logSoftmax } from "./softmax.js";
 
@@ -43,6 +44,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyO
   }
   if (!(eps >= 0 && eps <= 1)) throw new WhetError(`crossEntropy: labelSmoothing must lie in [0, 1], got ${eps}`);
   const dt = logits.dtype;
+  if (!weight && eps === 0) return targetCrossEntropy(logits, labels, ignoreIndex, C);
 
   // [..., C] one-hot by comparison with a constant class range: no per-element gather, and the
   // backward is a single broadcast multiply.
@@ -62,6 +64,23 @@ export function crossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyO
   }
   const total = sum(mul(coef, logSoftmax(logits, -1)));
   return neg(div(total, sum(wTarget)));
+}
+
+/**
+ * The unweighted, unsmoothed case: pick log p(y) with one gather instead of a one-hot product.
+ * For a masked-LM vocabulary (C ≈ 30k) the one-hot path holds three extra [N, C] tensors; here
+ * the forward adds none and the backward one (the scatter of dy). Same semantics: labels equal to
+ * `ignoreIndex` or outside [0, C) count neither in the sum nor in the denominator.
+ */
+function targetCrossEntropy(logits: Tensor, labels: Tensor, ignoreIndex: number, C: number): Tensor {
+  const dt = logits.dtype;
+  // Counted targets as 0/1 in the logits' dtype: [...]
+  let kept = mul(cast(greater(labels, -1), dt), cast(less(labels, C), dt));
+  if (Number.isInteger(ignoreIndex) && ignoreIndex >= 0 && ignoreIndex < C) kept = mul(kept, cast(not(equal(labels, ignoreIndex)), dt));
+  // Uncounted targets read class 0 (any valid index) so the gather stays in range; `kept` zeroes them.
+  const safe = where(greater(kept, 0), labels, 0); // int64 [...]
+  const picked = takeAlong(logSoftmax(logits, -1), safe); // [..., C] -> [...]
+  return neg(div(sum(mul(picked, kept)), sum(kept)));
 }
 
 export interface BceOptions {
