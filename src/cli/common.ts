@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
+import { readJsonLines } from "../data/json_lines.js";
 import { readConfig, id2label } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
 import { createModel, FAMILIES, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
@@ -27,29 +27,6 @@ export async function loadForInference(idOrPath: string): Promise<Loaded> {
   return { dir, model, tokenizer, task, tokenTypes: FAMILIES[config.model_type].tokenTypes, labels: id2label(config) };
 }
 
-/** One JSON object per non-empty line; errors name the file and line. */
-export function readJsonl(path: string): { value: Record<string, unknown>; line: number }[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new WhetError(`reading ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const out: { value: Record<string, unknown>; line: number }[] = [];
-  text.split(/\r?\n/).forEach((l, i) => {
-    if (!l.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(l);
-    } catch (e) {
-      throw new WhetError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new WhetError(`${path}:${i + 1}: expected a JSON object`);
-    out.push({ value: v as Record<string, unknown>, line: i + 1 });
-  });
-  return out;
-}
-
 export interface Row {
   input_ids: number[];
   attention_mask: number[];
@@ -59,7 +36,7 @@ export interface Row {
 /** Inputs given as text (tokenized here) or as ids (used as they are), one row each. */
 export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: number, limit?: number): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const { value: v, line } of readJsonl(path)) {
+  for (const { value: v, line } of await readJsonLines(path)) {
     if (Array.isArray(v.input_ids)) {
       const ids = v.input_ids as unknown[];
       if (!ids.every((x) => Number.isInteger(x))) throw new WhetError(`${path}:${line}: input_ids must be integers`);

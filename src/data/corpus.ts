@@ -7,6 +7,7 @@
  */
 import { extname } from "node:path";
 import { WhetError } from "../core/errors.js";
+import { parseJsonLines } from "./json_lines.js";
 import { readTextFile, splitLines } from "./text_file.js";
 
 export interface ReadCorpusOptions {
@@ -23,20 +24,10 @@ export async function readCorpus(path: string, o: ReadCorpusOptions = {}): Promi
   }
   const field = o.textField ?? "text";
   const docs: string[] = [];
-  lines.forEach((l, i) => {
-    if (!l.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(l);
-    } catch (e) {
-      throw new WhetError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-    const text = v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>)[field] : undefined;
-    if (typeof text !== "string") {
-      const keys = v !== null && typeof v === "object" ? Object.keys(v).join(", ") || "(none)" : typeof v;
-      throw new WhetError(`${path}:${i + 1}: expected an object with a string "${field}" field, got ${keys}`);
-    }
+  for (const { value, line } of parseJsonLines(lines.join("\n"), path)) {
+    const text = value[field];
+    if (typeof text !== "string") throw new WhetError(`${path}:${line}: expected an object with a string "${field}" field, got ${Object.keys(value).join(", ") || "(none)"}`);
     if (text.trim()) docs.push(text.trim());
-  });
+  }
   return docs;
 }
