@@ -13,12 +13,11 @@
 //   Cast(float) * Mul(A_scale, W_scale [N])
 // ONNX Runtime fuses that chain (and a following bias Add) into its MatMulIntegerToFloat kernel
 // (onnxruntime/core/optimizer/matmul_integer_to_float.cc), which takes per-column B scales.
-import protobuf from "protobufjs/minimal.js";
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import { encodeModel, type OnnxModel, type OnnxNode } from "../runtime/onnx_proto.js";
 
-/** An int8 initializer. whet's DType set (hence OnnxModel) has no int8: these travel beside it. */
+/** An int8 initializer: whet's DType set has no int8, so these are encoded as raw initializers. */
 export interface Int8Initializer {
   name: string;
   shape: number[];
@@ -199,27 +198,8 @@ export function quantizeDynamicInt8(model: OnnxModel, opts: QuantizeOptions = {}
 
 const TENSOR_INT8 = 3; // TensorProto.DataType.INT8
 
-/**
- * ModelProto bytes of a quantized model. The int8 initializers are written as a second GraphProto
- * field after the model: protobuf parsers merge repeated occurrences of a message field (the
- * encoding spec requires it), so ONNX Runtime, onnx and Netron read one graph with all initializers.
- */
+/** ModelProto bytes of a quantized model, its int8 weights written as ordinary initializers. */
 export function encodeQuantized(q: QuantizedModel): Uint8Array {
-  const head = encodeModel(q.model);
-  const w = protobuf.Writer.create();
-  w.uint32((7 << 3) | 2).fork(); // ModelProto.graph
-  for (const t of q.int8) {
-    w.uint32((5 << 3) | 2).fork(); // GraphProto.initializer: TensorProto
-    for (const d of t.shape) w.uint32(1 << 3).int64(d);
-    w.uint32(2 << 3).int32(TENSOR_INT8);
-    w.uint32((8 << 3) | 2).string(t.name);
-    w.uint32((9 << 3) | 2).bytes(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    w.ldelim();
-  }
-  w.ldelim();
-  const tail = w.finish();
-  const out = new Uint8Array(head.length + tail.length);
-  out.set(head);
-  out.set(tail, head.length);
-  return out;
+  const raw = q.int8.map((t) => ({ name: t.name, dataType: TENSOR_INT8, dims: t.shape, bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
+  return encodeModel({ ...q.model, rawInitializers: [...(q.model.rawInitializers ?? []), ...raw] });
 }

@@ -29,11 +29,21 @@ export interface OnnxValueInfo {
   shape: readonly Dim[];
 }
 
+export interface RawInitializer {
+  name: string;
+  /** TensorProto.DataType number (INT8 = 3, UINT8 = 2, …). */
+  dataType: number;
+  dims: readonly number[];
+  bytes: Uint8Array;
+}
+
 export interface OnnxModel {
   nodes: OnnxNode[];
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
   initializers: { name: string; value: NDArray }[];
+  /** Initializers of ONNX types whet's DType lacks (int8 weights of a quantized model), as raw little-endian bytes. */
+  rawInitializers?: RawInitializer[];
   opsets: { domain: string; version: number }[];
   irVersion: number;
   producer: string;
@@ -112,6 +122,14 @@ export function encodeModel(m: OnnxModel): Uint8Array {
     for (const n of m.nodes) sub(w, 1, (w) => node(w, n));
     w.uint32(tag(2, LEN)).string(m.graphName);
     for (const i of m.initializers) sub(w, 5, (w) => tensorProto(w, i.name, i.value));
+    for (const r of m.rawInitializers ?? []) {
+      sub(w, 5, (w) => {
+        for (const d of r.dims) w.uint32(tag(1, VARINT)).int64(d);
+        w.uint32(tag(2, VARINT)).int32(r.dataType);
+        w.uint32(tag(8, LEN)).string(r.name);
+        w.uint32(tag(9, LEN)).bytes(r.bytes);
+      });
+    }
     for (const v of m.inputs) sub(w, 11, (w) => valueInfo(w, v));
     for (const v of m.outputs) sub(w, 12, (w) => valueInfo(w, v));
   });
