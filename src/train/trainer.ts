@@ -127,7 +127,7 @@ export class Trainer {
   async train(): Promise<TrainResult> {
     const a = this.a, o = this.o;
     await this.prepareOutputDir();
-    const { stepsPerEpoch, totalSteps, warmupSteps, epochs } = scheduleLength(a, o.train.length);
+    const { totalSteps, warmupSteps, epochs } = scheduleLength(a, o.train.length);
     const sched: ScheduleOptions = { type: a.lr_scheduler_type, lr: a.learning_rate, warmupSteps, totalSteps };
     const gas = a.gradient_accumulation_steps;
     const weights = this.classWeights();
@@ -225,6 +225,8 @@ export class Trainer {
             state.epoch_index = epoch + 1;
             state.next_micro = 0;
           }
+          // Only a saved evaluation can be the best checkpoint (rotation keeps it, the end reloads it).
+          if (improved && saveNow) state.best_model_checkpoint = join(a.output_dir, `checkpoint-${state.global_step}`);
           if (saveNow || this.stopSignal) await this.checkpoint(state, step, improved);
           if (this.stopSignal) {
             this.log(`${this.stopSignal}: saved checkpoint-${state.global_step}, stopping`);
@@ -237,7 +239,6 @@ export class Trainer {
         }
         if (state.global_step >= totalSteps) break;
       }
-      void stepsPerEpoch;
       if (a.load_best_model_at_end && state.best_model_checkpoint) {
         await loadCheckpoint(state.best_model_checkpoint, o.model, step);
         this.log(`loaded the best model from ${state.best_model_checkpoint} (${a.metric_for_best_model} = ${state.best_metric})`);
@@ -294,7 +295,6 @@ export class Trainer {
       : v < state.best_metric - this.a.early_stopping_threshold);
     if (better) {
       state.best_metric = v;
-      state.best_model_checkpoint = join(this.a.output_dir, `checkpoint-${state.global_step}`);
       state.evals_without_improvement = 0;
     } else state.evals_without_improvement++;
     return better;
