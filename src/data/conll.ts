@@ -12,7 +12,7 @@
 import { extname } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { compareCodePoints } from "./labels.js";
-import { locateJsonError } from "./json_locate.js";
+import { parseJsonLine } from "./json_locate.js";
 import type { SkippedRows } from "./read.js";
 import { readTextFile, splitLines, type TextEncoding } from "./text_file.js";
 
@@ -146,14 +146,7 @@ function parseJsonl(text: string, path: string, options: ReadConllOptions, skip:
     const src = lines[k].endsWith("\r") ? lines[k].slice(0, -1) : lines[k];
     if (src.trim() === "") continue;
     const line = k + 1;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(src);
-    } catch (e) {
-      const where = locateJsonError(src);
-      const col = where ? Array.from(src.slice(0, where.offset)).length + 1 : 1;
-      throw new WhetError(`${path}:${line}:${col}: malformed JSON: ${where?.reason ?? (e as Error).message}`);
-    }
+    const obj = parseJsonLine(src, path, line);
     if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new WhetError(`${path}:${line}: expected a JSON object per line`);
     const rec = obj as Record<string, unknown>;
     const tokens = rec[tokensField];

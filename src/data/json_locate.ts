@@ -1,3 +1,4 @@
+import { WhetError } from "../core/errors.js";
 /**
  * Where a JSON text goes wrong. V8's JSON.parse messages carry a position only for some errors
  * ("Unexpected token 'x', ... is not valid JSON" has none), so on failure this small scanner,
@@ -92,5 +93,19 @@ export function locateJsonError(text: string): JsonSyntaxProblem | null {
   } catch (e) {
     if (e instanceof Fail) return { offset: e.offset, reason: e.reason };
     throw e;
+  }
+}
+
+/**
+ * Parse one line of a JSON Lines file; a syntax error names file:line:column (columns in code
+ * points, as editors show them) and the reason. `hint` is appended to that message.
+ */
+export function parseJsonLine(src: string, path: string, line: number, hint = ""): unknown {
+  try {
+    return JSON.parse(src);
+  } catch (e) {
+    const where = locateJsonError(src);
+    const col = where ? Array.from(src.slice(0, where.offset)).length + 1 : 1;
+    throw new WhetError(`${path}:${line}:${col}: malformed JSON: ${where?.reason ?? (e as Error).message}${hint}`);
   }
 }

@@ -11,7 +11,7 @@
 import { extname } from "node:path";
 import { parse } from "csv-parse/sync";
 import { WhetError } from "../core/errors.js";
-import { locateJsonError } from "./json_locate.js";
+import { parseJsonLine } from "./json_locate.js";
 import { decodeText, readTextFile, type TextEncoding } from "./text_file.js";
 
 export type TableFormat = "csv" | "tsv" | "jsonl";
@@ -191,16 +191,8 @@ function parseJsonl(text: string, path: string, rows: RowBuilder): string[] {
     const src = lines[k].endsWith("\r") ? lines[k].slice(0, -1) : lines[k];
     if (src.trim() === "") continue; // blank lines, including the final newline, are not rows
     const line = k + 1;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(src);
-    } catch (e) {
-      const where = locateJsonError(src);
-      // Columns count code points, as editors show them.
-      const col = where ? Array.from(src.slice(0, where.offset)).length + 1 : 1;
-      throw new WhetError(`${path}:${line}:${col}: malformed JSON: ${where?.reason ?? (e as Error).message}` +
-        (objects === 0 && src.trimStart().startsWith("[") ? " (expected JSON Lines: one object per line, not an array)" : ""));
-    }
+    const obj = parseJsonLine(src, path, line,
+      objects === 0 && src.trimStart().startsWith("[") ? " (expected JSON Lines: one object per line, not an array)" : "");
     if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
       throw new WhetError(`${path}:${line}: expected a JSON object per line, got ${describe(obj)}` +
         (objects === 0 && Array.isArray(obj) ? " (expected JSON Lines: one object per line, not an array)" : ""));

@@ -92,7 +92,7 @@ export function lowerGraph(graph: Graph, outputs: Record<string, Tensor>, opts: 
   };
 
   const constCache = new Map<string, string>();
-  const symbolSources = collectSymbolSources(graph, [...graph.inputs, ...graph.params.values()]);
+  const symbolSources = collectSymbolSources([...graph.inputs, ...graph.params.values()]);
   const dimCache = new Map<string, string>();
   let currentNode: Node | null = null;
 
@@ -219,8 +219,7 @@ export function lowerGraph(graph: Graph, outputs: Record<string, Tensor>, opts: 
   return { bytes: encodeModel(model), model, inputNames: inputs.map((i) => i.name), outputNames: outs.map((o) => o.name), splits };
 }
 
-function collectSymbolSources(graph: Graph, leaves: Tensor[]): Map<string, { tensor: Tensor; axis: number }> {
-  void graph;
+function collectSymbolSources(leaves: Tensor[]): Map<string, { tensor: Tensor; axis: number }> {
   const m = new Map<string, { tensor: Tensor; axis: number }>();
   // Prefer the batch inputs (declared first) over dropout masks as the source of a symbol.
   for (const t of leaves) {
