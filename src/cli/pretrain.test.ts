@@ -119,3 +119,20 @@ test("pretrain --config-from: that model's config and tokenizer, fresh weights, 
     assert.deepEqual(readFileSync(join(dir, "o", "vocab.txt")), readFileSync(join(from, "vocab.txt")));
   });
 });
+
+test("pretrain: evaluation on schedule reports the held-out masked-LM loss, perplexity and accuracy", async () => {
+  await inTmp(async (dir) => {
+    const lines: string[] = [];
+    const r = await runPretrain({
+      ...TINY, documents: DOCS, log: (l) => lines.push(l),
+      args: args({ output_dir: join(dir, "o"), eval_strategy: "epoch", save_strategy: "epoch", load_best_model_at_end: true, metric_for_best_model: "perplexity" }),
+    });
+    const evals = lines.filter((l) => /perplexity/.test(l) && /accuracy/.test(l));
+    assert.equal(evals.length, 2, lines.join("\n"));
+    // Lower perplexity is better; the best model is restored, so the final held-out loss (the same
+    // blocks and masks) is the lowest scheduled one.
+    const losses = evals.map((l) => Number(/loss (\d+\.\d+)/.exec(l)![1]));
+    assert.ok(Math.abs(r.evalLoss! - Math.min(...losses)) < 1e-4, `${r.evalLoss} vs ${losses}`);
+    await assert.rejects(runPretrain({ ...TINY, documents: DOCS, validationSplit: 0, log: quiet, args: args({ output_dir: join(dir, "p"), eval_strategy: "epoch" }) }), /needs held-out blocks/);
+  });
+});

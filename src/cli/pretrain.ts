@@ -4,16 +4,15 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
-import { ndarray } from "../core/ndarray.js";
 import { Rng } from "../core/rng.js";
 import { readCorpus } from "../data/corpus.js";
-import { FAMILIES, type TaskModel } from "../models/auto.js";
-import { ForwardRunner } from "../models/forward.js";
+import type { TaskModel } from "../models/auto.js";
 import type { Tokenizer } from "../tokenizers/index.js";
 import { resolveArguments, type TrainingArguments } from "../train/arguments.js";
 import { listCheckpoints } from "../train/checkpoint.js";
 import type { Example } from "../train/collate.js";
 import { encodeForMlm, maskTokens, mlmTransform, type MaskingOptions } from "../train/mlm.js";
+import { Evaluator } from "../train/evaluator.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
 import { ARCH_KEYS, prepareStart, type ArchKey, type StartSpec } from "./pretrain_setup.js";
@@ -59,7 +58,6 @@ const EVAL_EPOCH = -1;
  */
 export async function runPretrain(s: PretrainSpec): Promise<PretrainResult> {
   const a = s.args, log = s.log ?? ((l: string) => process.stderr.write(l + "\n"));
-  if (a.eval_strategy !== "no") throw new WhetError(`pretrain: eval_strategy must be "no": the held-out masked-LM loss is measured before and after training (--validation-split)`);
   if (s.documents.length === 0) throw new WhetError("pretrain: the corpus has no documents");
   const split = s.validationSplit ?? 0.05;
   if (!(split >= 0 && split < 1)) throw new WhetError(`pretrain: --validation-split must lie in [0, 1), got ${split}`);
@@ -91,11 +89,12 @@ export async function runPretrain(s: PretrainSpec): Promise<PretrainResult> {
     `${corpus.documents} documents, ${corpus.tokens} tokens in ${corpus.examples.length} blocks of up to ${a.max_length} (${train.length} train, ${evalSet.length} held out); ` +
     `masking ${masking.mlmProbability}${masking.wholeWordMasking ? " (whole words)" : ""}`);
   const padId = tokenizer.padTokenId ?? 0;
+  if (a.eval_strategy !== "no" && evalSet.length === 0) throw new WhetError(`pretrain: eval_strategy "${a.eval_strategy}" needs held-out blocks: set --validation-split above 0`);
   const evalLossBefore = evalSet.length && !resume ? await mlmLoss(model, evalSet, padId, a) : null;
   if (evalLossBefore !== null) log(`held-out masked-LM loss before training: ${evalLossBefore.toFixed(4)}`);
 
   const trainer = new Trainer({
-    model, args: a, train, labels: "token", padId, tokenizer, log: s.log, task: "masked-lm",
+    model, args: a, train, eval: evalSet, labels: "masked_token", padId, tokenizer, log: s.log, task: "masked-lm",
     transformBatch: mlmTransform({ ...masking, wordIds: (i) => trainWords[i] }),
     runInfo: { command: process.argv.slice(2), pretraining: { start: start.description, ...s.runInfo, mlm_probability: masking.mlmProbability, whole_word_masking: masking.wholeWordMasking, line_by_line: !!s.lineByLine, blocks: corpus.examples.length, tokens: corpus.tokens }, whet: WHET_VERSION },
   });
@@ -115,32 +114,12 @@ export async function runPretrain(s: PretrainSpec): Promise<PretrainResult> {
 
 /** Mean masked-LM loss over every predicted token of `examples` (eval mode: no dropout). */
 export async function mlmLoss(model: TaskModel, examples: readonly Example[], padId: number, a: TrainingArguments): Promise<number> {
-  const tokenTypes = FAMILIES[model.config.model_type].tokenTypes;
-  const runner = await ForwardRunner.compile(model, { tokenTypes, outputs: ["loss"], labels: "int64", labelShape: ["batch", "seq"], threads: a.threads });
-  let sum = 0, count = 0;
+  const ev = await Evaluator.create({ model, examples, labels: "masked_token", padId, batchSize: a.per_device_eval_batch_size, threads: a.threads });
   try {
-    for (let i = 0; i < examples.length; i += a.per_device_eval_batch_size) {
-      const chunk = examples.slice(i, i + a.per_device_eval_batch_size);
-      const B = chunk.length, T = Math.max(...chunk.map((e) => e.input_ids.length));
-      const ids = new Array<number>(B * T).fill(padId), att = new Array<number>(B * T).fill(0), labels = new Array<number>(B * T).fill(-100);
-      let n = 0;
-      chunk.forEach((e, b) => e.input_ids.forEach((v, t) => {
-        ids[b * T + t] = v;
-        att[b * T + t] = 1;
-        const l = (e.label as number[])[t];
-        labels[b * T + t] = l;
-        if (l !== -100) n++;
-      }));
-      if (n === 0) continue;
-      const feeds = { input_ids: ndarray("int64", [B, T], ids), attention_mask: ndarray("int64", [B, T], att), labels: ndarray("int64", [B, T], labels) };
-      const out = await runner.run(tokenTypes ? { ...feeds, token_type_ids: ndarray("int64", [B, T], new Array<number>(B * T).fill(0)) } : feeds);
-      sum += Number(out.loss.data[0]) * n;
-      count += n;
-    }
+    return (await ev.predict()).loss;
   } finally {
-    await runner.release();
+    await ev.release();
   }
-  return count ? sum / count : NaN;
 }
 
 /** Keys of a run config that describe the data, the model and the masking rather than TrainingArguments. */

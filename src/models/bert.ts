@@ -15,7 +15,7 @@ import { matmul } from "../ops/matmul.js";
 import { softmax } from "../ops/softmax.js";
 import type { PretrainedConfig, ProblemType } from "../io/config.js";
 import { numLabels } from "../io/config.js";
-import { LMPredictionHead, sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
+import { LMPredictionHead, rowsAt, sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
 
 /** config.json keys of model_type "bert", verbatim. */
 export interface BertConfig extends Omit<PretrainedConfig, "model_type"> {
@@ -60,6 +60,8 @@ export interface EncoderInputs {
   input_ids: Tensor;
   attention_mask: Tensor;
   token_type_ids?: Tensor;
+  /** Masked-LM heads: flat positions b·T + t whose logits are wanted; `labels` is then [n] too. */
+  masked_positions?: Tensor;
   labels?: Tensor;
 }
 
@@ -319,7 +321,7 @@ export class BertForMaskedLM extends Module {
   forward(b: EncoderInputs): ModelOutput {
     return this.scope(() => {
       const { lastHiddenState } = this.bert.forward(b);
-      const logits = this.cls.scope(() => this.cls.predictions.forward(lastHiddenState)); // [B, T, vocab]
+      const logits = this.cls.scope(() => this.cls.predictions.forward(rowsAt(lastHiddenState, b.masked_positions))); // [B, T, vocab] or [n, vocab]
       return { logits, loss: b.labels ? tokenClassificationLoss(logits, b.labels) : undefined, lastHiddenState };
     });
   }

@@ -15,7 +15,7 @@ import { reshape, slice, transpose } from "../ops/layout.js";
 import { matmul } from "../ops/matmul.js";
 import { softmax } from "../ops/softmax.js";
 import type { EncoderInputs } from "./bert.js";
-import { sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
+import { rowsAt, sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
 
 /** config.json keys of model_type "distilbert", verbatim. */
 export interface DistilBertConfig extends Omit<PretrainedConfig, "model_type"> {
@@ -240,7 +240,7 @@ export class DistilBertForMaskedLM extends Module {
   forward(b: EncoderInputs): ModelOutput {
     return this.scope(() => {
       const h = this.distilbert.forward(b);
-      const logits = this.vocab_projector.forward(this.vocab_layer_norm.forward(gelu(this.vocab_transform.forward(h))));
+      const logits = this.vocab_projector.forward(this.vocab_layer_norm.forward(gelu(this.vocab_transform.forward(rowsAt(h, b.masked_positions)))));
       return { logits, loss: b.labels ? tokenClassificationLoss(logits, b.labels) : undefined, lastHiddenState: h };
     });
   }

@@ -1,4 +1,5 @@
 import { WhetError } from "../core/errors.js";
+import { mulDims } from "../core/shape.js";
 import type { Tensor } from "../graph/tensor.js";
 import type { ProblemType } from "../io/config.js";
 import type { Embedding } from "../nn/embedding.js";
@@ -8,6 +9,7 @@ import { Module } from "../nn/module.js";
 import type { Parameter } from "../nn/parameter.js";
 import { gelu } from "../ops/activation.js";
 import { add, cast } from "../ops/elementwise.js";
+import { embedding } from "../ops/gather.js";
 import { reshape } from "../ops/layout.js";
 import { bceWithLogits, crossEntropy, mse } from "../ops/loss.js";
 import { matmul } from "../ops/matmul.js";
@@ -40,6 +42,18 @@ export function sequenceClassificationLoss(logits: Tensor, labels: Tensor, numLa
 export function tokenClassificationLoss(logits: Tensor, labels: Tensor): Tensor {
   if (labels.dtype !== "int64") throw new WhetError(`token classification needs int64 labels, got ${labels.dtype}`);
   return crossEntropy(logits, labels, { ignoreIndex: -100 });
+}
+
+/**
+ * The hidden states at `positions` (flat indices b·T + t into [B, T]) as rows [n, H], or all of
+ * them when no positions are given. Masked-LM training predicts only the ~15% masked tokens:
+ * projecting just those rows onto the vocabulary skips most of the head's work (the [B, T, V]
+ * logits, their softmax and its gradient), with the same loss and gradients.
+ */
+export function rowsAt(h: Tensor, positions: Tensor | undefined): Tensor {
+  if (!positions) return h;
+  const [B, T, H] = h.shape;
+  return embedding(reshape(h, [mulDims([B, T]), H]), positions); // [B, T, H] -> [B*T, H] -> [n, H]
 }
 
 /**

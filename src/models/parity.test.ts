@@ -6,7 +6,8 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { NDArray } from "../core/ndarray.js";
 import { gradients } from "../graph/autodiff.js";
-import { trace } from "../graph/graph.js";
+import { Graph, trace } from "../graph/graph.js";
+import type { Tensor } from "../graph/tensor.js";
 import { readConfig } from "../io/config.js";
 import { TrainStep } from "../optim/train_step.js";
 import { CompiledGraph } from "../runtime/session.js";
@@ -149,3 +150,38 @@ for (const name of NAMES) {
     }
   });
 }
+
+// Masked-LM training feeds only the labelled positions (collate's "masked_token"): the head then
+// projects those rows alone. Same loss and the same gradient for every parameter as the full head.
+test("bert-mlm: logits at the masked positions only give transformers' loss and gradients", async () => {
+  const { model, e, types } = await load("bert-mlm");
+  const labels = (e.labels as number[][]).flat();
+  const positions = labels.flatMap((v, i) => (v === -100 ? [] : [i]));
+  assert.ok(positions.length > 0 && positions.length < labels.length, "the fixture masks some tokens, not all");
+  const g = new Graph();
+  const named = model.namedParameters();
+  const targets = trace(g, () => {
+    const out = model.forward({
+      input_ids: g.input("input_ids", ["batch", "seq"], "int64"), attention_mask: g.input("attention_mask", ["batch", "seq"], "int64"),
+      token_type_ids: types ? g.input("token_type_ids", ["batch", "seq"], "int64") : undefined,
+      masked_positions: g.input("masked_positions", ["masked"], "int64"), labels: g.input("labels", ["masked"], "int64"),
+    });
+    const grads = gradients(out.loss!, named.map(([, p]) => g.param(p)));
+    const t: Record<string, Tensor> = { loss: out.loss!, logits: out.logits };
+    named.forEach(([k], i) => grads[i] && (t[`grad.${k}`] = grads[i]!));
+    return t;
+  });
+  const run = await CompiledGraph.compile(g, targets, { threads: 1 });
+  const feeds = batchOf(e, types);
+  feeds.masked_positions = { dtype: "int64", shape: [positions.length], data: BigInt64Array.from(positions.map(BigInt)) };
+  feeds.labels = { dtype: "int64", shape: [positions.length], data: BigInt64Array.from(positions.map((i) => BigInt(labels[i]))) };
+  for (const [k, p] of named) feeds[k] = { dtype: "float32", shape: [...p.shape], data: p.data };
+  const out = await run.run(feeds);
+  await run.release();
+  assert.deepEqual(out.logits.shape, [positions.length, Number(model.config.vocab_size)]);
+  close(Number(out.loss.data[0]), e.loss, 1e-5, "loss");
+  for (const [k] of named) {
+    const gk = out[`grad.${k}`];
+    close(gk ? Math.sqrt(stats(gk.data as Float32Array).sq) : 0, e.grads[k].norm, 1e-4, `‖∂loss/∂${k}‖`);
+  }
+});

@@ -12,7 +12,7 @@ import { dropout } from "../ops/dropout.js";
 import { add, cast, mul, not, equal, tanh } from "../ops/elementwise.js";
 import { reshape, slice } from "../ops/layout.js";
 import { BERT_DEFAULTS, BertModel, type BertConfig, type EncoderInputs } from "./bert.js";
-import { LMPredictionHead, sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
+import { LMPredictionHead, rowsAt, sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
 
 export const ROBERTA_DEFAULTS: BertConfig = {
   ...BERT_DEFAULTS,
@@ -141,7 +141,7 @@ export class RobertaForMaskedLM extends Module {
   forward(b: EncoderInputs): ModelOutput {
     return this.scope(() => {
       const { lastHiddenState } = this.roberta.forward(b);
-      const logits = this.lm_head.forward(lastHiddenState);
+      const logits = this.lm_head.forward(rowsAt(lastHiddenState, b.masked_positions));
       return { logits, loss: b.labels ? tokenClassificationLoss(logits, b.labels) : undefined, lastHiddenState };
     });
   }

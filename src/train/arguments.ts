@@ -30,7 +30,7 @@ export const TrainingArgumentsSchema = z.object({
   save_total_limit: z.number().int().positive().optional().describe("keep at most this many checkpoints (never deleting the best)"),
   load_best_model_at_end: z.boolean().default(false),
   metric_for_best_model: z.string().optional().describe("a metric name without the eval_ prefix, e.g. accuracy, f1, loss"),
-  greater_is_better: z.boolean().optional(),
+  greater_is_better: z.boolean().optional().describe("default: false for loss, perplexity, mse, mae and rmse, true for other metrics"),
   early_stopping_patience: z.number().int().positive().optional().describe("evaluations without improvement before stopping"),
   early_stopping_threshold: z.number().min(0).default(0),
   logging_steps: z.number().int().positive().default(10),
@@ -108,7 +108,7 @@ export function resolveArguments(input: Record<string, unknown>, source = "train
   if (problems.length) throw new WhetError(`${source}: ${problems.join("; ")}`);
   a.metric_for_best_model ??= "loss";
   a.metric_for_best_model = a.metric_for_best_model.replace(/^eval_/, "");
-  a.greater_is_better ??= !["loss"].includes(a.metric_for_best_model) && !a.metric_for_best_model.endsWith("loss") && !["mse", "mae", "rmse"].includes(a.metric_for_best_model);
+  a.greater_is_better ??= !["loss"].includes(a.metric_for_best_model) && !a.metric_for_best_model.endsWith("loss") && !["mse", "mae", "rmse", "perplexity"].includes(a.metric_for_best_model);
   a.data_seed ??= a.seed;
   return a;
 }

@@ -11,7 +11,12 @@ export interface Example {
   teacher?: Float32Array;
 }
 
-export type LabelKind = "class" | "regression" | "multi_label" | "token";
+/**
+ * "masked_token": per-token ids like "token", but only the positions with a label (not -100) are
+ * fed — `masked_positions` (flat b·T + t) and `labels` [n] — so a masked-LM head projects just
+ * those rows onto the vocabulary.
+ */
+export type LabelKind = "class" | "regression" | "multi_label" | "token" | "masked_token";
 
 export interface CollateOptions {
   padId: number;
@@ -87,6 +92,18 @@ export function collate(examples: readonly Example[], o: CollateOptions): Batch 
           if (v !== -100) count++;
         }));
         feeds.labels = { dtype: "int64", shape: [B, T], data };
+        break;
+      }
+      case "masked_token": {
+        const positions: bigint[] = [], ids: bigint[] = [];
+        examples.forEach((e, b) => (e.label as number[]).forEach((v, t) => {
+          if (t >= T || v === -100) return;
+          positions.push(BigInt(b * T + t));
+          ids.push(BigInt(v));
+        }));
+        count = ids.length;
+        feeds.masked_positions = { dtype: "int64", shape: [count], data: BigInt64Array.from(positions) };
+        feeds.labels = { dtype: "int64", shape: [count], data: BigInt64Array.from(ids) };
         break;
       }
     }

@@ -9,7 +9,11 @@ import { taskLoss } from "./task_loss.js";
 
 /** Predictions of a whole evaluation set: logits row by row, labels as given. */
 export interface EvalPrediction {
-  /** [rows, labels] for sequence tasks; [rows][tokens, labels] flattened per row for token tasks. */
+  /**
+   * [rows, labels] for sequence tasks; [rows][tokens, labels] flattened per row for token tasks;
+   * masked_token: the predicted id at each of the row's labelled positions (full-vocabulary
+   * logits are not kept: a held-out set would need gigabytes).
+   */
   logits: Float32Array[];
   labels: (number | readonly number[])[];
   kind: LabelKind;
@@ -46,8 +50,10 @@ export class Evaluator {
       const labels = o.labels === "class" ? g.input("labels", ["batch"], "int64")
         : o.labels === "regression" ? g.input("labels", ["batch"], "float32")
         : o.labels === "multi_label" ? g.input("labels", ["batch", numLabels(o.model.config)], "float32")
+        : o.labels === "masked_token" ? g.input("labels", ["masked"], "int64")
         : g.input("labels", ["batch", "seq"], "int64");
-      const out = o.model.forward({ input_ids: ids, attention_mask: mask, token_type_ids: tt });
+      const positions = o.labels === "masked_token" ? g.input("masked_positions", ["masked"], "int64") : undefined;
+      const out = o.model.forward({ input_ids: ids, attention_mask: mask, token_type_ids: tt, masked_positions: positions });
       return { logits: out.logits, loss: taskLoss(out.logits, labels, o.labels, { classWeights: o.classWeights, labelSmoothing: o.labelSmoothing }) };
     });
     return new Evaluator(o, await CompiledGraph.compile(g, outs, { threads: o.threads, name: "evaluate" }));
@@ -70,6 +76,11 @@ export class Evaluator {
         count += b.count;
       }
       const lg = out.logits.data as Float32Array;
+      if (o.labels === "masked_token") {
+        numLabels = 1;
+        logits.push(...argmaxPerExample(lg, Number(out.logits.shape[1]), chunk));
+        continue;
+      }
       numLabels = out.logits.shape[out.logits.shape.length - 1];
       const rowSize = lg.length / chunk.length;
       chunk.forEach((e, r) => {
@@ -85,7 +96,7 @@ export class Evaluator {
     const { loss, prediction } = await this.predict();
     const id2label = this.o.model.config.id2label;
     const metrics = (this.o.computeMetrics ?? ((p: EvalPrediction) => standardMetrics(p, id2label)))(prediction);
-    return { loss, ...metrics };
+    return this.o.labels === "masked_token" ? { loss, perplexity: Math.exp(loss), ...metrics } : { loss, ...metrics };
   }
 
   async release(): Promise<void> {
@@ -93,7 +104,22 @@ export class Evaluator {
   }
 }
 
-const TASK_OF: Record<LabelKind, MetricsTask> = {
+/** The predicted id at each labelled position, example by example (rows of `lg` [n, V] in batch order). */
+function argmaxPerExample(lg: Float32Array, V: number, chunk: readonly Example[]): Float32Array[] {
+  let row = 0;
+  return chunk.map((e) => {
+    const n = (e.label as number[]).filter((v) => v !== -100).length;
+    const ids = new Float32Array(n);
+    for (let k = 0; k < n; k++, row++) {
+      let best = 0;
+      for (let v = 1; v < V; v++) if (lg[row * V + v] > lg[row * V + best]) best = v;
+      ids[k] = best;
+    }
+    return ids;
+  });
+}
+
+const TASK_OF: Record<Exclude<LabelKind, "masked_token">, MetricsTask> = {
   class: "single_label_classification",
   regression: "regression",
   multi_label: "multi_label_classification",
@@ -107,6 +133,16 @@ const TASK_OF: Record<LabelKind, MetricsTask> = {
  */
 export function standardMetrics(p: EvalPrediction, id2label?: Record<string, string>): Record<string, number> {
   const C = p.numLabels, N = p.logits.length;
+  if (p.kind === "masked_token") {
+    // Masked-LM: the share of masked tokens predicted exactly.
+    let right = 0, total = 0;
+    p.logits.forEach((ids, i) => {
+      const want = (p.labels[i] as number[]).filter((v) => v !== -100);
+      want.forEach((y, k) => (right += Number(ids[k] === y)));
+      total += want.length;
+    });
+    return { accuracy: total ? right / total : NaN };
+  }
   if (p.kind !== "token") {
     const logits = new Float32Array(N * C);
     p.logits.forEach((l, i) => logits.set(l.subarray(0, C), i * C));

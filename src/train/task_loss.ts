@@ -20,6 +20,7 @@ export function taskLoss(logits: Tensor, labels: Tensor, kind: LabelKind, o: Tas
   switch (kind) {
     case "class":
     case "token":
+    case "masked_token":
       return crossEntropy(logits, labels, { ignoreIndex: -100, weight, labelSmoothing: o.labelSmoothing ?? 0 });
     case "regression":
       return mse(reshape(logits, [logits.shape[0]]), cast(labels, logits.dtype));

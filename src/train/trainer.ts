@@ -82,7 +82,7 @@ export class Trainer {
 
   private task(): Task {
     if (this.o.task) return this.o.task;
-    return this.o.labels === "token" ? "token-classification" : "sequence-classification";
+    return this.o.labels === "token" ? "token-classification" : this.o.labels === "masked_token" ? "masked-lm" : "sequence-classification";
   }
 
   /** The order of example indices for an epoch: a pure function of (data_seed, epoch). */
@@ -110,7 +110,9 @@ export class Trainer {
     if (kind === "class") d.push({ name: "labels", shape: ["batch"], dtype: "int64" });
     else if (kind === "regression") d.push({ name: "labels", shape: ["batch"], dtype: "float32" });
     else if (kind === "multi_label") d.push({ name: "labels", shape: ["batch", numLabels(this.o.model.config)], dtype: "float32" });
-    else d.push({ name: "labels", shape: ["batch", "seq"], dtype: "int64" });
+    else if (kind === "masked_token") {
+      d.push({ name: "masked_positions", shape: ["masked"], dtype: "int64" }, { name: "labels", shape: ["masked"], dtype: "int64" });
+    } else d.push({ name: "labels", shape: ["batch", "seq"], dtype: "int64" });
     if (this.o.distillation) d.push({ name: "teacher_logits", shape: ["batch", numLabels(this.o.model.config)], dtype: "float32" });
     return d;
   }
@@ -134,7 +136,7 @@ export class Trainer {
     const step = await TrainStep.compile({
       inputs: this.inputs(),
       forward: (x) => {
-        const out = o.model.forward({ input_ids: x.input_ids, attention_mask: x.attention_mask, token_type_ids: x.token_type_ids });
+        const out = o.model.forward({ input_ids: x.input_ids, attention_mask: x.attention_mask, token_type_ids: x.token_type_ids, masked_positions: x.masked_positions });
         const hard = taskLoss(out.logits, x.labels as Tensor, o.labels, { classWeights: weights, labelSmoothing: a.label_smoothing_factor });
         const d = o.distillation;
         // (1 - alpha) · label loss + alpha · T²-scaled KL to the teacher's softened distribution.
@@ -152,7 +154,7 @@ export class Trainer {
     if (a.eval_strategy !== "no" && !evaluator) throw new WhetError(`eval_strategy is "${a.eval_strategy}" but there is no evaluation data: give a validation set or set eval_strategy to no`);
     if (evaluator && !o.computeMetrics) {
       // Known before any work: a best-model metric the evaluation will not produce is an error now.
-      const names = ["loss", ...Object.keys(standardMetrics(dummyPrediction(o.labels, o.eval![0]), o.model.config.id2label))];
+      const names = ["loss", ...(o.labels === "masked_token" ? ["perplexity"] : []), ...Object.keys(standardMetrics(dummyPrediction(o.labels, o.eval![0]), o.model.config.id2label))];
       if (!names.includes(a.metric_for_best_model!)) {
         throw new WhetError(`metric_for_best_model "${a.metric_for_best_model}" is not computed for this task; the metrics are: ${names.join(", ")}`);
       }
@@ -362,9 +364,9 @@ export const WHET_VERSION = "0.1.0";
 
 /** A one-example prediction of the task's shape: enough to learn which metric names exist. */
 function dummyPrediction(kind: LabelKind, e: Example): EvalPrediction {
-  const C = kind === "multi_label" ? (e.label as number[]).length : kind === "regression" ? 1 : 2;
+  const C = kind === "multi_label" ? (e.label as number[]).length : kind === "regression" || kind === "masked_token" ? 1 : 2;
   const rows = kind === "token" ? e.input_ids.length : 1;
-  const label = kind === "multi_label" ? e.label! : kind === "token" ? new Array<number>(rows).fill(0) : 0;
+  const label = kind === "multi_label" ? e.label! : kind === "token" ? new Array<number>(rows).fill(0) : kind === "masked_token" ? [0] : 0;
   return { logits: [new Float32Array(rows * C)], labels: [label], kind, numLabels: C };
 }
 
