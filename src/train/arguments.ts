@@ -30,7 +30,7 @@ export const TrainingArgumentsSchema = z.object({
   save_total_limit: z.number().int().positive().optional().describe("keep at most this many checkpoints (never deleting the best)"),
   load_best_model_at_end: z.boolean().default(false),
   metric_for_best_model: z.string().optional().describe("a metric name without the eval_ prefix, e.g. accuracy, f1, loss"),
-  greater_is_better: z.boolean().optional().describe("default: false for loss, perplexity, mse, mae and rmse, true for other metrics"),
+  greater_is_better: z.boolean().optional().describe("whether a larger metric_for_best_model is better (false by default for loss, perplexity, mse, mae and rmse)"),
   early_stopping_patience: z.number().int().positive().optional().describe("evaluations without improvement before stopping"),
   early_stopping_threshold: z.number().min(0).default(0),
   logging_steps: z.number().int().positive().default(10),
@@ -43,6 +43,7 @@ export const TrainingArgumentsSchema = z.object({
   classifier_dropout_prob: z.number().min(0).max(1).optional(),
   max_length: z.number().int().positive().default(128),
   train_sampling: z.enum(["random", "sequential", "group_by_length"]).default("random"),
+  group_by_length: z.boolean().optional().describe("true = train_sampling group_by_length (transformers' name): batches of similar lengths, less padding"),
   resume_from_checkpoint: z.union([z.string(), z.boolean()]).optional().describe("a checkpoint folder, or true for the latest in output_dir"),
   threads: z.number().int().positive().optional().describe("ONNX Runtime intra-op threads (default: all cores)"),
 }).strict();
@@ -93,6 +94,10 @@ export function resolveArguments(input: Record<string, unknown>, source = "train
   }
   const a = r.data;
   const problems: string[] = [];
+  if (a.group_by_length) {
+    if (input.train_sampling !== undefined && a.train_sampling !== "group_by_length") problems.push(`group_by_length asks for batches grouped by length but train_sampling is "${a.train_sampling}": give one of them`);
+    a.train_sampling = "group_by_length";
+  }
   if (a.eval_strategy === "steps" && a.eval_steps === undefined) a.eval_steps = a.logging_steps;
   if (a.load_best_model_at_end) {
     if (a.eval_strategy === "no") problems.push("load_best_model_at_end needs evaluations: set eval_strategy to epoch or steps");

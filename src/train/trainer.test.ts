@@ -151,6 +151,11 @@ test("arguments: unknown names get a suggestion, incompatible schedules an expla
   assert.equal(a.per_device_train_batch_size, 32);
   assert.equal(a.max_length, 128);
   assert.equal(a.greater_is_better, false);
+  assert.equal(resolveArguments({ output_dir: "x", metric_for_best_model: "eval_perplexity" }).greater_is_better, false);
+  assert.equal(resolveArguments({ output_dir: "x", metric_for_best_model: "f1" }).greater_is_better, true);
+  // transformers' boolean spelling of length grouping.
+  assert.equal(resolveArguments({ output_dir: "x", group_by_length: true }).train_sampling, "group_by_length");
+  assert.throws(() => resolveArguments({ output_dir: "x", group_by_length: true, train_sampling: "sequential" }), /train_sampling is "sequential": give one of them/);
 });
 
 test("Trainer: training order is sequential, a seeded permutation, or length-grouped", () => {
