@@ -34,6 +34,7 @@ test("demo: pretrain, fine-tune, compare with scratch, predict, write every outp
     const text = lines.join("\n");
     assert.match(text, /Test accuracy on 28 WordNet definitions, 14 classes/);
     assert.match(text, /from scratch/);
+    assert.match(text, /masked-LM pretraining \(3 steps, \d+ s\) changed test accuracy by -?\d+\.\d points; held-out masked-LM loss \d+\.\d\d -> \d+\.\d\d/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
