@@ -3,7 +3,7 @@
 // 2-layer student made of the teacher's first and last layers, trained two ways from the same
 // start — on the teacher's softened logits mixed with the labels (whet distill), and on the
 // labels alone (the control). Prints accuracy on the dev set, parameters and inference speed of
-// the three side by side. A benchmark, not a test: about half an hour on 2 cores.
+// the three side by side. A benchmark, not a test: about an hour on 2 cores.
 //
 // No pretrained weights are reachable on these machines, so the teacher starts from random
 // weights with bert-base-uncased's vocabulary (../shared/data/vocab).
