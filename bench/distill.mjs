@@ -12,7 +12,7 @@
 //          [--epochs 2] [--student-epochs 2] [--lr 3e-4] [--alpha 0.5] [--temperature 2]
 //          [--max-length 64] [--max-train-rows N] [--threads 2] [--seed 42]
 // Needs a build (npm run build). stdout: a table, then one JSON line with every number.
-import { copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -51,7 +51,7 @@ const log = (l) => console.error(l);
 try {
   // bert-base-uncased's WordPiece vocabulary, read from the shared folder (not copied into the project).
   const tokDir = join(work, "tokenizer");
-  await import("node:fs").then((fs) => fs.mkdirSync(tokDir));
+  mkdirSync(tokDir);
   copyFileSync(join(data, "vocab", "bert-base-uncased-vocab.txt"), join(tokDir, "vocab.txt"));
   writeFileSync(join(tokDir, "tokenizer_config.json"), JSON.stringify({ tokenizer_class: "BertTokenizer", do_lower_case: true }));
   const tok = await loadTokenizer(tokDir);

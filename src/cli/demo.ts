@@ -45,9 +45,11 @@ export interface DemoOptions {
   log: (line: string) => void;
 }
 
+const PRETRAIN_DEFAULTS = { learningRate: 2e-3, batchSize: 128 };
+
 const DEFAULTS: Omit<DemoOptions, "log"> = {
   outputDir: "demo-output", seed: 42, trainPerClass: 400, testPerClass: 100, pretrainSteps: 900, finetuneEpochs: 3,
-  hidden: 128, layers: 2, vocabSize: 2000, baseline: true, pretrain: { learningRate: 2e-3, batchSize: 128 },
+  hidden: 128, layers: 2, vocabSize: 2000, baseline: true, pretrain: PRETRAIN_DEFAULTS,
 };
 
 interface Scores { accuracy: number; f1_macro: number; seconds: number }
@@ -139,7 +141,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     // One gloss per example, framed [CLS] gloss [SEP] as the classifier will read definitions
     // (packed blocks transferred worse in our runs). Tokenizing costs time too: take, in random
     // order, a little more than the steps will read.
-    const batch = o.pretrain?.batchSize ?? DEFAULTS.pretrain!.batchSize!;
+    const batch = o.pretrain?.batchSize ?? PRETRAIN_DEFAULTS.batchSize;
     const want = Math.min(glosses.length, Math.ceil(o.pretrainSteps * batch * 1.2));
     const corpus = new Rng(o.seed, 0x676c).permutation(glosses.length).slice(0, want).map((i) => glosses[i]);
     const dir = join(o.outputDir, "pretrained");
@@ -149,7 +151,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
       modelType: "bert", trainTokenizer: true, vocabSize: o.vocabSize, documents: corpus, validationSplit: 0.005, lineByLine: true,
       architecture: { hidden_size: o.hidden, num_hidden_layers: o.layers, num_attention_heads: Math.max(1, o.hidden / 64), intermediate_size: 4 * o.hidden, max_position_embeddings: 128 },
       args: resolveArguments({
-        output_dir: dir, overwrite_output_dir: true, learning_rate: o.pretrain?.learningRate ?? DEFAULTS.pretrain!.learningRate!, max_steps: o.pretrainSteps, warmup_ratio: 0.05, weight_decay: 0.01,
+        output_dir: dir, overwrite_output_dir: true, learning_rate: o.pretrain?.learningRate ?? PRETRAIN_DEFAULTS.learningRate, max_steps: o.pretrainSteps, warmup_ratio: 0.05, weight_decay: 0.01,
         adam_beta2: 0.98, per_device_train_batch_size: batch, per_device_eval_batch_size: 64, max_length: 64, eval_strategy: "no", save_strategy: "no",
         // Batches of similar lengths: glosses vary from 3 to 60 tokens, and padding is wasted work.
         train_sampling: "group_by_length",
@@ -222,8 +224,8 @@ export function demoCommand(): Command {
     .option("--train-per-class <n>", "training definitions per class", Number, d.trainPerClass)
     .option("--test-per-class <n>", "test definitions per class", Number, d.testPerClass)
     .option("--pretrain-steps <n>", "masked-LM optimizer steps", Number, d.pretrainSteps)
-    .option("--pretrain-batch-size <n>", "glosses per masked-LM step", Number, d.pretrain!.batchSize)
-    .option("--pretrain-learning-rate <lr>", "peak masked-LM learning rate", Number, d.pretrain!.learningRate)
+    .option("--pretrain-batch-size <n>", "glosses per masked-LM step", Number, PRETRAIN_DEFAULTS.batchSize)
+    .option("--pretrain-learning-rate <lr>", "peak masked-LM learning rate", Number, PRETRAIN_DEFAULTS.learningRate)
     .option("--finetune-epochs <n>", "fine-tuning epochs", Number, d.finetuneEpochs)
     .option("--hidden-size <n>", "hidden size of the pretrained BERT", Number, d.hidden)
     .option("--num-hidden-layers <n>", "layers of the pretrained BERT", Number, d.layers)

@@ -74,6 +74,9 @@ function levenshtein(a: string, b: string): number {
   return prev[b.length];
 }
 
+/** Metrics where smaller is better, besides every "…loss". */
+const LOWER_IS_BETTER = ["mse", "mae", "rmse", "perplexity"];
+
 /**
  * Validate and complete arguments before any work. Mistakes are explained, never silently
  * changed: unknown names get a suggestion, incompatible schedules say what to change.
@@ -113,7 +116,7 @@ export function resolveArguments(input: Record<string, unknown>, source = "train
   if (problems.length) throw new WhetError(`${source}: ${problems.join("; ")}`);
   a.metric_for_best_model ??= "loss";
   a.metric_for_best_model = a.metric_for_best_model.replace(/^eval_/, "");
-  a.greater_is_better ??= !["loss"].includes(a.metric_for_best_model) && !a.metric_for_best_model.endsWith("loss") && !["mse", "mae", "rmse", "perplexity"].includes(a.metric_for_best_model);
+  a.greater_is_better ??= !(a.metric_for_best_model.endsWith("loss") || LOWER_IS_BETTER.includes(a.metric_for_best_model));
   a.data_seed ??= a.seed;
   return a;
 }

@@ -1,5 +1,6 @@
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
+import type { InputDecl } from "../optim/train_step.js";
 
 /** One tokenized training or evaluation example. */
 export interface Example {
@@ -24,6 +25,37 @@ export interface CollateOptions {
   labels: LabelKind | null;
   /** multi_label: the number of labels (the width of the multi-hot vector). */
   numLabels?: number;
+}
+
+/**
+ * The graph inputs that `collate` feeds, by name, symbolic shape and dtype: the training step and
+ * the evaluator declare exactly these.
+ */
+export function batchInputs(o: { tokenTypes: boolean; labels: LabelKind; numLabels: number; teacher?: boolean }): InputDecl[] {
+  const d: InputDecl[] = [
+    { name: "input_ids", shape: ["batch", "seq"], dtype: "int64" },
+    { name: "attention_mask", shape: ["batch", "seq"], dtype: "int64" },
+  ];
+  if (o.tokenTypes) d.push({ name: "token_type_ids", shape: ["batch", "seq"], dtype: "int64" });
+  switch (o.labels) {
+    case "class":
+      d.push({ name: "labels", shape: ["batch"], dtype: "int64" });
+      break;
+    case "regression":
+      d.push({ name: "labels", shape: ["batch"], dtype: "float32" });
+      break;
+    case "multi_label":
+      d.push({ name: "labels", shape: ["batch", o.numLabels], dtype: "float32" });
+      break;
+    case "token":
+      d.push({ name: "labels", shape: ["batch", "seq"], dtype: "int64" });
+      break;
+    case "masked_token":
+      d.push({ name: "masked_positions", shape: ["masked"], dtype: "int64" }, { name: "labels", shape: ["masked"], dtype: "int64" });
+      break;
+  }
+  if (o.teacher) d.push({ name: "teacher_logits", shape: ["batch", o.numLabels], dtype: "float32" });
+  return d;
 }
 
 /** A padded batch and what the loss averages over (examples, or counted tokens). */

@@ -3,7 +3,7 @@ import { Graph, trace } from "../graph/graph.js";
 import { numLabels } from "../io/config.js";
 import { FAMILIES, type TaskModel } from "../models/auto.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { collate, type Example, type LabelKind } from "./collate.js";
+import { batchInputs, collate, type Example, type LabelKind } from "./collate.js";
 import { computeMetrics, type MetricsTask } from "./metrics.js";
 import { taskLoss } from "./task_loss.js";
 
@@ -45,15 +45,9 @@ export class Evaluator {
     const g = new Graph();
     const types = FAMILIES[o.model.config.model_type].tokenTypes;
     const outs = trace(g, () => {
-      const ids = g.input("input_ids", ["batch", "seq"], "int64"), mask = g.input("attention_mask", ["batch", "seq"], "int64");
-      const tt = types ? g.input("token_type_ids", ["batch", "seq"], "int64") : undefined;
-      const labels = o.labels === "class" ? g.input("labels", ["batch"], "int64")
-        : o.labels === "regression" ? g.input("labels", ["batch"], "float32")
-        : o.labels === "multi_label" ? g.input("labels", ["batch", numLabels(o.model.config)], "float32")
-        : o.labels === "masked_token" ? g.input("labels", ["masked"], "int64")
-        : g.input("labels", ["batch", "seq"], "int64");
-      const positions = o.labels === "masked_token" ? g.input("masked_positions", ["masked"], "int64") : undefined;
-      const out = o.model.forward({ input_ids: ids, attention_mask: mask, token_type_ids: tt, masked_positions: positions });
+      const x = Object.fromEntries(batchInputs({ tokenTypes: types, labels: o.labels, numLabels: numLabels(o.model.config) }).map((d) => [d.name, g.input(d.name, d.shape, d.dtype)]));
+      const out = o.model.forward({ input_ids: x.input_ids, attention_mask: x.attention_mask, token_type_ids: x.token_type_ids, masked_positions: x.masked_positions });
+      const labels = x.labels;
       return { logits: out.logits, loss: taskLoss(out.logits, labels, o.labels, { classWeights: o.classWeights, labelSmoothing: o.labelSmoothing }) };
     });
     return new Evaluator(o, await CompiledGraph.compile(g, outs, { threads: o.threads, name: "evaluate" }));

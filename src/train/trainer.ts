@@ -11,7 +11,7 @@ import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
 import { scheduleLength, type TrainingArguments } from "./arguments.js";
 import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type Saveable, type TrainerState } from "./checkpoint.js";
-import { collate, type Example, type LabelKind } from "./collate.js";
+import { batchInputs, collate, type Example, type LabelKind } from "./collate.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
 import { ProgressLine } from "./progress.js";
 import { add, mul } from "../ops/elementwise.js";
@@ -100,21 +100,8 @@ export class Trainer {
   }
 
   private inputs(): InputDecl[] {
-    const fam = FAMILIES[this.o.model.config.model_type];
-    const d: InputDecl[] = [
-      { name: "input_ids", shape: ["batch", "seq"], dtype: "int64" },
-      { name: "attention_mask", shape: ["batch", "seq"], dtype: "int64" },
-    ];
-    if (fam.tokenTypes) d.push({ name: "token_type_ids", shape: ["batch", "seq"], dtype: "int64" });
-    const kind = this.o.labels;
-    if (kind === "class") d.push({ name: "labels", shape: ["batch"], dtype: "int64" });
-    else if (kind === "regression") d.push({ name: "labels", shape: ["batch"], dtype: "float32" });
-    else if (kind === "multi_label") d.push({ name: "labels", shape: ["batch", numLabels(this.o.model.config)], dtype: "float32" });
-    else if (kind === "masked_token") {
-      d.push({ name: "masked_positions", shape: ["masked"], dtype: "int64" }, { name: "labels", shape: ["masked"], dtype: "int64" });
-    } else d.push({ name: "labels", shape: ["batch", "seq"], dtype: "int64" });
-    if (this.o.distillation) d.push({ name: "teacher_logits", shape: ["batch", numLabels(this.o.model.config)], dtype: "float32" });
-    return d;
+    const c = this.o.model.config;
+    return batchInputs({ tokenTypes: FAMILIES[c.model_type].tokenTypes, labels: this.o.labels, numLabels: numLabels(c), teacher: !!this.o.distillation });
   }
 
   private classWeights(): number[] | undefined {
