@@ -19,6 +19,7 @@ import { resolveArguments } from "../train/arguments.js";
 import type { Example, LabelKind } from "../train/collate.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
+import { stopOnSignals } from "./signals.js";
 import { encodeTokenRows } from "./token_data.js";
 
 /** Keys of a run config that describe the data and model rather than TrainingArguments. */
@@ -174,8 +175,9 @@ export function trainCommand(): Command {
     const { model, report: load } = await fromPretrained(dir, { task, labels: prepared.labelNames, configOverrides: overrides, seed: args.seed,
       freshHead: prepared.freshHead });
     if (load.initialized.length) console.error(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
+    const stop = stopOnSignals();
     const trainer = new Trainer({
-      model, args, train: prepared.train, eval: prepared.eval, labels: prepared.kind, labelNames: prepared.labelNames,
+      model, args, signal: stop.signal, train: prepared.train, eval: prepared.eval, labels: prepared.kind, labelNames: prepared.labelNames,
       padId: tok.padTokenId ?? 0, tokenizer: tok,
       runInfo: {
         command: process.argv.slice(2),
@@ -184,7 +186,7 @@ export function trainCommand(): Command {
         task, labels: prepared.labelNames, whet: WHET_VERSION,
       },
     });
-    const result = await trainer.train();
+    const result = await trainer.train().finally(() => stop.dispose());
     console.log(JSON.stringify({ output_dir: args.output_dir, global_step: result.globalStep, train_loss: result.trainLoss, interrupted: result.interrupted, ...Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`eval_${k}`, v])) }));
     if (result.interrupted) process.exitCode = 130;
   });
