@@ -13,7 +13,7 @@ import { glossClassificationTask, readWordNet, wordnetDictDir, type GlossExample
 import type { PretrainedConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
 import { readConfig } from "../io/config.js";
-import { createModel, FAMILIES, type TaskModel } from "../models/auto.js";
+import { createModel, familyOf, type TaskModel } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
@@ -94,7 +94,7 @@ async function fineTune(name: string, model: TaskModel, tok: Tokenizer, data: { 
 
 /** A few test definitions with the fine-tuned model's guess and its probability. */
 async function predictSome(model: TaskModel, tok: Tokenizer, rows: readonly GlossExample[], labels: readonly string[], threads?: number) {
-  const tokenTypes = FAMILIES[model.config.model_type].tokenTypes;
+  const tokenTypes = familyOf(model.config).tokenTypes;
   const b = await tok.encodeBatch(rows.map((r) => r.text), null, { maxLength: 64, truncation: true });
   const feeds = b.tensors();
   // The graph's inputs follow the family (RoBERTa takes token types); the tokenizer's follow its class.

@@ -4,7 +4,7 @@ import { LabelMap } from "../data/labels.js";
 import { readTable } from "../data/read.js";
 import { readConfig, type PretrainedConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
-import { createModel, FAMILIES, taskFromConfig, type TaskModel } from "../models/auto.js";
+import { createModel, familyOf, numLayers, taskFromConfig, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import { resolveArguments } from "../train/arguments.js";
@@ -21,8 +21,9 @@ import { encodeRows } from "./train.js";
  */
 export function shrinkTeacher(teacher: TaskModel, layers: number, seed: number): TaskModel {
   const c = teacher.config;
-  const key = c.model_type === "distilbert" ? "n_layers" : "num_hidden_layers";
-  const total = Number(c[key]);
+  const fam = familyOf(c);
+  const key = fam.sizeKeys.num_hidden_layers;
+  const total = numLayers(fam, c);
   if (!(layers >= 1 && layers <= total)) throw new WhetError(`--student-layers must be between 1 and the teacher's ${total} layers, got ${layers}`);
   const student = createModel({ ...c, [key]: layers } as PretrainedConfig, taskFromConfig(c) ?? "sequence-classification", seed);
   const pick = Array.from({ length: layers }, (_, i) => (layers === 1 ? total - 1 : Math.round((i * (total - 1)) / (layers - 1))));
@@ -69,7 +70,7 @@ export function distillCommand(): Command {
     const student = o.studentLayers
       ? shrinkTeacher(teacher, o.studentLayers as number, args.seed)
       : (await fromPretrained(o.student as string, { task: "sequence-classification", labels: [...labels.names], seed: args.seed })).model;
-    if (FAMILIES[student.config.model_type].tokenTypes !== FAMILIES[tconf.model_type].tokenTypes) {
+    if (familyOf(student.config).tokenTypes !== familyOf(tconf).tokenTypes) {
       throw new WhetError("distill: teacher and student must share a tokenizer family (the student reads the teacher's token ids)");
     }
     const stop = stopOnSignals();

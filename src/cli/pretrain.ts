@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { readCorpus } from "../data/corpus.js";
-import type { TaskModel } from "../models/auto.js";
+import { maxSequenceLength, type TaskModel } from "../models/auto.js";
 import type { Tokenizer } from "../tokenizers/index.js";
 import { resolveArguments, type TrainingArguments } from "../train/arguments.js";
 import { listCheckpoints } from "../train/checkpoint.js";
@@ -68,7 +68,7 @@ export async function runPretrain(s: PretrainSpec): Promise<PretrainResult> {
   const start = await prepareStart(s, s.documents, a, resume, log);
   const { model, tokenizer } = start;
   if (start.initialized.length) log(`newly initialised (not in the checkpoint): ${start.initialized.join(", ")}`);
-  const c = model.config, positions = Number(c.max_position_embeddings) - (c.model_type === "roberta" || c.model_type === "xlm-roberta" ? 2 : 0);
+  const c = model.config, positions = maxSequenceLength(c);
   if (a.max_length > positions) throw new WhetError(`pretrain: max_length ${a.max_length} exceeds the model's ${positions} positions (max_position_embeddings ${c.max_position_embeddings})`);
   const mask = tokenizer.maskTokenId;
   if (mask === undefined) throw new WhetError("pretrain: the tokenizer has no mask token (mask_token in tokenizer_config.json)");

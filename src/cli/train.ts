@@ -12,7 +12,7 @@ import { buildReport, formatReport } from "../data/report.js";
 import { stratifiedSplit } from "../data/split.js";
 import { resolveModel } from "../io/hub.js";
 import { readConfig } from "../io/config.js";
-import { dropoutOverrides, FAMILIES, maxSequenceLength } from "../models/auto.js";
+import { dropoutOverrides, familyOf, maxSequenceLength } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { resolveArguments } from "../train/arguments.js";
@@ -181,7 +181,7 @@ export function trainCommand(): Command {
       padId: tok.padTokenId ?? 0, tokenizer: tok,
       runInfo: {
         command: process.argv.slice(2),
-        model: data.model, model_dir: dir, family: FAMILIES[modelType].prefix,
+        model: data.model, model_dir: dir, family: familyOf(modelType).prefix,
         data: { train_file: data.train_file, train_sha256: sha256(data.train_file as string), ...(data.validation_file ? { validation_file: data.validation_file, validation_sha256: sha256(data.validation_file as string) } : {}) },
         task, labels: prepared.labelNames, whet: WHET_VERSION,
       },
