@@ -18,10 +18,10 @@ import { ForwardRunner } from "../models/forward.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { resolveArguments, type TrainingArgumentsInput } from "../train/arguments.js";
-import type { Example } from "../train/collate.js";
+import type { Example } from "../data/collate.js";
 import { Evaluator } from "../train/evaluator.js";
 import { Trainer } from "../train/trainer.js";
-import { runPretrain } from "./pretrain.js";
+import { runPretrain } from "../recipes/pretraining.js";
 
 export interface DemoOptions {
   outputDir: string;

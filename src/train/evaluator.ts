@@ -3,7 +3,7 @@ import { Graph, trace } from "../graph/graph.js";
 import { numLabels } from "../io/config.js";
 import { familyOf, type TaskModel } from "../models/auto.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { batchInputs, collate, type Example, type LabelKind } from "./collate.js";
+import { batchInputs, collate, type Example, type LabelKind } from "../data/collate.js";
 import { computeMetrics, type MetricsTask } from "./metrics.js";
 import { taskLoss } from "./task_loss.js";
 

@@ -12,7 +12,7 @@ import { TrainStep, type InputDecl } from "../optim/train_step.js";
 import { scheduleLength, type TrainingArguments } from "./arguments.js";
 import { CallbackList, type TrainerCallback, type TrainerState } from "./callbacks.js";
 import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type LoopState, type Saveable } from "./checkpoint.js";
-import { batchInputs, collate, type Batch, type Example, type LabelKind } from "./collate.js";
+import { batchInputs, collate, type Batch, type Example, type LabelKind } from "../data/collate.js";
 import { EarlyStoppingCallback } from "./early_stopping.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
 import { ConsoleLogCallback, JsonlLogCallback, round, RunRecordCallback } from "./log_callbacks.js";

@@ -7,7 +7,7 @@ import { logSoftmax, softmax } from "../ops/softmax.js";
 import type { TaskModel } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
 import { familyOf } from "../models/auto.js";
-import { collate, type Example } from "./collate.js";
+import { collate, type Example } from "../data/collate.js";
 import type { LossPlugin } from "./loss_plugin.js";
 
 export interface DistillOptions {
