@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
-import { withDefaults, SPECIAL_TOKEN_KEYS, type ResolvedConfig } from "./config.js";
+import { withDefaults, SPECIAL_TOKEN_KEYS, type ResolvedConfig } from "./tokenizer_config.js";
 import { specialAddedTokens, type TokenizerJson } from "./convert.js";
 
 export interface SpmPiece {

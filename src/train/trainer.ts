@@ -17,7 +17,7 @@ import { EarlyStoppingCallback } from "./early_stopping.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
 import { ConsoleLogCallback, JsonlLogCallback, round, RunRecordCallback } from "./log_callbacks.js";
 import type { LossPlugin } from "./loss_plugin.js";
-import { ProgressCallback } from "./progress.js";
+import { ProgressCallback } from "./progress_line.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
 
 export interface TrainerOptions {
