@@ -32,23 +32,34 @@ test("counterfactual invariance: flip rate and shifts, worked out by hand", asyn
   assert.equal(g.examples.find((e) => e.row === 0)!.after.label, "negative");
 });
 
-test("negation (DIR): P(positive) must fall for positive predictions and rise for negative ones", async () => {
+test("negation (DIR): sentences predicted positive must not gain P(positive) when negated", async () => {
   const r = await biasCheck({ texts, labelNames: ["negative", "positive"], predict }, { counterfactuals: ["negation"] });
   const n = r.counterfactuals[0];
   assert.equal(n.type, "DIR");
-  // Negatable rows: 0, 1, 2, 3, 5 (row 4 has no auxiliary). Predicted positive: 0 and 3 (P falls 0.5: pass).
-  // Predicted negative: 1 (0.4 -> 0.01, wrong way by 0.39: fail), 2 (0.2 -> 0.01: fail), 5 (0.2 -> 0.01: fail).
-  assert.equal(n.tested, 5);
-  assert.equal(n.failed, 3);
-  assert.deepEqual(n.examples.map((e) => e.row).sort(), [1, 2, 5]);
+  // Predicted positive and negatable: rows 0 and 3; P(positive) 0.9 -> 0.4, both turn negative, none fails.
+  assert.equal(n.tested, 2);
+  assert.equal(n.flipped, 2);
+  assert.equal(n.failed, 0);
+  assert.ok(Math.abs(n.mean_shift! + 0.5) < 1e-12);
   assert.equal(r.evaluation, undefined, "no labels, no evaluation");
+  // A model that reads "not" as mild praise: +0.05 stays within the tolerance.
+  const praise = (bonus: number) => async (ts: readonly string[]) => (await predict(ts.map((t) => t.replace(/ not/, "")))).map((p, i) => {
+    const q = Math.min(1, p[1] + (/ not/.test(ts[i]) ? bonus : 0));
+    return [1 - q, q];
+  });
+  const mild = await biasCheck({ texts: ["he is good"], labelNames: ["neg", "pos"], predict: praise(0.05) }, { counterfactuals: ["negation"] });
+  assert.equal(mild.counterfactuals[0].failed, 0);
+  const low = await biasCheck({ texts: ["it was good"], labelNames: ["neg", "pos"], predict: async (ts) => ts.map((t) => (t.includes("not") ? [0.1, 0.9] : [0.4, 0.6])) },
+    { counterfactuals: ["negation"] });
+  assert.equal(low.counterfactuals[0].failed, 1, "0.6 -> 0.9 when negated: fails");
+  assert.equal(low.counterfactuals[0].examples[0].perturbed, "it was not good");
 });
 
 test("negation is skipped, with the reason, where the task does not say which class is positive", async () => {
   const r = await biasCheck({ texts, labelNames: ["sports", "politics"], predict }, { counterfactuals: ["negation"] });
   assert.match(r.counterfactuals[0].skipped!, /do not say which class is positive: pass --positive-label/);
   const forced = await biasCheck({ texts, labelNames: ["sports", "politics"], predict }, { counterfactuals: ["negation"], positiveLabel: 1 });
-  assert.equal(forced.counterfactuals[0].tested, 5);
+  assert.equal(forced.counterfactuals[0].tested, 2);
   assert.equal(positiveClass(["0", "1"]), 1);
   assert.equal(positiveClass(["正面", "负面"]), 0);
 });
