@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
+import type { TrainerCallback, TrainerState } from "./callbacks.js";
 import { EventFileWriter } from "./tfevents.js";
 
 /**
@@ -32,7 +33,7 @@ export function defaultLoggingDir(outputDir: string, now = new Date()): string {
  * @example
  * new Trainer({ ...options, callbacks: [new TensorBoardCallback("out/runs/first")] });
  */
-export class TensorBoardCallback {
+export class TensorBoardCallback implements TrainerCallback {
   private writer: EventFileWriter | null = null;
 
   constructor(readonly logDir: string) {}
@@ -46,9 +47,9 @@ export class TensorBoardCallback {
     this.writer ??= new EventFileWriter(this.logDir);
   }
 
-  onLog(state: { global_step: number }, _control: unknown, logs: Record<string, number>): void {
+  onLog(state: Pick<TrainerState, "globalStep">, _control: unknown, logs: Record<string, number>): void {
     this.onTrainBegin();
-    this.writer!.addScalars(state.global_step, tensorboardTags(logs));
+    this.writer!.addScalars(state.globalStep, tensorboardTags(logs));
   }
 
   onTrainEnd(): void {

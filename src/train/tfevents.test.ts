@@ -83,8 +83,8 @@ test("the callback writes the Trainer's logs under transformers' tags at the glo
   try {
     const cb = new TensorBoardCallback(join(dir, "runs", "x"));
     cb.onTrainBegin();
-    cb.onLog({ global_step: 5 }, {}, { loss: 0.5, learning_rate: 1e-5, grad_norm: 2.5, epoch: 0.5 });
-    cb.onLog({ global_step: 10 }, {}, { eval_loss: 0.4, eval_f1: 0.8, epoch: 1 });
+    cb.onLog({ globalStep: 5 }, {}, { loss: 0.5, learning_rate: 1e-5, grad_norm: 2.5, epoch: 0.5 });
+    cb.onLog({ globalStep: 10 }, {}, { eval_loss: 0.4, eval_f1: 0.8, epoch: 1 });
     const path = cb.path!;
     cb.onTrainEnd();
     const ev = readEvents(path);
