@@ -37,7 +37,7 @@ th{background:#f5f5f5}table.num td{font-variant-numeric:tabular-nums}table.examp
 figcaption{font-weight:600;font-size:13px;margin-bottom:2px}svg.chart{width:100%;height:auto;background:#fff}
 svg .grid{stroke:#eee}svg .axis{stroke:#999}svg .tick{font-size:11px;fill:#555}svg .legend{font-size:11.5px;fill:#333}
 svg .axis-title{font-size:12px;fill:#333}svg .cell{font-size:12px}pre{background:#f5f5f5;padding:8px;overflow:auto;font-size:12px}
-.warnings li{color:#8a5a00}.kv td:first-child{color:#555;white-space:nowrap}`;
+.scroll{overflow-x:auto}.warnings li{color:#8a5a00}.kv td:first-child{color:#555;white-space:nowrap}`;
 
 function duration(s: number | undefined): string {
   if (s === undefined) return "—";
@@ -87,7 +87,7 @@ function trainingSection(r: RunDir): string {
   const evalTable = evals.length ? table(["step", "epoch", ...metricKeys.concat("eval_loss").map((k) => esc(k.slice(5)))],
     evals.map((e) => [String(e.step), num(e.epoch, 3), ...metricKeys.concat("eval_loss").map((k) => num(e[k]))]), "num") : "";
   return `<section id="training"><h2>Training</h2><div class="row"><figure><figcaption>Loss</figcaption>${loss}</figure>` +
-    `<figure><figcaption>Learning rate</figcaption>${lr}</figure>${gn}${metrics}</div>${evalTable ? `<h3>Evaluations</h3>${evalTable}` : ""}</section>`;
+    `<figure><figcaption>Learning rate</figcaption>${lr}</figure>${gn}${metrics}</div>${evalTable ? `<h3>Evaluations</h3><div class="scroll">${evalTable}</div>` : ""}</section>`;
 }
 
 /**

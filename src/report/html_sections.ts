@@ -68,10 +68,10 @@ export function biasSection(b: BiasCheckResult & { group_column?: string }): str
     html += `<h3>Per-group metrics${b.group_column ? ` (${esc(b.group_column)})` : ""}</h3>` +
       `<p class="note">Groups: ${g.groups.map((x) => `${esc(x.name)} (${x.count})`).join(", ")}. Brackets: ${Math.round((g.bootstrap.ci_quantiles[1] - g.bootstrap.ci_quantiles[0]) * 100)}% ` +
       `bootstrap intervals (${g.bootstrap.n_boot} replicates, seed ${g.bootstrap.seed}).</p>`;
-    html += table(["metric", "overall", ...names.map(esc), "min", "max", "difference", "ratio"], Object.entries(g.metrics).map(([m, s]) => [
+    html += `<div class="scroll">` + table(["metric", "overall", ...names.map(esc), "min", "max", "difference", "ratio"], Object.entries(g.metrics).map(([m, s]) => [
       esc(m), num(s.overall) + interval(s.ci?.overall), ...names.map((n) => num(s.by_group[n]) + interval(s.ci?.by_group[n])),
       num(s.group_min), num(s.group_max), num(s.difference) + interval(s.ci?.difference), num(s.ratio) + interval(s.ci?.ratio),
-    ]), "num");
+    ]), "num") + "</div>";
     const shown = Object.keys(g.metrics).filter((m) => ["accuracy", "f1", "selection_rate"].includes(m));
     html += `<div class="row"><figure><figcaption>By group</figcaption>${groupedBars(names, Object.fromEntries(shown.map((m) => [m, names.map((n) => g.metrics[m].by_group[n])])))}</figure></div>`;
   }

@@ -46,6 +46,14 @@ test("bootstrap intervals: seeded, contain the point estimate here, and collapse
   assert.deepEqual(f1.metrics.selection_rate.ci!.by_group.b, [1, 1]);
 });
 
+test("two classes: precision and recall are NaN, not 0, in a group without predicted or actual positives", () => {
+  const f = metricFrame(standardGroupMetrics("class", 2), [0, 0, 1, 0], [0, 0, 1, 1], ["f", "f", "m", "m"], { nBoot: 0 });
+  assert.ok(Number.isNaN(f.metrics.precision.by_group.f) && Number.isNaN(f.metrics.recall.by_group.f));
+  near(f.metrics.precision.by_group.m, 0.5, "precision m");
+  near(f.metrics.precision.ratio, 1, "the undefined group is skipped");
+  near(f.metrics.accuracy.by_group.f, 1, "accuracy f");
+});
+
 test("numpy-style linear quantiles", () => {
   near(quantile([1, 2, 3, 4], 0.5), 2.5, "median");
   near(quantile([4, 1, 3, 2], 0.25), 1.75, "q25");

@@ -132,14 +132,22 @@ export function metricFrame(
 
 /**
  * The per-group metrics of a single-label classifier with `numLabels` classes: accuracy, and
- * precision / recall / F1 of class 1 for two classes (macro over the present classes otherwise);
+ * precision / recall / F1 of class 1 for two classes (NaN where a group has no predicted or no
+ * actual class 1; macro over the present classes otherwise);
  * two classes add fairlearn's selection_rate (share predicted 1), false_positive_rate and
  * false_negative_rate. Regression gets mse and mae.
  */
 export function standardGroupMetrics(kind: "class" | "regression", numLabels = 2): Record<string, GroupMetric> {
   if (kind === "regression") return { mse: (t, p) => meanSquaredError(t, p), mae: (t, p) => meanAbsoluteError(t, p) };
   const average = numLabels === 2 ? "binary" : "macro";
-  const prf = (t: readonly number[], p: readonly number[]) => precisionRecallF1(t, p, { numLabels, average });
+  // Two classes: a group with no predicted (or no actual) class 1 has no precision (or recall): NaN,
+  // as sklearn's zero_division=np.nan gives, so group_min / ratio skip it instead of reading 0.
+  const prf = (t: readonly number[], p: readonly number[]) => {
+    const s = precisionRecallF1(t, p, { numLabels, average });
+    if (numLabels !== 2) return s;
+    const noPred = !p.includes(1), noTrue = !t.includes(1);
+    return { precision: noPred ? NaN : s.precision, recall: noTrue ? NaN : s.recall, f1: noPred || noTrue ? NaN : s.f1 };
+  };
   const out: Record<string, GroupMetric> = {
     accuracy: (t, p) => accuracy(t, p),
     precision: (t, p) => prf(t, p).precision,
