@@ -128,6 +128,12 @@ test("bias: per-group metrics match the model's predictions and the planted gend
   const lex = whet("bias", "--model", "run", "--file", "eval.csv", "--lexicon", "lex.tsv");
   assert.equal(lex.code, 1);
   assert.match(lex.err, /lex.tsv:3: expected 3 tab-separated fields/);
+  const col = whet("bias", "--model", "run", "--file", "eval.csv", "--text-column", "body");
+  assert.match(col.err, /no column "body" \(columns found: "text", "label", "gender"\); choose columns with --text-column/);
+  const lab = whet("bias", "--model", "run", "--file", "eval.csv", "--label-column", "y");
+  assert.match(lab.err, /--label-column "y": eval.csv has no such column; its columns are: "text", "label", "gender"/);
+  const pos = whet("bias", "--model", "run", "--file", "eval.csv", "--positive-label", "good");
+  assert.match(pos.err, /--positive-label "good": the model's labels are negative, positive/);
 });
 
 /** Pixels of an 8-bit RGB or RGBA PNG (what Chromium writes), filters undone. */

@@ -31,7 +31,13 @@ export async function readLabelledFile(path: string, config: PretrainedConfig, o
     throw new WhetError(`${path}: this check needs a single-label classifier; the model's problem_type is ${map.problemType}`);
   }
   const textColumn = o.textColumn ?? "text";
-  const probe = await readTable(path, { textColumn, textPairColumn: o.textPairColumn, labelColumn: null });
+  const probe = await readTable(path, { textColumn, textPairColumn: o.textPairColumn, labelColumn: null }).catch((e: unknown) => {
+    // The reader names its API options; a user of these commands typed flags.
+    if (e instanceof WhetError) {
+      throw new WhetError(e.message.replace(/choose columns with textColumn.*$/, "choose columns with --text-column and --text-pair-column"));
+    }
+    throw e;
+  });
   const labelColumn = o.labelColumn ?? (probe.columns.includes("label") ? "label" : null);
   if (labelColumn !== null && !probe.columns.includes(labelColumn)) {
     throw new WhetError(`--label-column "${labelColumn}": ${path} has no such column; its columns are: ${probe.columns.map((c) => JSON.stringify(c)).join(", ")}`);
