@@ -25,9 +25,11 @@ export function biasCommand(): Command {
     .option("--text-pair-column <name>", "column holding the second text of a pair (kept as is)")
     .option("--label-column <name>", "column holding the label (default label, when the file has one)")
     .option("--group-column <name>", "column naming each row's group (per-group metrics)")
-    .option("--counterfactuals <list>", `perturbations, comma-separated (default ${DEFAULT_COUNTERFACTUALS.join(",")}); lexicon categories too`)
+    .option("--counterfactuals <list>",
+      `perturbations, comma-separated (default ${DEFAULT_COUNTERFACTUALS.join(",")}); lexicon categories too`)
     .option("--lexicon <file>", "extra term pairs: lines of category<TAB>term<TAB>partner")
-    .option("--positive-label <name>", "the positive class, for the negation test (default: recognised from the label names)")
+    .option("--positive-label <name>",
+      "the positive class, for the negation test (default: recognised from the label names)")
     .option("--n-boot <n>", "bootstrap replicates for the confidence intervals", int("--n-boot"), 1000)
     .option("--seed <n>", "seed of the bootstrap and of the typos", int("--seed"), 0)
     .option("--max-length <n>", "truncate to this many tokens", int("--max-length"), 128)
@@ -39,7 +41,8 @@ export function biasCommand(): Command {
       const m = await loadForInference(o.model);
       if (m.task !== "sequence-classification") throw new WhetError(`bias: ${o.model} is a ${m.task} model; the check needs a sequence classifier`);
       const data = await readLabelledFile(o.file, m.model.config, {
-        textColumn: o.textColumn, textPairColumn: o.textPairColumn, labelColumn: o.labelColumn, groupColumn: o.groupColumn,
+        textColumn: o.textColumn, textPairColumn: o.textPairColumn, labelColumn: o.labelColumn,
+          groupColumn: o.groupColumn,
       });
       const lexicon = o.lexicon ? mergeLexicons(builtinLexicon(), readLexicon(o.lexicon)) : builtinLexicon();
       let positiveLabel: number | undefined;
@@ -47,18 +50,22 @@ export function biasCommand(): Command {
         positiveLabel = data.labelNames.indexOf(o.positiveLabel);
         if (positiveLabel < 0) throw new WhetError(`--positive-label "${o.positiveLabel}": the model's labels are ${data.labelNames.join(", ")}`);
       }
-      const predict = textPredictor(m, { maxLength: Math.min(o.maxLength, maxSequenceLength(m.model.config)), batchSize: o.batchSize, threads: o.threads }, data.pairs);
-      const result = await biasCheck({ texts: data.texts, labelNames: data.labelNames, labels: data.labels, groups: data.groups, predict }, {
+      const predict = textPredictor(m, { maxLength: Math.min(o.maxLength, maxSequenceLength(m.model.config)),
+        batchSize: o.batchSize, threads: o.threads }, data.pairs);
+      const result = await biasCheck({ texts: data.texts, labelNames: data.labelNames, labels: data.labels,
+        groups: data.groups, predict }, {
         counterfactuals: o.counterfactuals?.split(",").map((s: string) => s.trim()).filter(Boolean),
         lexicon, nBoot: o.nBoot, seed: o.seed, positiveLabel,
       });
-      const full = { model: o.model, file: o.file, ...(o.groupColumn ? { group_column: o.groupColumn } : {}), ...result };
+      const full = { model: o.model, file: o.file, ...(o.groupColumn ? { group_column: o.groupColumn } : {}),
+        ...result };
       if (o.output) {
         await writeFile(`${o.output}.tmp`, JSON.stringify(full, null, 1));
         await rename(`${o.output}.tmp`, o.output);
       }
       for (const w of result.warnings) console.error(`warning: ${w}`);
-      if (!data.labels && o.groupColumn) console.error("warning: per-group metrics need labels: the file has no label column");
+      if (!data.labels
+        && o.groupColumn) console.error("warning: per-group metrics need labels: the file has no label column");
       console.log(o.json ? JSON.stringify(full) : formatBiasCheck(result));
     });
 }

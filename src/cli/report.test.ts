@@ -22,16 +22,19 @@ function whet(...args: string[]) {
 }
 
 /** Sentences whose label is the subject's gender: a model trained on them learns the bias. */
-function write(name: string, n: number, seed: number, smallGroup = 0): { text: string; label: string; group: string }[] {
+function write(name: string, n: number, seed: number,
+  smallGroup = 0): { text: string; label: string; group: string }[] {
   const male = ["he", "his brother", "the man", "John", "my father", "the boy"];
   const female = ["she", "her sister", "the woman", "Mary", "my mother", "the girl"];
-  const says = ["is good at this job", "was kind to us", "did the work well", "is a careful driver", "was on time today", "is very helpful"];
+  const says = ["is good at this job", "was kind to us", "did the work well", "is a careful driver",
+    "was on time today", "is very helpful"];
   const rows = Array.from({ length: n }, (_, i) => {
     const m = i % 2 === 0, subjects = m ? male : female;
     const text = `${subjects[(Math.floor(i / 2) + seed) % 6]} ${says[(Math.floor(i / 12) + i * 5 + seed) % 6]}.`;
     return { text, label: m ? "positive" : "negative", group: i < smallGroup ? "unknown" : m ? "male" : "female" };
   });
-  writeFileSync(join(dir, name), "text,label,gender\n" + rows.map((r) => `"${r.text}",${r.label},${r.group}`).join("\n") + "\n");
+  writeFileSync(join(dir, name), "text,label,gender\n"
+    + rows.map((r) => `"${r.text}",${r.label},${r.group}`).join("\n") + "\n");
   return rows;
 }
 
@@ -42,14 +45,16 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), "whet-report-"));
   write("train.csv", 96, 1);
   evalRows = write("eval.csv", 40, 2, 2);
-  const t = whet("train", "--model", init, "--train-file", "train.csv", "--validation-file", "eval.csv", "--output-dir", "run",
+  const t = whet("train", "--model", init, "--train-file", "train.csv", "--validation-file", "eval.csv",
+    "--output-dir", "run",
     "--learning-rate", "3e-3", "--per-device-train-batch-size", "16", "--num-train-epochs", "6", "--max-length", "32",
     "--threads", "1", "--logging-steps", "2", "--report-to", "tensorboard");
   assert.equal(t.code, 0, t.err);
   writeFileSync(join(dir, "eval.jsonl"), evalRows.map((r) => JSON.stringify({ text: r.text })).join("\n") + "\n");
   const p = whet("predict", "--model", "run", "--input", "eval.jsonl", "--output", "pred.jsonl");
   assert.equal(p.code, 0, p.err);
-  predicted = readFileSync(join(dir, "pred.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).label as string);
+  predicted = readFileSync(join(dir, "pred.jsonl"),
+    "utf8").trim().split("\n").map((l) => JSON.parse(l).label as string);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -64,7 +69,8 @@ function accuracyByGroup(): Record<string, number> {
   return Object.fromEntries(Object.entries(out).map(([g, [hit, n]]) => [g, hit / n]));
 }
 
-test("--report-to tensorboard writes an event file with train/loss, train/learning_rate, train/grad_norm and eval/*", () => {
+test("--report-to tensorboard writes an event file with train/loss, train/learning_rate, train/grad_norm and eval/*",
+  () => {
   const runs = join(dir, "run", "runs");
   const [logDir] = readdirSync(runs);
   const [file] = readdirSync(join(runs, logDir)).filter((f) => f.startsWith("events.out.tfevents."));
@@ -76,14 +82,17 @@ test("--report-to tensorboard writes an event file with train/loss, train/learni
   const tags = new Map<string, number[]>();
   for (let at = 0; at < buf.length;) {
     const len = Number(buf.readBigUInt64LE(at));
-    const e = Event.toObject(Event.decode(buf.subarray(at + 12, at + 12 + len)), { longs: Number }) as { step?: number; summary?: { value: { tag: string }[] } };
+    const e = Event.toObject(Event.decode(buf.subarray(at + 12, at + 12 + len)),
+      { longs: Number }) as { step?: number; summary?: { value: { tag: string }[] } };
     for (const v of e.summary?.value ?? []) tags.set(v.tag, [...(tags.get(v.tag) ?? []), e.step ?? 0]);
     at += 16 + len;
   }
-  for (const t of ["train/loss", "train/learning_rate", "train/grad_norm", "train/epoch", "eval/loss", "eval/accuracy", "eval/f1"]) {
+  for (const t of ["train/loss", "train/learning_rate", "train/grad_norm", "train/epoch", "eval/loss",
+    "eval/accuracy", "eval/f1"]) {
     assert.ok(tags.has(t), `${t} in ${[...tags.keys()].join(", ")}`);
   }
-  assert.deepEqual(tags.get("train/loss"), Array.from({ length: 18 }, (_, i) => 2 * (i + 1)), "every logging_steps = 2 of 36 steps");
+  assert.deepEqual(tags.get("train/loss"), Array.from({ length: 18 }, (_, i) => 2 * (i + 1)),
+    "every logging_steps = 2 of 36 steps");
   assert.deepEqual(tags.get("eval/accuracy"), [6, 12, 18, 24, 30, 36], "every epoch of 6 steps");
 });
 
@@ -102,11 +111,13 @@ test("evaluate: confusion matrix, per-class report, ROC-AUC, ECE, and per-group 
   assert.match(r.err, /group "unknown" has only 2 rows/);
   const bad = whet("evaluate", "--model", "run", "--file", "eval.csv", "--group-column", "sex");
   assert.equal(bad.code, 1);
-  assert.match(bad.err, /--group-column "sex": eval.csv has no such column; its columns are: "text", "label", "gender"/);
+  const columns = '"text", "label", "gender"';
+  assert.ok(bad.err.includes(`--group-column "sex": eval.csv has no such column; its columns are: ${columns}`), bad.err);
 });
 
 test("bias: per-group metrics match the model's predictions and the planted gender bias shows as flips", () => {
-  const r = whet("bias", "--model", "run", "--file", "eval.csv", "--group-column", "gender", "--n-boot", "100", "--seed", "3",
+  const r = whet("bias", "--model", "run", "--file", "eval.csv", "--group-column", "gender", "--n-boot", "100",
+    "--seed", "3",
     "--json", "--output", join("run", "bias.json"));
   assert.equal(r.code, 0, r.err);
   const b = JSON.parse(r.out);
@@ -129,7 +140,7 @@ test("bias: per-group metrics match the model's predictions and the planted gend
   assert.equal(lex.code, 1);
   assert.match(lex.err, /lex.tsv:3: expected 3 tab-separated fields/);
   const col = whet("bias", "--model", "run", "--file", "eval.csv", "--text-column", "body");
-  assert.match(col.err, /no column "body" \(columns found: "text", "label", "gender"\); choose columns with --text-column/);
+  assert.ok(col.err.includes('no column "body" (columns found: "text", "label", "gender"); choose columns with --text-column'), col.err);
   const lab = whet("bias", "--model", "run", "--file", "eval.csv", "--label-column", "y");
   assert.match(lab.err, /--label-column "y": eval.csv has no such column; its columns are: "text", "label", "gender"/);
   const pos = whet("bias", "--model", "run", "--file", "eval.csv", "--positive-label", "good");
@@ -160,16 +171,19 @@ function decodePng(png: Buffer): { width: number; height: number; channels: numb
   return { width, height, channels, pixels };
 }
 
-test("report: one self-contained page that renders in headless Chromium without errors", { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is absent (apt-get install -y chromium)` }, async () => {
+test("report: one self-contained page that renders in headless Chromium without errors", { skip: !existsSync(CHROMIUM)
+  && `${CHROMIUM} is absent (apt-get install -y chromium)` }, async () => {
   const r = whet("report", "run", "--output", "report.html");
   assert.equal(r.code, 0, r.err);
   const html = readFileSync(join(dir, "report.html"), "utf8");
   assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, "no script, no external URL");
-  for (const id of ["summary", "training", "evaluation", "bias"]) assert.match(html, new RegExp(`<section id="${id}">`));
+  for (const id of ["summary", "training", "evaluation", "bias"]) assert.match(html,
+    new RegExp(`<section id="${id}">`));
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run"],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -180,12 +194,14 @@ test("report: one self-contained page that renders in headless Chromium without 
     await page.goto(`file://${join(dir, "report.html")}`);
     assert.deepEqual(problems, [], "console errors");
     assert.deepEqual(requests, [], "network requests");
-    assert.ok(await page.locator("svg.chart").count() >= 7, "loss, learning rate, metrics, confusion matrix, per-class, reliability, groups");
+    assert.ok(await page.locator("svg.chart").count() >= 7,
+      "loss, learning rate, metrics, confusion matrix, per-class, reliability, groups");
     assert.ok(await page.locator("#evaluation svg.chart rect").count() > 4, "the confusion matrix has cells");
     assert.ok(await page.locator("#training polyline").count() >= 2, "the curves are drawn");
     const shot = decodePng(await page.locator("#evaluation").screenshot());
     const colours = new Set<number>();
-    for (let i = 0; i < shot.pixels.length; i += shot.channels) colours.add((shot.pixels[i] << 16) | (shot.pixels[i + 1] << 8) | shot.pixels[i + 2]);
+    for (let i = 0; i < shot.pixels.length; i += shot.channels) colours.add((shot.pixels[i] << 16) | (shot.pixels[i
+      + 1] << 8) | shot.pixels[i + 2]);
     assert.ok(shot.width > 300 && shot.height > 300, `screenshot ${shot.width}x${shot.height}`);
     assert.ok(colours.size > 20, `the evaluation section is not blank: ${colours.size} colours`);
   } finally {

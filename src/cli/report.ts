@@ -19,10 +19,12 @@ async function evaluate(run: RunDir, o: Flags): Promise<EvaluationView | string>
   if (!o.evaluation) return "left out (--no-evaluation)";
   const source = evaluationSource(run, o);
   if (!source) return "no labelled file to evaluate on: the run had no --validation-file; pass --file";
-  if (!existsSync(join(run.dir, "model.safetensors"))) return `${run.dir} holds no trained model (model.safetensors): the run did not finish`;
+  if (!existsSync(join(run.dir,
+    "model.safetensors"))) return `${run.dir} holds no trained model (model.safetensors): the run did not finish`;
   const m = await loadForInference(run.dir);
   if (m.task !== "sequence-classification") return `the evaluation section covers sequence classification; this run is ${m.task}`;
-  return evaluationView(m, source, { maxLength: Math.min(o.maxLength, maxSequenceLength(m.model.config)), batchSize: o.batchSize, threads: o.threads });
+  return evaluationView(m, source, { maxLength: Math.min(o.maxLength, maxSequenceLength(m.model.config)),
+    batchSize: o.batchSize, threads: o.threads });
 }
 
 /** `whet report RUN_DIR`: one self-contained HTML page about a training run. */

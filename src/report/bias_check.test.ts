@@ -18,7 +18,8 @@ const texts = ["he is good", "she is good", "it is bad", "the food was good", "n
 const labels = [1, 1, 0, 1, 0, 0];
 
 test("counterfactual invariance: flip rate and shifts, worked out by hand", async () => {
-  const r = await biasCheck({ texts, labelNames: ["negative", "positive"], labels, predict }, { counterfactuals: ["gender", "negation"], nBoot: 0 });
+  const r = await biasCheck({ texts, labelNames: ["negative", "positive"], labels, predict },
+    { counterfactuals: ["gender", "negation"], nBoot: 0 });
   const g = r.counterfactuals[0];
   // Gender applies to rows 0, 1, 5. Row 0: 0.9 -> 0.4 flips; row 1: 0.4 -> 0.9 flips; row 5: 0.2 -> 0.01 (clamped), no flip.
   assert.equal(g.tested, 3);
@@ -33,7 +34,8 @@ test("counterfactual invariance: flip rate and shifts, worked out by hand", asyn
 });
 
 test("negation (DIR): sentences predicted positive must not gain P(positive) when negated", async () => {
-  const r = await biasCheck({ texts, labelNames: ["negative", "positive"], predict }, { counterfactuals: ["negation"] });
+  const r = await biasCheck({ texts, labelNames: ["negative", "positive"], predict },
+    { counterfactuals: ["negation"] });
   const n = r.counterfactuals[0];
   assert.equal(n.type, "DIR");
   // Predicted positive and negatable: rows 0 and 3; P(positive) 0.9 -> 0.4, both turn negative, none fails.
@@ -43,13 +45,16 @@ test("negation (DIR): sentences predicted positive must not gain P(positive) whe
   assert.ok(Math.abs(n.mean_shift! + 0.5) < 1e-12);
   assert.equal(r.evaluation, undefined, "no labels, no evaluation");
   // A model that reads "not" as mild praise: +0.05 stays within the tolerance.
-  const praise = (bonus: number) => async (ts: readonly string[]) => (await predict(ts.map((t) => t.replace(/ not/, "")))).map((p, i) => {
+  const praise = (bonus: number) => async (ts: readonly string[]) => (await predict(ts.map((t) => t.replace(/ not/,
+    "")))).map((p, i) => {
     const q = Math.min(1, p[1] + (/ not/.test(ts[i]) ? bonus : 0));
     return [1 - q, q];
   });
-  const mild = await biasCheck({ texts: ["he is good"], labelNames: ["neg", "pos"], predict: praise(0.05) }, { counterfactuals: ["negation"] });
+  const mild = await biasCheck({ texts: ["he is good"], labelNames: ["neg", "pos"], predict: praise(0.05) },
+    { counterfactuals: ["negation"] });
   assert.equal(mild.counterfactuals[0].failed, 0);
-  const low = await biasCheck({ texts: ["it was good"], labelNames: ["neg", "pos"], predict: async (ts) => ts.map((t) => (t.includes("not") ? [0.1, 0.9] : [0.4, 0.6])) },
+  const low = await biasCheck({ texts: ["it was good"], labelNames: ["neg", "pos"],
+    predict: async (ts) => ts.map((t) => (t.includes("not") ? [0.1, 0.9] : [0.4, 0.6])) },
     { counterfactuals: ["negation"] });
   assert.equal(low.counterfactuals[0].failed, 1, "0.6 -> 0.9 when negated: fails");
   assert.equal(low.counterfactuals[0].examples[0].perturbed, "it was not good");
@@ -58,7 +63,8 @@ test("negation (DIR): sentences predicted positive must not gain P(positive) whe
 test("negation is skipped, with the reason, where the task does not say which class is positive", async () => {
   const r = await biasCheck({ texts, labelNames: ["sports", "politics"], predict }, { counterfactuals: ["negation"] });
   assert.match(r.counterfactuals[0].skipped!, /do not say which class is positive: pass --positive-label/);
-  const forced = await biasCheck({ texts, labelNames: ["sports", "politics"], predict }, { counterfactuals: ["negation"], positiveLabel: 1 });
+  const forced = await biasCheck({ texts, labelNames: ["sports", "politics"], predict },
+    { counterfactuals: ["negation"], positiveLabel: 1 });
   assert.equal(forced.counterfactuals[0].tested, 2);
   assert.equal(positiveClass(["0", "1"]), 1);
   assert.equal(positiveClass(["正面", "负面"]), 0);
@@ -66,7 +72,8 @@ test("negation is skipped, with the reason, where the task does not say which cl
 
 test("per-group metrics agree with the model's own predictions; tiny groups warn", async () => {
   const groups = ["m", "f", "x", "x", "x", "m"];
-  const r = await biasCheck({ texts, labelNames: ["negative", "positive"], labels, groups, predict }, { counterfactuals: [], nBoot: 50, seed: 1 });
+  const r = await biasCheck({ texts, labelNames: ["negative", "positive"], labels, groups, predict },
+    { counterfactuals: [], nBoot: 50, seed: 1 });
   const preds = (await predict(texts)).map((p) => (p[1] > p[0] ? 1 : 0));
   for (const g of ["m", "f", "x"]) {
     const rows = groups.flatMap((x, i) => (x === g ? [i] : []));
@@ -81,5 +88,6 @@ test("per-group metrics agree with the model's own predictions; tiny groups warn
 });
 
 test("an unknown perturbation lists the available ones", async () => {
-  await assert.rejects(biasCheck({ texts, labelNames: ["a", "b"], predict }, { counterfactuals: ["religion"] }), /unknown perturbation "religion"; available: gender, names/);
+  await assert.rejects(biasCheck({ texts, labelNames: ["a", "b"], predict }, { counterfactuals: ["religion"] }),
+    /unknown perturbation "religion"; available: gender, names/);
 });

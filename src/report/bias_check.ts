@@ -104,7 +104,8 @@ function perturbation(name: string, lexicon: Lexicon, seed: number): Perturb {
  * only the rows it changed.
  *
  * @example
- * const r = await biasCheck({ texts, labelNames: ["negative", "positive"], labels, predict }, { counterfactuals: ["gender"] });
+ * const r = await biasCheck({ texts, labelNames: ["negative", "positive"], labels, predict },
+   { counterfactuals: ["gender"] });
  * r.counterfactuals[0].flip_rate; // share of gender-swapped texts whose predicted class changed
  */
 export async function biasCheck(input: BiasCheckInput, opts: BiasCheckOptions = {}): Promise<BiasCheckResult> {
@@ -129,7 +130,8 @@ export async function biasCheck(input: BiasCheckInput, opts: BiasCheckOptions = 
     });
     const after = rows.length ? await input.predict(changed) : [];
     const ctx = { texts, labelNames, probs, pred, positive, maxExamples: opts.maxExamples ?? 10 };
-    counterfactuals.push(name === "negation" ? directional(ctx, rows, changed, after, opts.positiveLabel !== undefined || positiveClass(labelNames) !== undefined)
+    counterfactuals.push(name === "negation" ? directional(ctx, rows, changed, after, opts.positiveLabel !== undefined
+      || positiveClass(labelNames) !== undefined)
       : invariance(name, ctx, rows, changed, after));
   }
   const result: BiasCheckResult = { rows: texts.length, labels: labelNames, counterfactuals, warnings };
@@ -167,7 +169,8 @@ function example(ctx: Context, row: number, perturbed: string, after: number[], 
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
 
-function invariance(name: string, ctx: Context, rows: number[], changed: string[], after: number[][]): CounterfactualResult {
+function invariance(name: string, ctx: Context, rows: number[], changed: string[],
+  after: number[][]): CounterfactualResult {
   const newPred = topLabel(after).pred;
   const shifts = rows.map((r, k) => after[k][ctx.pred[r]] - ctx.probs[r][ctx.pred[r]]);
   const flips = rows.map((r, k) => k).filter((k) => newPred[k] !== ctx.pred[rows[k]]);
@@ -175,9 +178,11 @@ function invariance(name: string, ctx: Context, rows: number[], changed: string[
     .map((k) => example(ctx, rows[k], changed[k], after[k], ctx.pred[rows[k]]));
   const pos = ctx.positive;
   return {
-    name, type: "INV", tested: rows.length, flipped: flips.length, flip_rate: rows.length ? flips.length / rows.length : NaN,
+    name, type: "INV", tested: rows.length, flipped: flips.length,
+      flip_rate: rows.length ? flips.length / rows.length : NaN,
     mean_abs_shift: mean(shifts.map(Math.abs)),
-    ...(ctx.labelNames.length === 2 && pos !== undefined ? { mean_shift: mean(rows.map((r, k) => after[k][pos] - ctx.probs[r][pos])) } : {}),
+    ...(ctx.labelNames.length === 2 && pos !== undefined ? { mean_shift: mean(rows.map((r,
+      k) => after[k][pos] - ctx.probs[r][pos])) } : {}),
     examples,
   };
 }
@@ -187,13 +192,15 @@ function invariance(name: string, ctx: Context, rows: number[], changed: string[
  * raise P(positive); it fails where P(positive) rises by more than 0.1 (CheckList's tolerance).
  * Sentences predicted negative are not tested: negating them has no agreed direction.
  */
-function directional(ctx: Context, rows: number[], changed: string[], after: number[][], known: boolean): CounterfactualResult {
+function directional(ctx: Context, rows: number[], changed: string[], after: number[][],
+  known: boolean): CounterfactualResult {
   const pos = ctx.positive;
   if (!known || pos === undefined) {
     const skipped = ctx.labelNames.length !== 2
       ? `negation needs a two-class sentiment task; this model has ${ctx.labelNames.length} classes`
       : `the labels (${ctx.labelNames.join(", ")}) do not say which class is positive: pass --positive-label`;
-    return { name: "negation", type: "DIR", tested: 0, flipped: 0, flip_rate: NaN, mean_abs_shift: NaN, skipped, examples: [] };
+    return { name: "negation", type: "DIR", tested: 0, flipped: 0, flip_rate: NaN, mean_abs_shift: NaN, skipped,
+      examples: [] };
   }
   const keep = rows.map((r, k) => k).filter((k) => ctx.pred[rows[k]] === pos);
   const rise = keep.map((k) => after[k][pos] - ctx.probs[rows[k]][pos]);

@@ -13,7 +13,8 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Keep the case pattern of what was matched: "He" → "She", "HE" → "SHE". */
 function matchCase(found: string, replacement: string): string {
-  if (found.length > 1 && found === found.toUpperCase() && found !== found.toLowerCase()) return replacement.toUpperCase();
+  if (found.length > 1 && found === found.toUpperCase()
+    && found !== found.toLowerCase()) return replacement.toUpperCase();
   if (found[0] !== found[0].toLowerCase()) return replacement[0].toUpperCase() + replacement.slice(1);
   return replacement;
 }
@@ -24,7 +25,8 @@ function matchCase(found: string, replacement: string): string {
  * A term listed twice keeps its first partner.
  *
  * @example
- * swapTerms([{ a: "he", b: "she", at: "" }, { a: "his", b: "her", at: "" }])("He lost his keys", 0); // "She lost her keys"
+ * swapTerms([{ a: "he", b: "she", at: "" }, { a: "his", b: "her", at: "" }])("He lost his keys",
+   0); // "She lost her keys"
  */
 export function swapTerms(pairs: readonly TermPair[]): Perturb {
   const partner = new Map<string, string>();
@@ -64,7 +66,8 @@ export function typos(seed: number): Perturb {
 /** Remove punctuation (ASCII and CJK), keeping apostrophes inside words ("don't"), leaving single spaces. */
 export const stripPunctuation: Perturb = (text) => {
   const letter = (c: string | undefined) => c !== undefined && /\p{L}/u.test(c);
-  const out = text.replace(/\p{P}/gu, (c, at: number) => (c === "'" && letter(text[at - 1]) && letter(text[at + 1]) ? c : " "))
+  const out = text.replace(/\p{P}/gu, (c, at: number) => (c === "'" && letter(text[at - 1]) && letter(text[at
+    + 1]) ? c : " "))
     .replace(/\s{2,}/g, " ").trim();
   return out !== text.trim() && out !== "" ? out : null;
 };
@@ -72,7 +75,8 @@ export const stripPunctuation: Perturb = (text) => {
 const CONTRACTIONS: [string, string][] = [
   ["is not", "isn't"], ["are not", "aren't"], ["was not", "wasn't"], ["were not", "weren't"], ["do not", "don't"],
   ["does not", "doesn't"], ["did not", "didn't"], ["cannot", "can't"], ["will not", "won't"], ["would not", "wouldn't"],
-  ["should not", "shouldn't"], ["could not", "couldn't"], ["has not", "hasn't"], ["have not", "haven't"], ["had not", "hadn't"],
+  ["should not", "shouldn't"], ["could not", "couldn't"], ["has not", "hasn't"], ["have not", "haven't"], ["had not",
+    "hadn't"],
   ["it is", "it's"], ["that is", "that's"], ["what is", "what's"], ["there is", "there's"], ["i am", "i'm"],
   ["you are", "you're"], ["we are", "we're"], ["they are", "they're"], ["i will", "i'll"], ["you will", "you'll"],
   ["i would", "i'd"], ["i have", "i've"], ["let us", "let's"],
@@ -95,7 +99,8 @@ const ZH_NEGATABLE = ["是", "喜欢", "推荐", "满意", "值得", "好", "会
 export const negate: Perturb = (text) => {
   if (HAN.test(text)) {
     for (const w of ZH_NEGATABLE) {
-      const at = [...text.matchAll(new RegExp(escape(w), "g"))].map((m) => m.index!).find((i) => !/[不没别非]/.test(text[i - 1] ?? ""));
+      const at = [...text.matchAll(new RegExp(escape(w),
+        "g"))].map((m) => m.index!).find((i) => !/[不没别非]/.test(text[i - 1] ?? ""));
       if (at !== undefined) return `${text.slice(0, at)}${w === "有" ? "没" : "不"}${text.slice(at)}`;
     }
     return null;

@@ -39,7 +39,8 @@ export function evaluationExtras(
   };
   if (!groups) return { extras, warnings: [] };
   const pred = topLabel(softmaxRows(logits, k)).pred;
-  const frame = metricFrame(standardGroupMetrics("class", k), labels, pred, groups.values, { nBoot: groups.nBoot, seed: groups.seed });
+  const frame = metricFrame(standardGroupMetrics("class", k), labels, pred, groups.values, { nBoot: groups.nBoot,
+    seed: groups.seed });
   const warnings = frame.small_groups.map((g) => {
     const n = frame.groups.find((x) => x.name === g)!.count;
     return `--group-column ${groups.column}: group "${g}" has only ${n} row${n === 1 ? "" : "s"}; reported, but its metrics say little`;

@@ -8,7 +8,8 @@ import type { RunDir } from "./run_dir.js";
 import type { PretrainedConfig } from "../io/config.js";
 
 /** The file to evaluate on and its columns: flags first, then what run.json recorded. */
-export function evaluationSource(run: RunDir, flags: LabelledFileOptions & { file?: string }): (LabelledFileOptions & { file: string }) | null {
+export function evaluationSource(run: RunDir,
+  flags: LabelledFileOptions & { file?: string }): (LabelledFileOptions & { file: string }) | null {
   const data = (run.run?.data ?? {}) as Record<string, unknown>;
   const file = flags.file ?? (typeof data.validation_file === "string" ? data.validation_file : undefined);
   if (!file) return null;
@@ -28,7 +29,8 @@ export function evaluationSource(run: RunDir, flags: LabelledFileOptions & { fil
 
 /** Predict every row of the file and summarise: details (confusion matrix, per class, calibration), worst rows. */
 export async function evaluationView(
-  c: TextClassifier & { model: { config: PretrainedConfig } }, source: LabelledFileOptions & { file: string }, o: PredictOptions,
+  c: TextClassifier & { model: { config: PretrainedConfig } }, source: LabelledFileOptions & { file: string },
+    o: PredictOptions,
 ): Promise<EvaluationView | string> {
   const data = await readLabelledFile(source.file, c.model.config, source);
   if (!data.labels) return `${source.file} has no label column: the evaluation needs labels (--label-column)`;

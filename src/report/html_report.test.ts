@@ -23,7 +23,8 @@ const LOG = [
 
 test("a run folder becomes one page: summary, curves, search history, extra sections; text is escaped", () => {
   const dir = runDir({
-    "run.json": JSON.stringify({ model: "<b>m</b>", started: new Date(Date.now() - 5000).toISOString(), args: { learning_rate: 1e-3 }, command: ["train"] }),
+    "run.json": JSON.stringify({ model: "<b>m</b>", started: new Date(Date.now() - 5000).toISOString(),
+      args: { learning_rate: 1e-3 }, command: ["train"] }),
     "trainer_log.jsonl": LOG,
     "study.json": JSON.stringify({ direction: "maximize", metric: "eval_f1", trials: [
       { number: 0, value: 0.6, state: "COMPLETE", params: { learning_rate: 1e-4 } },
@@ -35,11 +36,13 @@ test("a run folder becomes one page: summary, curves, search history, extra sect
     assert.ok(run.durationSeconds! >= 4, `duration ${run.durationSeconds}`);
     const html = buildHtmlReport(run, {
       evaluationNote: "no labelled file",
-      sections: [{ id: "extra", title: "Extra", render: () => "<p>from elsewhere</p>" }, { id: "none", title: "None", render: () => null }],
+      sections: [{ id: "extra", title: "Extra", render: () => "<p>from elsewhere</p>" }, { id: "none", title: "None",
+        render: () => null }],
     });
     assert.match(html, /^<!DOCTYPE html>/);
     assert.ok(html.includes("&lt;b&gt;m&lt;/b&gt;") && !html.includes("<b>m</b>"), "the model name is escaped");
-    for (const id of ["summary", "training", "evaluation", "search", "extra"]) assert.match(html, new RegExp(`<section id="${id}">`));
+    for (const id of ["summary", "training", "evaluation", "search", "extra"]) assert.match(html,
+      new RegExp(`<section id="${id}">`));
     assert.doesNotMatch(html, /id="none"/);
     assert.match(html, /3 trials · maximize eval_f1 · best 0.7/);
     assert.match(html, /Gradient norm/);
@@ -54,7 +57,8 @@ test("run folder errors name the file and line", () => {
   const empty = runDir({});
   const broken = runDir({ "run.json": "{}", "trainer_log.jsonl": '{"step": 1}\n{oops\n' });
   try {
-    assert.throws(() => readRunDir(empty), /has neither run.json nor trainer_log.jsonl: give the output_dir of a training run/);
+    assert.throws(() => readRunDir(empty),
+      /has neither run.json nor trainer_log.jsonl: give the output_dir of a training run/);
     assert.throws(() => readRunDir(broken), /trainer_log.jsonl:2: /);
   } finally {
     rmSync(empty, { recursive: true, force: true });

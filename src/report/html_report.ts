@@ -15,7 +15,8 @@ export interface ReportSection {
 }
 
 export interface HtmlReportOptions {
-  /** Predictions of the trained model on a labelled file: confusion matrix, per-class scores, calibration, worst examples. */
+  /** Predictions of the trained model on a labelled file: confusion matrix, per-class scores, calibration,
+    worst examples. */
   readonly evaluation?: EvaluationView;
   /** Extra sections, after the built-in ones. */
   readonly sections?: readonly ReportSection[];
@@ -45,17 +46,22 @@ function duration(s: number | undefined): string {
   return h ? `${h} h ${m} min` : m ? `${m} min ${sec} s` : `${s.toFixed(1)} s`;
 }
 
-const cell = (v: unknown) => (typeof v === "object" && v !== null ? `<code>${esc(JSON.stringify(v))}</code>` : num(v, 6));
+const cell = (v: unknown) => (typeof v === "object" && v !== null ? `<code>${esc(JSON.stringify(v))}</code>` : num(v,
+  6));
 
 function summarySection(r: RunDir): string {
   const run = r.run ?? {}, state = r.state ?? {}, data = (run.data ?? {}) as Record<string, unknown>;
   const trainEntries = r.log.filter((e) => "loss" in e);
   const rows: [string, unknown][] = [
-    ["model", run.model], ["family", run.family], ["task", run.task], ["labels", Array.isArray(run.labels) ? run.labels.join(", ") : undefined],
-    ["training data", data.train_file], ["validation data", data.validation_file], ["started", run.started], ["duration", duration(r.durationSeconds)],
-    ["optimizer steps", state.global_step ?? trainEntries.at(-1)?.step], ["last logged training loss", trainEntries.at(-1)?.loss],
+    ["model", run.model], ["family", run.family], ["task", run.task], ["labels",
+      Array.isArray(run.labels) ? run.labels.join(", ") : undefined],
+    ["training data", data.train_file], ["validation data", data.validation_file], ["started", run.started],
+      ["duration", duration(r.durationSeconds)],
+    ["optimizer steps", state.global_step ?? trainEntries.at(-1)?.step], ["last logged training loss",
+      trainEntries.at(-1)?.loss],
     ["best metric", state.best_metric], ["best checkpoint", state.best_model_checkpoint],
-    ["command", Array.isArray(run.command) ? `whet ${run.command.join(" ")}` : undefined], ["whet / Node", [run.whet_version, run.node].filter(Boolean).join(" / ")],
+    ["command", Array.isArray(run.command) ? `whet ${run.command.join(" ")}` : undefined], ["whet / Node",
+      [run.whet_version, run.node].filter(Boolean).join(" / ")],
   ];
   const shown = rows.filter(([, v]) => v !== undefined && v !== null && v !== "");
   let html = `<section id="summary"><h2>Run summary</h2>${table(["", ""], shown.map(([k, v]) => [esc(k), typeof v === "number" ? num(v, 6) : esc(v)]), "kv")}`;
@@ -72,20 +78,25 @@ function summarySection(r: RunDir): string {
 }
 
 const series = (log: readonly Record<string, number>[], key: string, name = key): Series =>
-  ({ name, points: log.filter((e) => typeof e[key] === "number" && typeof e.step === "number").map((e) => [e.step, e[key]] as const) });
+  ({ name, points: log.filter((e) => typeof e[key] === "number" && typeof e.step === "number").map((e) => [e.step,
+    e[key]] as const) });
 
 function trainingSection(r: RunDir): string {
   const evals = r.log.filter((e) => Object.keys(e).some((k) => k.startsWith("eval_")));
   const metricKeys = [...new Set(evals.flatMap((e) => Object.keys(e)))]
-    .filter((k) => k.startsWith("eval_") && k !== "eval_loss" && evals.every((e) => e[k] === undefined || (e[k] >= -1 && e[k] <= 1)));
+    .filter((k) => k.startsWith("eval_") && k !== "eval_loss" && evals.every((e) => e[k] === undefined || (e[k] >= -1
+      && e[k] <= 1)));
   // Too many lines read as noise: the headline metrics first, the rest in the table.
   const headline = metricKeys.filter((k) => /^eval_(accuracy|f1|precision|recall|mcc|f1_macro|r2|pearson)$/.test(k)).slice(0, 6);
-  const loss = lineChart([series(r.log.filter((e) => "loss" in e), "loss", "training loss"), series(evals, "eval_loss", "evaluation loss")], { x: "step", y: "loss" });
+  const loss = lineChart([series(r.log.filter((e) => "loss" in e), "loss", "training loss"), series(evals,
+    "eval_loss", "evaluation loss")], { x: "step", y: "loss" });
   const lr = lineChart([series(r.log, "learning_rate", "learning rate")], { x: "step", y: "learning rate" });
   const gn = r.log.some((e) => "grad_norm" in e) ? `<figure><figcaption>Gradient norm</figcaption>${lineChart([series(r.log, "grad_norm", "grad norm")], { x: "step", y: "grad norm" })}</figure>` : "";
   const metrics = headline.length ? `<figure><figcaption>Evaluation metrics</figcaption>${lineChart(headline.map((k) => series(evals, k, k.slice(5))), { x: "step", y: "metric" })}</figure>` : "";
-  const evalTable = evals.length ? table(["step", "epoch", ...metricKeys.concat("eval_loss").map((k) => esc(k.slice(5)))],
-    evals.map((e) => [String(e.step), num(e.epoch, 3), ...metricKeys.concat("eval_loss").map((k) => num(e[k]))]), "num") : "";
+  const evalTable = evals.length ? table(["step", "epoch",
+    ...metricKeys.concat("eval_loss").map((k) => esc(k.slice(5)))],
+    evals.map((e) => [String(e.step), num(e.epoch, 3), ...metricKeys.concat("eval_loss").map((k) => num(e[k]))]),
+      "num") : "";
   return `<section id="training"><h2>Training</h2><div class="row"><figure><figcaption>Loss</figcaption>${loss}</figure>` +
     `<figure><figcaption>Learning rate</figcaption>${lr}</figure>${gn}${metrics}</div>${evalTable ? `<h3>Evaluations</h3><div class="scroll">${evalTable}</div>` : ""}</section>`;
 }
@@ -97,14 +108,17 @@ function trainingSection(r: RunDir): string {
  * writeFileSync("report.html", buildHtmlReport(readRunDir("out")));
  */
 export function buildHtmlReport(r: RunDir, o: HtmlReportOptions = {}): string {
-  const parts: [string, string, string][] = [["summary", "Summary", summarySection(r)], ["training", "Training", trainingSection(r)]];
+  const parts: [string, string, string][] = [["summary", "Summary", summarySection(r)], ["training", "Training",
+    trainingSection(r)]];
   if (o.evaluation) parts.push(["evaluation", "Evaluation", evaluationSection(o.evaluation)]);
-  else if (o.evaluationNote) parts.push(["evaluation", "Evaluation", `<section id="evaluation"><h2>Evaluation</h2><p class="note">${esc(o.evaluationNote)}</p></section>`]);
+  else if (o.evaluationNote) parts.push(["evaluation", "Evaluation",
+    `<section id="evaluation"><h2>Evaluation</h2><p class="note">${esc(o.evaluationNote)}</p></section>`]);
   if (r.bias) parts.push(["bias", "Bias check", biasSection(r.bias)]);
   if (r.study) parts.push(["search", "Search", studySection(r.study)]);
   for (const s of o.sections ?? []) {
     const html = s.render(r);
-    if (html !== null) parts.push([s.id, s.title, `<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>${html}</section>`]);
+    if (html !== null) parts.push([s.id, s.title,
+      `<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>${html}</section>`]);
   }
   const title = `whet run report · ${String(r.run?.model ?? r.dir)}`;
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +

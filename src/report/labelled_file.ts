@@ -25,16 +25,19 @@ export interface LabelledFileOptions {
 }
 
 /** Read `path` for the single-label classifier of `config` (the flags' names appear in errors). */
-export async function readLabelledFile(path: string, config: PretrainedConfig, o: LabelledFileOptions = {}): Promise<LabelledFile> {
+export async function readLabelledFile(path: string, config: PretrainedConfig,
+  o: LabelledFileOptions = {}): Promise<LabelledFile> {
   const map = LabelMap.fromConfig(config);
   if (map.problemType !== "single_label_classification") {
     throw new WhetError(`${path}: this check needs a single-label classifier; the model's problem_type is ${map.problemType}`);
   }
   const textColumn = o.textColumn ?? "text";
-  const probe = await readTable(path, { textColumn, textPairColumn: o.textPairColumn, labelColumn: null }).catch((e: unknown) => {
+  const probe = await readTable(path, { textColumn, textPairColumn: o.textPairColumn,
+    labelColumn: null }).catch((e: unknown) => {
     // The reader names its API options; a user of these commands typed flags.
     if (e instanceof WhetError) {
-      throw new WhetError(e.message.replace(/choose columns with textColumn.*$/, "choose columns with --text-column and --text-pair-column"));
+      throw new WhetError(e.message.replace(/choose columns with textColumn.*$/,
+        "choose columns with --text-column and --text-pair-column"));
     }
     throw e;
   });
@@ -42,7 +45,8 @@ export async function readLabelledFile(path: string, config: PretrainedConfig, o
   if (labelColumn !== null && !probe.columns.includes(labelColumn)) {
     throw new WhetError(`--label-column "${labelColumn}": ${path} has no such column; its columns are: ${probe.columns.map((c) => JSON.stringify(c)).join(", ")}`);
   }
-  const table = labelColumn === null ? probe : await readTable(path, { textColumn, textPairColumn: o.textPairColumn, labelColumn });
+  const table = labelColumn === null ? probe : await readTable(path, { textColumn, textPairColumn: o.textPairColumn,
+    labelColumn });
   if (table.rows.length === 0) throw new WhetError(`${path}: no rows to check (${table.skipped.count} skipped)`);
   const labels = labelColumn === null ? undefined : table.rows.map((r, i) => {
     try {

@@ -24,12 +24,14 @@ export async function classifyTexts(
 ): Promise<number[][]> {
   const examples: Example[] = [];
   for (let i = 0; i < texts.length; i++) {
-    const e = await c.tokenizer.encode(texts[i], pairs?.[i] ?? null, { maxLength: o.maxLength, truncation: "longest_first" });
+    const e = await c.tokenizer.encode(texts[i], pairs?.[i] ?? null, { maxLength: o.maxLength,
+      truncation: "longest_first" });
     // The label is a placeholder: only the logits are read.
     examples.push({ input_ids: e.ids, token_type_ids: e.typeIds, label: 0 });
   }
   const ev = await Evaluator.create({
-    model: c.model, examples, labels: "class", padId: c.tokenizer.padTokenId ?? 0, batchSize: o.batchSize ?? 64, threads: o.threads,
+    model: c.model, examples, labels: "class", padId: c.tokenizer.padTokenId ?? 0, batchSize: o.batchSize ?? 64,
+      threads: o.threads,
   });
   try {
     const { prediction } = await ev.predict();
@@ -40,6 +42,7 @@ export async function classifyTexts(
 }
 
 /** A `PredictProbabilities` over single texts, or over texts paired row by row with `pairs`. */
-export function textPredictor(c: TextClassifier, o: PredictOptions, pairs?: readonly (string | undefined)[]): PredictProbabilities {
+export function textPredictor(c: TextClassifier, o: PredictOptions,
+  pairs?: readonly (string | undefined)[]): PredictProbabilities {
   return (texts) => classifyTexts(c, texts, pairs && texts.length === pairs.length ? pairs : undefined, o);
 }

@@ -73,7 +73,8 @@ export function readRunDir(dir: string): RunDir {
   }
   const study = readJson<StudyHistory>(dir, "study.json");
   if (study && !Array.isArray(study.trials)) throw new WhetError(`reading ${join(dir, "study.json")}: expected {"trials": [...]}`);
-  const ends = ["trainer_state.json", "eval_results.json", "trainer_log.jsonl"].map((f) => join(dir, f)).filter(existsSync).map((f) => statSync(f).mtimeMs);
+  const ends = ["trainer_state.json", "eval_results.json", "trainer_log.jsonl"].map((f) => join(dir,
+    f)).filter(existsSync).map((f) => statSync(f).mtimeMs);
   const started = typeof run?.started === "string" ? Date.parse(run.started) : NaN;
   return {
     dir, run, log, study,
@@ -82,6 +83,7 @@ export function readRunDir(dir: string): RunDir {
     dataReport: readJson(dir, "data_report.json"),
     config: readJson(dir, "config.json"),
     bias: readJson(dir, "bias.json"),
-    ...(Number.isFinite(started) && ends.length ? { durationSeconds: Math.max(0, (Math.max(...ends) - started) / 1000) } : {}),
+    ...(Number.isFinite(started) && ends.length ? { durationSeconds: Math.max(0,
+      (Math.max(...ends) - started) / 1000) } : {}),
   };
 }

@@ -68,7 +68,8 @@ export function calibration(confidence: ArrayLike<number>, correct: ArrayLike<bo
     throw new WhetError(`calibration: ${confidence.length} confidences but ${correct.length} outcomes`);
   }
   if (confidence.length === 0) throw new WhetError("calibration: no predictions to score");
-  if (!Number.isInteger(numBins) || numBins < 1) throw new WhetError(`calibration: the number of bins must be a positive integer, got ${numBins}`);
+  if (!Number.isInteger(numBins)
+    || numBins < 1) throw new WhetError(`calibration: the number of bins must be a positive integer, got ${numBins}`);
   const count = new Array<number>(numBins).fill(0), hits = [...count], confSum = [...count];
   for (let i = 0; i < confidence.length; i++) {
     const c = confidence[i];

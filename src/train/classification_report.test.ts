@@ -6,10 +6,12 @@ import { calibration, softmaxRows, topLabel } from "./calibration.js";
 import { classificationReport, classifierDetails, rocAuc } from "./classification_report.js";
 
 type Prf = { precision: number; recall: number; f1: number };
-const fx: { classification: Record<string, { y_true: number[]; y_pred: number[]; num_labels: number; expected: { macro_all: Prf; weighted_all: Prf; accuracy: number } }> } =
+const fx: { classification: Record<string,
+  { y_true: number[]; y_pred: number[]; num_labels: number; expected: { macro_all: Prf; weighted_all: Prf; accuracy: number } }> } =
   JSON.parse(readFileSync(new URL("../../fixtures/metrics/sklearn_expected.json", import.meta.url), "utf8"));
 
-const near = (a: number, b: number, what: string, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+const near = (a: number, b: number, what: string, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol,
+  `${what}: ${a} vs ${b}`);
 
 test("ROC-AUC: sklearn's documented example, ties count one half, one class gives NaN", () => {
   near(rocAuc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), 0.75, "sklearn docstring");

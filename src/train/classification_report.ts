@@ -17,7 +17,8 @@ export function rocAuc(yTrue: ArrayLike<number>, scores: ArrayLike<number>): num
   if (yTrue.length !== scores.length) throw new WhetError(`ROC-AUC: ${yTrue.length} references but ${scores.length} scores`);
   let pos = 0;
   for (let i = 0; i < yTrue.length; i++) {
-    if (yTrue[i] !== 0 && yTrue[i] !== 1) throw new WhetError(`ROC-AUC: reference ${i} is ${yTrue[i]}; binary ROC-AUC needs 0 or 1`);
+    if (yTrue[i] !== 0
+      && yTrue[i] !== 1) throw new WhetError(`ROC-AUC: reference ${i} is ${yTrue[i]}; binary ROC-AUC needs 0 or 1`);
     pos += yTrue[i];
   }
   const neg = yTrue.length - pos;
@@ -49,11 +50,14 @@ export interface ClassificationReport {
  * The per-class report over classes 0..names.length-1 (every class listed, as sklearn does with
  * labels=range(k)); the averages run over the same classes.
  */
-export function classificationReport(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, names: readonly string[]): ClassificationReport {
+export function classificationReport(yTrue: ArrayLike<number>, yPred: ArrayLike<number>,
+  names: readonly string[]): ClassificationReport {
   const k = names.length;
   const per = perClassScores(yTrue, yPred, k);
-  const classes = names.map((label, j) => ({ label, precision: per.precision[j], recall: per.recall[j], f1: per.f1[j], support: per.support[j] }));
-  const avg = (average: "macro" | "weighted") => ({ ...precisionRecallF1(yTrue, yPred, { numLabels: k, average, labels: "all" }), support: yTrue.length });
+  const classes = names.map((label, j) => ({ label, precision: per.precision[j], recall: per.recall[j], f1: per.f1[j],
+    support: per.support[j] }));
+  const avg = (average: "macro" | "weighted") => ({ ...precisionRecallF1(yTrue, yPred, { numLabels: k, average,
+    labels: "all" }), support: yTrue.length });
   return { classes, accuracy: accuracy(yTrue, yPred), macro_avg: avg("macro"), weighted_avg: avg("weighted") };
 }
 

@@ -47,7 +47,8 @@ test("bootstrap intervals: seeded, contain the point estimate here, and collapse
 });
 
 test("two classes: precision and recall are NaN, not 0, in a group without predicted or actual positives", () => {
-  const f = metricFrame(standardGroupMetrics("class", 2), [0, 0, 1, 0], [0, 0, 1, 1], ["f", "f", "m", "m"], { nBoot: 0 });
+  const f = metricFrame(standardGroupMetrics("class", 2), [0, 0, 1, 0], [0, 0, 1, 1], ["f", "f", "m", "m"],
+    { nBoot: 0 });
   assert.ok(Number.isNaN(f.metrics.precision.by_group.f) && Number.isNaN(f.metrics.recall.by_group.f));
   near(f.metrics.precision.by_group.m, 0.5, "precision m");
   near(f.metrics.precision.ratio, 1, "the undefined group is skipped");
@@ -61,6 +62,8 @@ test("numpy-style linear quantiles", () => {
 });
 
 test("mismatched inputs and bad options say what is wrong", () => {
-  assert.throws(() => metricFrame(standardGroupMetrics("class"), [1], [1, 0], ["a"]), /1 references, 2 predictions and 1 group values/);
-  assert.throws(() => metricFrame(standardGroupMetrics("class"), [1], [1], ["a"], { nBoot: -1 }), /bootstrap replicates/);
+  assert.throws(() => metricFrame(standardGroupMetrics("class"), [1], [1, 0], ["a"]),
+    /1 references, 2 predictions and 1 group values/);
+  assert.throws(() => metricFrame(standardGroupMetrics("class"), [1], [1], ["a"], { nBoot: -1 }),
+    /bootstrap replicates/);
 });

@@ -43,7 +43,8 @@ export interface MetricFrameResult {
   readonly groups: readonly { readonly name: string; readonly count: number }[];
   readonly small_groups: readonly string[];
   readonly metrics: Record<string, MetricSummary>;
-  readonly bootstrap: { readonly n_boot: number; readonly seed: number; readonly ci_quantiles: readonly [number, number] };
+  readonly bootstrap: { readonly n_boot: number; readonly seed: number; readonly ci_quantiles: readonly [number,
+    number] };
 }
 
 type Point = Omit<MetricSummary, "ci">;
@@ -52,7 +53,8 @@ type Point = Omit<MetricSummary, "ci">;
 function summarize(overall: number, byGroup: Record<string, number>): Point {
   const vals = Object.values(byGroup).filter((v) => !Number.isNaN(v));
   const min = vals.length ? Math.min(...vals) : NaN, max = vals.length ? Math.max(...vals) : NaN;
-  return { overall, by_group: byGroup, group_min: min, group_max: max, difference: max - min, ratio: max === 0 ? NaN : min / max };
+  return { overall, by_group: byGroup, group_min: min, group_max: max, difference: max - min,
+    ratio: max === 0 ? NaN : min / max };
 }
 
 /** numpy.quantile with its default linear interpolation, over the finite values. */
@@ -82,8 +84,10 @@ export function metricFrame(
   }
   if (yTrue.length === 0) throw new WhetError("per-group metrics: no rows to score");
   const nBoot = opts.nBoot ?? 1000, seed = opts.seed ?? 0, q = opts.ciQuantiles ?? [0.025, 0.975];
-  if (!Number.isInteger(nBoot) || nBoot < 0) throw new WhetError(`per-group metrics: the number of bootstrap replicates must be a whole number >= 0, got ${nBoot}`);
-  if (!(q[0] >= 0 && q[0] < q[1] && q[1] <= 1)) throw new WhetError(`per-group metrics: confidence quantiles must satisfy 0 <= low < high <= 1, got [${q.join(", ")}]`);
+  if (!Number.isInteger(nBoot)
+    || nBoot < 0) throw new WhetError(`per-group metrics: the number of bootstrap replicates must be a whole number >= 0, got ${nBoot}`);
+  if (!(q[0] >= 0 && q[0] < q[1]
+    && q[1] <= 1)) throw new WhetError(`per-group metrics: confidence quantiles must satisfy 0 <= low < high <= 1, got [${q.join(", ")}]`);
   const members = new Map<string, number[]>();
   groups.forEach((g, i) => members.set(g, [...(members.get(g) ?? []), i]));
   const names = [...members.keys()].sort();
@@ -104,7 +108,8 @@ export function metricFrame(
       return [g, idx.map(() => idx[rng.int(idx.length)])];
     }))));
   }
-  const interval = (get: (r: Record<string, Point>) => number): Interval => [quantile(replicates.map(get), q[0]), quantile(replicates.map(get), q[1])];
+  const interval = (get: (r: Record<string, Point>) => number): Interval => [quantile(replicates.map(get), q[0]),
+    quantile(replicates.map(get), q[1])];
   const out: Record<string, MetricSummary> = {};
   for (const [m, p] of Object.entries(point)) {
     if (nBoot === 0) {
@@ -146,7 +151,8 @@ export function standardGroupMetrics(kind: "class" | "regression", numLabels = 2
     const s = precisionRecallF1(t, p, { numLabels, average });
     if (numLabels !== 2) return s;
     const noPred = !p.includes(1), noTrue = !t.includes(1);
-    return { precision: noPred ? NaN : s.precision, recall: noTrue ? NaN : s.recall, f1: noPred || noTrue ? NaN : s.f1 };
+    return { precision: noPred ? NaN : s.precision, recall: noTrue ? NaN : s.recall, f1: noPred
+      || noTrue ? NaN : s.f1 };
   };
   const out: Record<string, GroupMetric> = {
     accuracy: (t, p) => accuracy(t, p),

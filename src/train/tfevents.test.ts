@@ -99,6 +99,7 @@ test("the callback writes the Trainer's logs under transformers' tags at the glo
 });
 
 test("tag names and the default logging_dir follow transformers", () => {
-  assert.deepEqual(tensorboardTags({ step: 3, loss: 1, eval_loss: 2, test_acc: 3 }), { "train/loss": 1, "eval/loss": 2, "test/acc": 3 });
+  assert.deepEqual(tensorboardTags({ step: 3, loss: 1, eval_loss: 2, test_acc: 3 }), { "train/loss": 1,
+    "eval/loss": 2, "test/acc": 3 });
   assert.match(defaultLoggingDir("out", new Date(2024, 0, 5, 9, 7, 3)), /^out\/runs\/Jan05_09-07-03_.+$/);
 });

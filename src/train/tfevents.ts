@@ -83,12 +83,14 @@ function float32Field(field: number, v: number): number[] {
 }
 
 /** An `Event` with a version string or scalar summary values, as protobuf bytes. */
-export function encodeEvent(e: { wallTime: number; step?: number; fileVersion?: string; scalars?: Record<string, number> }): Uint8Array {
+export function encodeEvent(e: { wallTime: number; step?: number; fileVersion?: string; scalars?: Record<string,
+  number> }): Uint8Array {
   const bytes = [...float64Field(1, e.wallTime)];
   if (e.step) bytes.push(...key(2, 0), ...varint(BigInt(Math.trunc(e.step))));
   if (e.fileVersion !== undefined) bytes.push(...lengthDelimited(3, utf8.encode(e.fileVersion)));
   if (e.scalars) {
-    const values = Object.entries(e.scalars).flatMap(([tag, v]) => lengthDelimited(1, [...lengthDelimited(1, utf8.encode(tag)), ...float32Field(2, v)]));
+    const values = Object.entries(e.scalars).flatMap(([tag, v]) => lengthDelimited(1, [...lengthDelimited(1,
+      utf8.encode(tag)), ...float32Field(2, v)]));
     bytes.push(...lengthDelimited(5, values));
   }
   return Uint8Array.from(bytes);
