@@ -2,7 +2,7 @@
 // eval-mode forward the Trainer evaluates with.
 import type { TaskModel } from "../models/auto.js";
 import type { Tokenizer } from "../tokenizers/index.js";
-import type { Example } from "../train/collate.js";
+import type { Example } from "../data/collate.js";
 import { softmaxRows } from "../train/calibration.js";
 import { Evaluator } from "../train/evaluator.js";
 import type { PredictProbabilities } from "./bias_check.js";
