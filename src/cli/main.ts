@@ -31,6 +31,8 @@ if (!light) {
     const distilling = await import("./distill.js");
     const pretraining = await import("./pretrain.js");
     const demo = await import("./demo.js");
+    const bias = await import("./bias.js");
+    const report = await import("./report.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -42,7 +44,9 @@ if (!light) {
       .addCommand(distilling.distillCommand())
       .addCommand(demo.demoCommand())
       .addCommand(exporting.exportCommand())
-      .addCommand(bench.benchCommand());
+      .addCommand(bench.benchCommand())
+      .addCommand(bias.biasCommand())
+      .addCommand(report.reportCommand());
   } catch (e) {
     loadError = e;
   }

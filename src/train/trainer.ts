@@ -9,7 +9,7 @@ import { numLabels } from "../io/config.js";
 import { familyOf, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
-import { scheduleLength, type TrainingArguments } from "./arguments.js";
+import { reportsTo, scheduleLength, type TrainingArguments } from "./arguments.js";
 import { CallbackList, type TrainerCallback, type TrainerState } from "./callbacks.js";
 import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type LoopState, type Saveable } from "./checkpoint.js";
 import { batchInputs, collate, type Batch, type Example, type LabelKind } from "../data/collate.js";
@@ -18,6 +18,7 @@ import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from 
 import { ConsoleLogCallback, JsonlLogCallback, round, RunRecordCallback } from "./log_callbacks.js";
 import type { LossPlugin } from "./loss_plugin.js";
 import { ProgressCallback } from "./progress_line.js";
+import { defaultLoggingDir, TensorBoardCallback } from "./tensorboard.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
 
 export interface TrainerOptions {
@@ -71,6 +72,8 @@ interface Run {
   lossSum: number;
   steps: number;
   lastLoss: number;
+  /** The last optimizer step's gradient norm before clipping (transformers logs it as grad_norm). */
+  lastGradNorm: number;
 }
 
 /**
@@ -99,6 +102,7 @@ export class Trainer {
       new JsonlLogCallback(a.output_dir),
       new ConsoleLogCallback(this.write),
       ...(progress ? [progress] : []),
+      ...(reportsTo(a, "tensorboard") ? [new TensorBoardCallback(a.logging_dir ?? defaultLoggingDir(a.output_dir))] : []),
     ];
     if (a.early_stopping_patience !== undefined) {
       builtIn.push(new EarlyStoppingCallback({
@@ -217,7 +221,7 @@ export class Trainer {
         loop = await loadCheckpoint(resume, o.model, step);
         this.write(`resumed from ${resume} at step ${loop.global_step}`);
       }
-      return { step, evaluator, schedule, epochs, loop, lossSum: 0, steps: 0, lastLoss: NaN };
+      return { step, evaluator, schedule, epochs, loop, lossSum: 0, steps: 0, lastLoss: NaN, lastGradNorm: NaN };
     } catch (e) {
       await step.release();
       await evaluator?.release();
@@ -313,12 +317,12 @@ export class Trainer {
     });
     const lr = learningRate(run.schedule, loop.global_step);
     let loss: number;
-    if (gas === 1) loss = (await run.step.step(batches[0].feeds, lr)).loss;
+    if (gas === 1) ({ loss, gradNorm: run.lastGradNorm } = await run.step.step(batches[0].feeds, lr));
     else {
       const total = batches.reduce((s, b) => s + b.count, 0);
       loss = 0;
       for (const b of batches) loss += (await run.step.accumulate(b.feeds, b.count / total)).loss * (b.count / total);
-      await run.step.applyStep(lr);
+      run.lastGradNorm = (await run.step.applyStep(lr)).gradNorm;
     }
     m += group.length;
     loop.global_step++;
@@ -359,6 +363,7 @@ export class Trainer {
       epoch: round(loop.epoch, 4),
       loss: loop.loss_since_log / loop.steps_since_log,
       learning_rate: learningRate(run.schedule, loop.global_step), // the rate the next step will use, as Trainer logs it
+      ...(Number.isFinite(run.lastGradNorm) ? { grad_norm: run.lastGradNorm } : {}),
     };
     loop.loss_since_log = 0;
     loop.steps_since_log = 0;
