@@ -79,13 +79,3 @@ test("augmentTokenRows: synonym replacement of O-tagged single words, tags uncha
   assert.equal(cs.rows[1].tokens.length, 3);
   assert.deepEqual(cs.rows[1].tags, ["O", "O", "B-DATE"]);
 });
-
-test("parseAugmentSpec: unknown methods and options, options of another method, wrong types", () => {
-  assert.throws(() => parseAugmentSpec({ method: "mixup" }), /Unknown augmentation method "mixup" for method \(expected one of: eda, template, back-translation, code-switch\)/);
-  assert.throws(() => parseAugmentSpec({ method: "eda", cross: 0.5 }), /cross is an option of code-switch, not of method "eda"/);
-  assert.throws(() => parseAugmentSpec({ method: "eda", num_augs: 2 }, (k) => `augment.${k}`), /Unknown augmentation option augment\.num_augs \(method "eda" takes: augment\.method, augment\.num_aug/);
-  assert.throws(() => parseAugmentSpec({ method: "eda", alpha_sr: "high" }), /alpha_sr must be a number, got "high"/);
-  assert.throws(() => parseAugmentSpec({ method: "template" }), /method "template" needs templates/);
-  assert.throws(() => parseAugmentSpec({ method: "code-switch" }), /method "code-switch" needs dictionaries/);
-  assert.throws(() => parseAugmentSpec({ method: "eda", pair: "second" }), /pair must be "first" or "both"/);
-});
