@@ -24,11 +24,13 @@ function inTmp(fn: (dir: string) => void): void {
   }
 }
 
-const TRAIN = "sentence,label\n\"The movie was great, really great!\",positive\nA dull and boring film.,negative\nthe weather is nice today,positive\n";
+const TRAIN = "sentence,label\n\"The movie was great, really great!\",positive\n" +
+  "A dull and boring film.,negative\nthe weather is nice today,positive\n";
 
-test("whet augment --method eda: originals kept, augmented rows labelled, provenance, same output for a seed", () => inTmp((dir) => {
+test("whet augment --method eda: originals kept, labels, provenance, same output for a seed", () => inTmp((dir) => {
   writeFileSync(join(dir, "train.csv"), TRAIN);
-  const args = ["--input", "train.csv", "--output", "aug.csv", "--method", "eda", "--text-column", "sentence", "--seed", "5"];
+  const args = ["--input", "train.csv", "--output", "aug.csv", "--method", "eda", "--text-column", "sentence",
+    "--seed", "5"];
   const r = whet(args, dir);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^eda: 3 rows -> \d+ \(\d+ added, \d+ duplicates dropped\); wrote aug\.csv/);
@@ -47,20 +49,24 @@ test("whet augment --method eda: originals kept, augmented rows labelled, proven
 
 test("whet augment: code-switch to JSON Lines, templates without an input, token classification", () => inTmp((dir) => {
   writeFileSync(join(dir, "train.csv"), TRAIN.replace("sentence", "text"));
-  const cs = whet(["--input", "train.csv", "--output", "cs.jsonl", "--method", "code-switch", "--dictionary", join(FIX, "en-de.txt"),
+  const cs = whet(["--input", "train.csv", "--output", "cs.jsonl", "--method", "code-switch",
+    "--dictionary", join(FIX, "en-de.txt"),
     "--dictionary", `fr=${join(FIX, "en-fr.txt")}`, "--cross", "1"], dir);
   assert.equal(cs.code, 0, cs.err);
   const rows = readFileSync(join(dir, "cs.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   assert.ok(rows.length > 3 && rows.slice(3).every((x) => /^code-switch:[0-2]$/.test(x.provenance)));
   const t = whet(["--output", "intents.csv", "--method", "template", "--templates", join(FIX, "intents.yaml")], dir);
   assert.equal(t.code, 0, t.err);
-  assert.match(readFileSync(join(dir, "intents.csv"), "utf8"), /^text,label,provenance\nBook a flight to Paris today,book_flight,template:0\n/);
+  assert.match(readFileSync(join(dir, "intents.csv"), "utf8"),
+    /^text,label,provenance\nBook a flight to Paris today,book_flight,template:0\n/);
   writeFileSync(join(dir, "ner.conll"), "John\tB-PER\nwatched\tO\na\tO\nwonderful\tO\nmovie\tO\n\n");
-  const ner = whet(["--input", "ner.conll", "--output", "ner.jsonl", "--task", "token-classification", "--method", "eda"], dir);
+  const ner = whet(["--input", "ner.conll", "--output", "ner.jsonl", "--task", "token-classification", "--method",
+    "eda"], dir);
   assert.equal(ner.code, 0, ner.err);
   const sents = readFileSync(join(dir, "ner.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   assert.ok(sents.length > 1 && sents.every((s) => s.tokens.length === 5 && s.ner_tags.join() === "B-PER,O,O,O,O"));
-  const bad = whet(["--input", "ner.conll", "--output", "ner.jsonl", "--task", "token-classification", "--method", "eda", "--p-rd", "0.2"], dir);
+  const bad = whet(["--input", "ner.conll", "--output", "ner.jsonl", "--task", "token-classification", "--method",
+    "eda", "--p-rd", "0.2"], dir);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /only synonym replacement is supported \(remove --p-rd or set them to 0\)/);
 }));
@@ -70,7 +76,8 @@ test("whet augment: mistakes are usage errors (exit 2) or clear errors, and noth
   const out = ["--input", "train.csv", "--output", "aug.csv"];
   const unknown = whet([...out, "--method", "mixup"], dir);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.err, /argument 'mixup' is invalid\. Allowed choices are eda, template, back-translation, code-switch/);
+  assert.match(unknown.err,
+    /argument 'mixup' is invalid\. Allowed choices are eda, template, back-translation, code-switch/);
   const other = whet([...out, "--method", "eda", "--cross", "0.5"], dir);
   assert.equal(other.code, 2);
   assert.match(other.err, /--cross is an option of code-switch, not of method "eda"/);

@@ -39,7 +39,8 @@ export function augmentCommand(): Command {
     .option("--label-column <name>", "column holding the label (default label)")
     .option("--label-separator <sep>", "multi-label: separator inside the label field")
     .option("--provenance-column <name>", "name of the added provenance column (default provenance)")
-    .addOption(new Option("--pair <which>", "text pairs: augment the first text or both (default first)").choices(["first", "both"]))
+    .addOption(new Option("--pair <which>", "text pairs: augment the first text or both (default first)")
+      .choices(["first", "both"]))
     .option("--num-aug <n>", "augmented rows per input row (eda: 4, others: 1)", num)
     .option("--alpha-sr <x>", "eda: share of words replaced by synonyms (0.1)", num)
     .option("--alpha-ri <x>", "eda: share of words inserted (0.1)", num)
@@ -47,19 +48,22 @@ export function augmentCommand(): Command {
     .option("--p-rd <x>", "eda: probability of deleting each word (0.1)", num)
     .option("--templates <file>", "template: YAML file of templates and slots")
     .option("--max-per-template <n>", "template: examples per template at most (100)", num)
-    .option("--dictionary <file>", "code-switch: MUSE dictionary, \"src tgt\" per line; lang=file names the language", collect)
+    .option("--dictionary <file>", "code-switch: MUSE dictionary, \"src tgt\" per line (repeat; lang=FILE names it)",
+      collect)
     .option("--ratio <x>", "code-switch: probability that a sentence is switched (1.0)", num)
     .option("--cross <x>", "code-switch: probability that a word is replaced (0.9)", num)
     .option("--back-translate <src-pivot>", "back-translation: e.g. en-de (Helsinki-NLP/opus-mt-en-de and -de-en)")
-    .option("--pivot-models <a,b>", "back-translation: the two translation models, comma-separated", (v: string) => v.split(","))
+    .option("--pivot-models <a,b>", "back-translation: the two translation models, comma-separated",
+      (v: string) => v.split(","))
     .option("--num-beams <n>", "back-translation: beam width (default: the models' generation config)", num)
     .addHelpText("after", EPILOG);
   return cmd.action(async (o: Record<string, unknown>) => {
     let spec: AugmentSpec;
     try {
       spec = parseAugmentSpec({
-        method: o.method, num_aug: o.numAug, pair: o.pair, alpha_sr: o.alphaSr, alpha_ri: o.alphaRi, alpha_rs: o.alphaRs,
-        p_rd: o.pRd, templates: o.templates, max_per_template: o.maxPerTemplate, dictionaries: o.dictionary, ratio: o.ratio,
+        method: o.method, num_aug: o.numAug, pair: o.pair,
+        alpha_sr: o.alphaSr, alpha_ri: o.alphaRi, alpha_rs: o.alphaRs, p_rd: o.pRd,
+        templates: o.templates, max_per_template: o.maxPerTemplate, dictionaries: o.dictionary, ratio: o.ratio,
         cross: o.cross, back_translate: o.backTranslate, pivot_models: o.pivotModels, num_beams: o.numBeams,
       }, flagOf);
     } catch (e) {
@@ -70,10 +74,12 @@ export function augmentCommand(): Command {
       input: o.input as string | undefined, output: o.output as string, spec, seed: o.seed as number, flag: flagOf,
       task: o.task as "token-classification" | undefined, textColumn: o.textColumn as string | undefined,
       textPairColumn: o.textPairColumn as string | undefined, labelColumn: o.labelColumn as string | undefined,
-      labelSeparator: o.labelSeparator as string | undefined, provenanceColumn: o.provenanceColumn as string | undefined,
+      labelSeparator: o.labelSeparator as string | undefined,
+      provenanceColumn: o.provenanceColumn as string | undefined,
     });
     if (skipped && skipped.count > 0) {
-      console.error(`skipped ${skipped.count} input rows (${Object.entries(skipped.byReason).map(([r, n]) => `${r}: ${n}`).join(", ")})`);
+      const reasons = Object.entries(skipped.byReason).map(([r, n]) => `${r}: ${n}`).join(", ");
+      console.error(`skipped ${skipped.count} input rows (${reasons})`);
     }
     console.log(`${summary.method}: ${summary.rows_before} rows -> ${summary.rows_after} (${summary.added} added, ` +
       `${summary.duplicates_dropped} duplicates dropped); wrote ${o.output as string}`);

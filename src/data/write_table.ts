@@ -21,10 +21,12 @@ export function delimitedField(value: Cell, delimiter: string): string {
 }
 
 /** The file's text; JSON Lines leaves out a record's missing (undefined) cells. */
-export function formatTable(format: TableFormat, columns: readonly string[], records: readonly Record<string, Cell>[]): string {
+export function formatTable(format: TableFormat, columns: readonly string[],
+  records: readonly Record<string, Cell>[]): string {
   if (format === "jsonl") {
-    return records.map((r) => JSON.stringify(Object.fromEntries(columns.filter((c) => r[c] !== undefined).map((c) => [c, r[c]])))).join("\n") +
-      (records.length > 0 ? "\n" : "");
+    const json = (r: Record<string, Cell>) =>
+      JSON.stringify(Object.fromEntries(columns.filter((c) => r[c] !== undefined).map((c) => [c, r[c]])));
+    return records.map((r) => `${json(r)}\n`).join("");
   }
   const d = format === "tsv" ? "\t" : ",";
   const line = (cells: readonly Cell[]) => cells.map((c) => delimitedField(c, d)).join(d);

@@ -40,7 +40,9 @@ export interface AugmentFileResult {
 
 export async function augmentFile(o: AugmentFileOptions): Promise<AugmentFileResult> {
   const flag = o.flag ?? ((k: string) => k);
-  if (o.input === undefined && o.spec.method !== "template") throw new WhetError(`method "${o.spec.method}" needs ${flag("input")}`);
+  if (o.input === undefined && o.spec.method !== "template") {
+    throw new WhetError(`method "${o.spec.method}" needs ${flag("input")}`);
+  }
   if (o.input !== undefined && resolve(o.input) === resolve(o.output)) {
     throw new WhetError(`${flag("output")} names the input file ${o.input}; write the augmented data to a new file`);
   }
@@ -53,16 +55,20 @@ async function augmentTextFile(o: AugmentFileOptions): Promise<AugmentFileResult
   const provenance = o.provenanceColumn ?? "provenance";
   let rows: TextRow[] = [], skipped: SkippedRows | null = null;
   if (o.input !== undefined) {
-    const table = await readTable(o.input, { textColumn, textPairColumn: o.textPairColumn, labelColumn, labelSeparator: o.labelSeparator });
+    const table = await readTable(o.input,
+      { textColumn, textPairColumn: o.textPairColumn, labelColumn, labelSeparator: o.labelSeparator });
     if (table.columns.includes(provenance) && o.provenanceColumn === undefined) {
-      throw new WhetError(`${o.input} already has a column "${provenance}" (augmented before?); name another one with --provenance-column`);
+      throw new WhetError(`${o.input} already has a column "${provenance}" (augmented before?); ` +
+        `name another one with --provenance-column`);
     }
     rows = table.rows;
     skipped = table.skipped;
   }
   const out = await augmentTextRows(rows, o.spec, o);
   const columns = [textColumn, ...(o.textPairColumn ? [o.textPairColumn] : []), labelColumn, provenance];
-  const label = (l: TextRow["label"]): Cell => Array.isArray(l) && format !== "jsonl" && o.labelSeparator ? l.join(o.labelSeparator) : l;
+  // Multi-label rows go back into one field, split as they were read.
+  const label = (l: TextRow["label"]): Cell =>
+    Array.isArray(l) && format !== "jsonl" && o.labelSeparator ? l.join(o.labelSeparator) : l;
   const records = out.rows.map((r) => ({
     [textColumn]: r.text, ...(o.textPairColumn ? { [o.textPairColumn]: r.textPair } : {}),
     [labelColumn]: label(r.label), [provenance]: r.provenance,
@@ -73,8 +79,8 @@ async function augmentTextFile(o: AugmentFileOptions): Promise<AugmentFileResult
 
 async function augmentTokenFile(o: AugmentFileOptions, flag: (k: string) => string): Promise<AugmentFileResult> {
   if (formatFromPath(o.output) !== "jsonl") {
-    throw new WhetError(`token classification: ${flag("output")} must be a .jsonl file (tokens, ner_tags and the provenance ` +
-      `of each sentence; CoNLL has no place for the provenance), got ${o.output}`);
+    throw new WhetError(`token classification: ${flag("output")} must be a .jsonl file (tokens, ner_tags and the ` +
+      `provenance of each sentence; CoNLL has no place for the provenance), got ${o.output}`);
   }
   const table = await readConll(o.input!);
   const out = await augmentTokenRows(table.sentences, o.spec, o);

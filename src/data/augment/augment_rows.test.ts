@@ -16,7 +16,7 @@ const ROWS: TextRow[] = [
   { text: "Le movie was good today.", label: "pos", line: 4 },
 ];
 
-test("augmentTextRows: originals first, augmented rows with their source's label and provenance, duplicates dropped", async () => {
+test("augmentTextRows: originals, then augmented rows with label and provenance; duplicates dropped", async () => {
   const spec = parseAugmentSpec({ method: "code-switch", dictionaries: DICTS, cross: 1, num_aug: 4 });
   const { rows, summary } = await augmentTextRows(ROWS, spec, { seed: 3 });
   assert.deepEqual(rows.slice(0, 3), ROWS.map((r) => ({ ...r, provenance: "original" })));
@@ -33,7 +33,8 @@ test("augmentTextRows: originals first, augmented rows with their source's label
   assert.equal(summary.added, added.length);
   // Row 0's switched versions include row 2's text only if the draw makes it; over seeds, some duplicates are dropped.
   let dropped = 0;
-  for (let seed = 0; seed < 30; seed++) dropped += (await augmentTextRows(ROWS, spec, { seed })).summary.duplicates_dropped;
+  for (let seed = 0; seed < 30; seed++) dropped += (await augmentTextRows(ROWS, spec,
+    { seed })).summary.duplicates_dropped;
   assert.ok(dropped > 0, "a switched text equal to an existing one is dropped");
   assert.deepEqual((await augmentTextRows(ROWS, spec, { seed: 3 })).rows, rows, "deterministic");
 });
@@ -50,15 +51,20 @@ test("augmentTextRows: text pairs augment the first text, or both", async () => 
 });
 
 test("augmentTextRows: templates add generated rows; back-translation without a model says so", async () => {
-  const { rows } = await augmentTextRows(ROWS, parseAugmentSpec({ method: "template", templates: `${FIX}intents.yaml` }), { seed: 0 });
+  const templates = parseAugmentSpec({ method: "template", templates: `${FIX}intents.yaml` });
+  const { rows } = await augmentTextRows(ROWS, templates, { seed: 0 });
   assert.equal(rows.length, 3 + 23);
-  assert.deepEqual(rows[3], { text: "Book a flight to Paris today", label: "book_flight", line: 0, provenance: "template:0" });
-  await assert.rejects(augmentTextRows(ROWS, parseAugmentSpec({ method: "back-translation", back_translate: "en-de" }), { seed: 0 }),
+  assert.deepEqual(rows[3],
+    { text: "Book a flight to Paris today", label: "book_flight", line: 0, provenance: "template:0" });
+  const bt = parseAugmentSpec({ method: "back-translation", back_translate: "en-de" });
+  await assert.rejects(augmentTextRows(ROWS, bt, { seed: 0 }),
     /back-translation is not available yet/);
 });
 
-test("augmentTokenRows: synonym replacement of O-tagged single words, tags unchanged; misaligning methods refused", { skip }, async () => {
-  const sentence = { tokens: ["John", "watched", "a", "wonderful", "movie", "in", "Paris", "."], tags: ["B-PER", "O", "O", "O", "O", "O", "B-LOC", "O"], line: 1 };
+test("augmentTokenRows: synonym replacement of O-tagged single words, tags unchanged; misaligning methods refused",
+  { skip }, async () => {
+  const sentence = { tokens: ["John", "watched", "a", "wonderful", "movie", "in", "Paris", "."], tags: ["B-PER", "O",
+    "O", "O", "O", "O", "B-LOC", "O"], line: 1 };
   const { rows } = await augmentTokenRows([sentence], parseAugmentSpec({ method: "eda", alpha_sr: 0.3 }), { seed: 2 });
   assert.ok(rows.length > 1);
   for (const r of rows.slice(1)) {
@@ -69,9 +75,11 @@ test("augmentTokenRows: synonym replacement of O-tagged single words, tags uncha
     assert.ok(r.tokens.every((t) => !t.includes(" ")));
     assert.equal(r.provenance, "eda:0");
   }
-  await assert.rejects(augmentTokenRows([sentence], parseAugmentSpec({ method: "eda", alpha_rs: 0.2 }), { seed: 0, flag: (k) => `--${k}` }),
+  await assert.rejects(augmentTokenRows([sentence], parseAugmentSpec({ method: "eda", alpha_rs: 0.2 }),
+    { seed: 0, flag: (k) => `--${k}` }),
     /token classification: EDA's random insertion, swap and deletion would misalign the tags; .*remove --alpha_rs/);
-  await assert.rejects(augmentTokenRows([sentence], parseAugmentSpec({ method: "template", templates: "x.yaml" }), { seed: 0 }),
+  await assert.rejects(augmentTokenRows([sentence], parseAugmentSpec({ method: "template", templates: "x.yaml" }),
+    { seed: 0 }),
     /token classification: method "template" cannot keep one tag per token/);
   const cs = await augmentTokenRows([{ tokens: ["the", "movie", "today"], tags: ["O", "O", "B-DATE"], line: 1 }],
     parseAugmentSpec({ method: "code-switch", dictionaries: DICTS, cross: 1 }), { seed: 0 });

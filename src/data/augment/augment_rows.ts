@@ -20,7 +20,8 @@ import type { TokenRow } from "../conll.js";
 import type { TextRow } from "../read.js";
 import type { AugmentSpec } from "./augment_spec.js";
 import {
-  codeSwitch, readMuseDictionary, resolveCodeSwitchOptions, switchWords, type BilingualDictionary, type CodeSwitchOptions,
+  codeSwitch, readMuseDictionary, resolveCodeSwitchOptions, switchWords,
+  type BilingualDictionary, type CodeSwitchOptions,
 } from "./code_switch.js";
 import { eda, resolveEdaOptions, synonymReplace } from "./eda.js";
 import { generateFromTemplates, readTemplates } from "./templates.js";
@@ -61,11 +62,15 @@ async function textAugmenter(spec: AugmentSpec, ctx: AugmentContext): Promise<Te
     case "code-switch": {
       resolveCodeSwitchOptions(spec, flag);
       const dicts = await loadDictionaries(spec.dictionaries ?? []);
-      return async (texts, keys) => texts.map((t, i) => codeSwitch(t, dicts, { ...spec, seed: ctx.seed, row: keys[i] }));
+      return async (texts, keys) =>
+        texts.map((t, i) => codeSwitch(t, dicts, { ...spec, seed: ctx.seed, row: keys[i] }));
     }
     case "back-translation": {
       const bt = ctx.backTranslate;
-      if (!bt) throw new WhetError("back-translation is not available yet: whet's MarianMT translation is not part of this build");
+      if (!bt) {
+        throw new WhetError("back-translation is not available yet: " +
+          "whet's MarianMT translation is not part of this build");
+      }
       return async (texts) => (await bt(texts)).map((outs, i) => outs.filter((o) => o !== texts[i]));
     }
     default:
@@ -81,6 +86,10 @@ export async function loadDictionaries(specs: readonly string[]): Promise<Biling
     out.push(await readMuseDictionary(m ? m[2] : s, m ? m[1] : undefined));
   }
   return out;
+}
+
+function summarize(method: string, before: number, after: number, dropped: number): AugmentSummary {
+  return { method, rows_before: before, rows_after: after, added: after - before, duplicates_dropped: dropped };
 }
 
 const pairKey = (r: { text: string; textPair?: string }) => `${r.text}\u0000${r.textPair ?? ""}`;
@@ -104,7 +113,7 @@ export async function augmentTextRows(rows: readonly TextRow[], spec: AugmentSpe
     const augment = await textAugmenter(spec, ctx);
     const firsts = await augment(rows.map((r) => r.text), rows.map((_, i) => i));
     const both = spec.pair === "both" && rows.some((r) => r.textPair !== undefined);
-    // The second texts draw from streams of their own (negative keys), so "both" leaves the first texts as "first" makes them.
+    // Second texts draw from streams of their own (negative keys): "both" leaves the first texts as "first" makes them.
     const seconds = both ? await augment(rows.map((r) => r.textPair ?? ""), rows.map((_, i) => -1 - i)) : null;
     rows.forEach((r, i) => {
       const n = Math.max(firsts[i].length, seconds && r.textPair !== undefined ? seconds[i].length : 0);
@@ -115,8 +124,7 @@ export async function augmentTextRows(rows: readonly TextRow[], spec: AugmentSpe
       }
     });
   }
-  const summary = { method: spec.method, rows_before: rows.length, rows_after: out.length, added: out.length - rows.length, duplicates_dropped: dropped };
-  return { rows: out, summary };
+  return { rows: out, summary: summarize(spec.method, rows.length, out.length, dropped) };
 }
 
 /** Token classification: see the module comment for what keeps tags aligned. */
@@ -135,7 +143,7 @@ export async function augmentTokenRows(rows: readonly TokenRow[], spec: AugmentS
       out.push({ tokens, tags: [...r.tags], line: r.line, provenance: `${spec.method}:${i}` });
     }
   });
-  return { rows: out, summary: { method: spec.method, rows_before: rows.length, rows_after: out.length, added: out.length - rows.length, duplicates_dropped: dropped } };
+  return { rows: out, summary: summarize(spec.method, rows.length, out.length, dropped) };
 }
 
 async function tokenAugmenter(spec: AugmentSpec, flag: (k: string) => string, seed: number):
@@ -173,8 +181,8 @@ async function tokenAugmenter(spec: AugmentSpec, flag: (k: string) => string, se
 }
 
 /** Code-switched token lists, word for word; sentences drawn with probability ratio as in codeSwitch. */
-function switchedTokens(tokens: string[], dicts: BilingualDictionary[], o: Required<CodeSwitchOptions>, seed: number, row: number):
-  string[][] {
+function switchedTokens(tokens: string[], dicts: BilingualDictionary[], o: Required<CodeSwitchOptions>, seed: number,
+  row: number): string[][] {
   const rng = new Rng(seed, row, 0xc05d);
   if (rng.uniform() >= o.ratio) return [];
   const out: string[][] = [];

@@ -3,9 +3,12 @@ import { test } from "node:test";
 import { formatAugmentSummary, parseAugmentSpec, resolveSpecPaths } from "./augment_spec.js";
 
 test("parseAugmentSpec: unknown methods and options, options of another method, wrong types", () => {
-  assert.throws(() => parseAugmentSpec({ method: "mixup" }), /Unknown augmentation method "mixup" for method \(expected one of: eda, template, back-translation, code-switch\)/);
-  assert.throws(() => parseAugmentSpec({ method: "eda", cross: 0.5 }), /cross is an option of code-switch, not of method "eda"/);
-  assert.throws(() => parseAugmentSpec({ method: "eda", num_augs: 2 }, (k) => `augment.${k}`), /Unknown augmentation option augment\.num_augs \(method "eda" takes: augment\.method, augment\.num_aug/);
+  assert.throws(() => parseAugmentSpec({ method: "mixup" }),
+    /Unknown augmentation method "mixup" for method \(expected one of: eda, template, back-translation, code-switch\)/);
+  assert.throws(() => parseAugmentSpec({ method: "eda", cross: 0.5 }),
+    /cross is an option of code-switch, not of method "eda"/);
+  assert.throws(() => parseAugmentSpec({ method: "eda", num_augs: 2 }, (k) => `augment.${k}`),
+    /Unknown augmentation option augment\.num_augs \(method "eda" takes: augment\.method, augment\.num_aug/);
   assert.throws(() => parseAugmentSpec({ method: "eda", alpha_sr: "high" }), /alpha_sr must be a number, got "high"/);
   assert.throws(() => parseAugmentSpec({ method: "template" }), /method "template" needs templates/);
   assert.throws(() => parseAugmentSpec({ method: "code-switch" }), /method "code-switch" needs dictionaries/);
@@ -13,9 +16,13 @@ test("parseAugmentSpec: unknown methods and options, options of another method, 
 });
 
 test("resolveSpecPaths: template and dictionary paths relative to the run config's folder", () => {
-  const spec = parseAugmentSpec({ method: "code-switch", dictionaries: ["dicts/en-de.txt", "fr=/abs/en-fr.txt", "xx=rel.txt"] });
-  assert.deepEqual(resolveSpecPaths(spec, "/runs/a").dictionaries, ["/runs/a/dicts/en-de.txt", "fr=/abs/en-fr.txt", "xx=/runs/a/rel.txt"]);
-  assert.equal(resolveSpecPaths(parseAugmentSpec({ method: "template", templates: "t.yaml" }), "/c").templates, "/c/t.yaml");
-  assert.equal(formatAugmentSummary({ method: "eda", rows_before: 200, rows_after: 987, added: 787, duplicates_dropped: 13 }),
+  const spec = parseAugmentSpec({ method: "code-switch", dictionaries: ["dicts/en-de.txt", "fr=/abs/en-fr.txt",
+    "xx=rel.txt"] });
+  assert.deepEqual(resolveSpecPaths(spec, "/runs/a").dictionaries, ["/runs/a/dicts/en-de.txt", "fr=/abs/en-fr.txt",
+    "xx=/runs/a/rel.txt"]);
+  assert.equal(resolveSpecPaths(parseAugmentSpec({ method: "template", templates: "t.yaml" }), "/c").templates,
+    "/c/t.yaml");
+  const summary = { method: "eda", rows_before: 200, rows_after: 987, added: 787, duplicates_dropped: 13 };
+  assert.equal(formatAugmentSummary(summary),
     "augment eda: 200 training rows -> 987 (787 added, 13 duplicates dropped)");
 });

@@ -45,7 +45,9 @@ export const METHOD_OPTIONS: Record<AugmentMethod, readonly string[]> = {
   "back-translation": [...COMMON, "back_translate", "pivot_models", "num_beams"],
 };
 
-const NUMBERS = ["num_aug", "alpha_sr", "alpha_ri", "alpha_rs", "p_rd", "max_per_template", "ratio", "cross", "num_beams"];
+const NUMBERS = [
+  "num_aug", "alpha_sr", "alpha_ri", "alpha_rs", "p_rd", "max_per_template", "ratio", "cross", "num_beams",
+];
 
 /**
  * Check a raw spec. `flag` spells an option as the user typed it (`--num-aug` on the command
@@ -84,7 +86,8 @@ export function parseAugmentSpec(raw: Record<string, unknown>, flag: (key: strin
     throw new WhetError(`method "template" needs ${flag("templates")} (a YAML file of templates and slots)`);
   }
   if (m === "code-switch" && raw.dictionaries === undefined) {
-    throw new WhetError(`method "code-switch" needs ${flag("dictionaries")} (MUSE bilingual dictionaries, "src tgt" per line)`);
+    throw new WhetError(`method "code-switch" needs ${flag("dictionaries")} ` +
+      `(MUSE bilingual dictionaries, "src tgt" per line)`);
   }
   return Object.fromEntries(given) as unknown as AugmentSpec;
 }
@@ -100,7 +103,26 @@ export function resolveSpecPaths(spec: AugmentSpec, baseDir: string): AugmentSpe
   };
 }
 
+interface AugmentSummaryLike {
+  method: string; rows_before: number; rows_after: number; added: number; duplicates_dropped: number;
+}
+
 /** One line per method for the data report: "augment eda: 200 rows -> 987 (787 added, 13 duplicates dropped)". */
-export function formatAugmentSummary(s: { method: string; rows_before: number; rows_after: number; added: number; duplicates_dropped: number }): string {
-  return `augment ${s.method}: ${s.rows_before} training rows -> ${s.rows_after} (${s.added} added, ${s.duplicates_dropped} duplicates dropped)`;
+export function formatAugmentSummary(s: AugmentSummaryLike): string {
+  return `augment ${s.method}: ${s.rows_before} training rows -> ${s.rows_after} ` +
+    `(${s.added} added, ${s.duplicates_dropped} duplicates dropped)`;
+}
+
+/** A knob that is a share or probability: a number in [0, 1]; `what` names the method in the message. */
+export function checkUnit(what: string, name: string, value: number): void {
+  if (!(Number.isFinite(value) && value >= 0 && value <= 1)) {
+    throw new WhetError(`${what}: ${name} must be a number in [0, 1], got ${value}`);
+  }
+}
+
+/** A count such as num_aug: a whole number >= 1. */
+export function checkCount(what: string, name: string, value: number): void {
+  if (!(Number.isInteger(value) && value >= 1)) {
+    throw new WhetError(`${what}: ${name} must be a whole number >= 1, got ${value}`);
+  }
 }

@@ -20,6 +20,7 @@ import { basename } from "node:path";
 import { WhetError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import { readTextFile, splitLines } from "../text_file.js";
+import { checkCount, checkUnit } from "./augment_spec.js";
 import { joinWords, matchCase, splitWords } from "./word_split.js";
 
 export interface BilingualDictionary {
@@ -49,7 +50,8 @@ export function parseMuseDictionary(text: string, path: string, language?: strin
     const fields = raw.trim().split(/[ \t]+/);
     if (fields.length !== 2) {
       throw new WhetError(`${path}:${i + 1}: expected "source target" (two words separated by a space or tab, as in ` +
-        `MUSE's dictionaries), found ${fields.length} field${fields.length === 1 ? "" : "s"}: ${JSON.stringify(raw.slice(0, 60))}`);
+        `MUSE's dictionaries), found ${fields.length} field${fields.length === 1 ? "" : "s"}: ` +
+        JSON.stringify(raw.slice(0, 60)));
     }
     const src = fields[0].toLowerCase();
     const list = entries.get(src);
@@ -71,17 +73,17 @@ function languageFromPath(path: string): string {
   return m ? m[1] : name.replace(/\.[^.]*$/, "");
 }
 
-export function resolveCodeSwitchOptions(o: CodeSwitchOptions, flag: (name: string) => string = (n) => n): Required<CodeSwitchOptions> {
+export function resolveCodeSwitchOptions(o: CodeSwitchOptions, flag: (name: string) => string = (n) => n):
+  Required<CodeSwitchOptions> {
   const r = { ...CODE_SWITCH_DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
-  for (const k of ["ratio", "cross"] as const) {
-    if (!(Number.isFinite(r[k]) && r[k] >= 0 && r[k] <= 1)) throw new WhetError(`code-switch: ${flag(k)} must be a number in [0, 1], got ${r[k]}`);
-  }
-  if (!(Number.isInteger(r.num_aug) && r.num_aug >= 1)) throw new WhetError(`code-switch: ${flag("num_aug")} must be a whole number >= 1, got ${r.num_aug}`);
+  for (const k of ["ratio", "cross"] as const) checkUnit("code-switch", flag(k), r[k]);
+  checkCount("code-switch", flag("num_aug"), r.num_aug);
   return r;
 }
 
 /** One code-switched version of the tokens' words (token count unchanged: tags stay aligned). */
-export function switchWords(words: readonly string[], dicts: readonly BilingualDictionary[], cross: number, rng: Rng): string[] {
+export function switchWords(words: readonly string[], dicts: readonly BilingualDictionary[], cross: number,
+  rng: Rng): string[] {
   return words.map((w) => {
     const dict = dicts[rng.int(dicts.length)];
     const translations = dict.entries.get(w.toLowerCase());
@@ -91,7 +93,8 @@ export function switchWords(words: readonly string[], dicts: readonly BilingualD
 }
 
 /** Up to num_aug distinct code-switched sentences (none when the sentence is not drawn). */
-export function codeSwitch(text: string, dicts: readonly BilingualDictionary[], o: CodeSwitchOptions & { seed: number; row: number }): string[] {
+export function codeSwitch(text: string, dicts: readonly BilingualDictionary[],
+  o: CodeSwitchOptions & { seed: number; row: number }): string[] {
   if (dicts.length === 0) throw new WhetError("code-switch: no dictionaries given");
   const opts = resolveCodeSwitchOptions(o);
   const rng = new Rng(o.seed, o.row, 0xc05d);

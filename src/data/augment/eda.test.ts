@@ -49,11 +49,13 @@ test("EDA: num_aug distinct outputs, none equal to the input, the same for a see
   const rs = eda(S, t, { seed: 1, row: 0, alpha_sr: 0, alpha_ri: 0, p_rd: 0, num_aug: 3 });
   assert.ok(rs.length > 0 && rs.every((s) => sorted(words(s)).join() === sorted(words(S)).join()));
   // A one-word text: nothing to swap or delete, and its synonyms are all there is.
-  assert.ok(eda("film", t, { seed: 1, row: 0 }).every((s) => !s.includes(" ") || t.synonyms("film").some((x) => s.includes(x))));
+  assert.ok(eda("film", t,
+    { seed: 1, row: 0 }).every((s) => !s.includes(" ") || t.synonyms("film").some((x) => s.includes(x))));
 });
 
 test("EDA: knobs are checked", () => {
   assert.throws(() => resolveEdaOptions({ alpha_sr: 1.5 }), /alpha_sr must be a number in \[0, 1\], got 1.5/);
-  assert.throws(() => resolveEdaOptions({ num_aug: 0 }, (k) => `--${k.replace("_", "-")}`), /--num-aug must be a whole number >= 1, got 0/);
+  assert.throws(() => resolveEdaOptions({ num_aug: 0 }, (k) => `--${k.replace("_", "-")}`),
+    /--num-aug must be a whole number >= 1, got 0/);
   assert.deepEqual(resolveEdaOptions({ p_rd: 0.3 }), { ...EDA_DEFAULTS, p_rd: 0.3 });
 });

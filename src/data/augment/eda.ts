@@ -16,8 +16,8 @@
  * eda("The film was a delight from start to finish.", th, { seed: 1, row: 0 });
  * // ["The film was a delight from start to end.", "The film was delight from start to finish.", …]
  */
-import { WhetError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
+import { checkCount, checkUnit } from "./augment_spec.js";
 import { STOP_WORDS } from "./stop_words.js";
 import type { Thesaurus } from "./thesaurus.js";
 import { joinWords, matchCase, splitWords, wordIndices, type WordToken } from "./word_split.js";
@@ -35,15 +35,15 @@ export interface EdaOptions {
   num_aug?: number;
 }
 
-export const EDA_DEFAULTS: Required<EdaOptions> = { alpha_sr: 0.1, alpha_ri: 0.1, alpha_rs: 0.1, p_rd: 0.1, num_aug: 4 };
+export const EDA_DEFAULTS: Required<EdaOptions> = {
+  alpha_sr: 0.1, alpha_ri: 0.1, alpha_rs: 0.1, p_rd: 0.1, num_aug: 4,
+};
 
 /** Check the knobs up front; `flag` spells a knob as the caller's user typed it. */
 export function resolveEdaOptions(o: EdaOptions, flag: (name: string) => string = (n) => n): Required<EdaOptions> {
   const r = { ...EDA_DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
-  for (const k of ["alpha_sr", "alpha_ri", "alpha_rs", "p_rd"] as const) {
-    if (!(Number.isFinite(r[k]) && r[k] >= 0 && r[k] <= 1)) throw new WhetError(`EDA: ${flag(k)} must be a number in [0, 1], got ${r[k]}`);
-  }
-  if (!(Number.isInteger(r.num_aug) && r.num_aug >= 1)) throw new WhetError(`EDA: ${flag("num_aug")} must be a whole number >= 1, got ${r.num_aug}`);
+  for (const k of ["alpha_sr", "alpha_ri", "alpha_rs", "p_rd"] as const) checkUnit("EDA", flag(k), r[k]);
+  checkCount("EDA", flag("num_aug"), r.num_aug);
   return r;
 }
 
@@ -134,7 +134,9 @@ export function eda(text: string, th: Thesaurus, o: EdaOptions & { seed: number;
   const opts = resolveEdaOptions(o);
   const rng = new Rng(o.seed, o.row, 0xeda);
   const perOp = Math.floor(opts.num_aug / 4) + 1;
-  const active: [Operation, number][] = [["sr", opts.alpha_sr], ["ri", opts.alpha_ri], ["rs", opts.alpha_rs], ["rd", opts.p_rd]];
+  const active: [Operation, number][] = [
+    ["sr", opts.alpha_sr], ["ri", opts.alpha_ri], ["rs", opts.alpha_rs], ["rd", opts.p_rd],
+  ];
   const made: string[] = [];
   for (const [op, knob] of active) {
     if (knob <= 0) continue;

@@ -67,13 +67,15 @@ export function parseTemplates(source: string, path: string): TemplateSet {
   };
   const root = doc.toJS() as unknown;
   if (!isRecord(root) || !Array.isArray(root.templates)) {
-    throw new WhetError(`${path}: expected a mapping with a "templates" list (and usually "slots"); see whet augment --help`);
+    throw new WhetError(`${path}: expected a mapping with a "templates" list (and usually "slots"); ` +
+      `see whet augment --help`);
   }
   const slots = parseSlots(root.slots, ["slots"], at);
   const templates = root.templates.map((t, i) => parseTemplate(t, i, at));
   const max = root.max_per_template;
   if (max !== undefined && !(Number.isInteger(max) && (max as number) >= 1)) {
-    throw new WhetError(`${at(["max_per_template"])}: max_per_template must be a whole number >= 1, got ${JSON.stringify(max)}`);
+    throw new WhetError(`${at(["max_per_template"])}: max_per_template must be a whole number >= 1, ` +
+      `got ${JSON.stringify(max)}`);
   }
   const set: TemplateSet = { path, slots, templates, maxPerTemplate: max as number | undefined };
   templates.forEach((t, i) => checkTemplate(set, t, i));
@@ -102,7 +104,9 @@ function parseSlots(v: unknown, keys: (string | number)[], at: Where): Record<st
 function slotValue(x: unknown, where: string): SlotValue {
   if (typeof x === "string" || typeof x === "number" || typeof x === "boolean") return { value: String(x) };
   if (isRecord(x) && x.value !== undefined && typeof x.value !== "object") {
-    if (x.label !== undefined && (typeof x.label === "object" || x.label === "")) throw new WhetError(`${where}: label must be a string`);
+    if (x.label !== undefined && (typeof x.label === "object" || x.label === "")) {
+      throw new WhetError(`${where}: label must be a string`);
+    }
     return x.label === undefined ? { value: String(x.value) } : { value: String(x.value), label: String(x.label) };
   }
   throw new WhetError(`${where}: expected a string or {value: …, label: …}, got ${JSON.stringify(x)}`);
@@ -112,7 +116,8 @@ function parseTemplate(t: unknown, i: number, at: Where): Template {
   const where = at(["templates", i]);
   if (typeof t === "string") return { text: t, slots: {}, where };
   if (!isRecord(t) || typeof t.text !== "string") {
-    throw new WhetError(`${where}: template ${i + 1} must be a string or {text: "…", label: …, slots: …}, got ${JSON.stringify(t)}`);
+    throw new WhetError(`${where}: template ${i + 1} must be a string or {text: "…", label: …, slots: …}, ` +
+      `got ${JSON.stringify(t)}`);
   }
   const label = t.label === undefined || t.label === null ? undefined : String(t.label);
   return { text: t.text, label, slots: parseSlots(t.slots, ["templates", i, "slots"], at), where };
@@ -126,7 +131,8 @@ export function slotsUsed(text: string, where: string): string[] {
     return "";
   });
   if (/[{}]/.test(rest)) {
-    throw new WhetError(`${where}: template "${text}" has a brace that is not a {slot_name} (write {{ or }} for a literal brace)`);
+    throw new WhetError(`${where}: template "${text}" has a brace that is not a {slot_name} ` +
+      `(write {{ or }} for a literal brace)`);
   }
   return names;
 }
@@ -148,7 +154,8 @@ function checkTemplate(set: TemplateSet, t: Template, i: number): void {
 }
 
 /** Every example of every template (or a seeded sample of maxPerTemplate), labels resolved. */
-export function generateFromTemplates(set: TemplateSet, o: { seed: number; maxPerTemplate?: number }): GeneratedExample[] {
+export function generateFromTemplates(set: TemplateSet, o: { seed: number; maxPerTemplate?: number }):
+  GeneratedExample[] {
   const cap = o.maxPerTemplate ?? set.maxPerTemplate ?? 100;
   const out: GeneratedExample[] = [];
   set.templates.forEach((t, i) => {
@@ -194,6 +201,8 @@ function labelOf(t: Template, i: number, used: string[], choice: SlotValue[]): s
       `${fromSlots.map((l) => JSON.stringify(l)).join(" and ")} (slots ${used.join(", ")})`);
   }
   const label = fromSlots[0] ?? t.label;
-  if (label === undefined) throw new WhetError(`${t.where}: template ${i + 1} ("${t.text}"): no label for "${fill(t.text, used, choice)}"`);
+  if (label === undefined) {
+    throw new WhetError(`${t.where}: template ${i + 1} ("${t.text}"): no label for "${fill(t.text, used, choice)}"`);
+  }
   return label;
 }

