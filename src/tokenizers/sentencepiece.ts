@@ -23,6 +23,12 @@ export interface SpmModel {
   modelType: number;
   byteFallback: boolean;
   precompiledCharsmap: Uint8Array;
+  /** NormalizerSpec: prepend one "▁" (true unless the model says otherwise). */
+  addDummyPrefix: boolean;
+  /** NormalizerSpec: trim and collapse runs of spaces (true unless the model says otherwise). */
+  removeExtraWhitespaces: boolean;
+  /** TrainerSpec's unknown piece ("<unk>"). */
+  unkPiece: string;
 }
 
 /** A protobuf wire-format cursor: just varints, fixed32 and length-delimited fields. */
@@ -88,7 +94,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
 
 /** Parse the fields of a ModelProto that the converters use. */
 export function parseSpmModel(buf: Uint8Array, what = "sentencepiece model"): SpmModel {
-  const m: SpmModel = { pieces: [], modelType: 1, byteFallback: false, precompiledCharsmap: new Uint8Array(0) };
+  const m: SpmModel = {
+    pieces: [], modelType: 1, byteFallback: false, precompiledCharsmap: new Uint8Array(0),
+    addDummyPrefix: true, removeExtraWhitespaces: true, unkPiece: "<unk>",
+  };
   const top = new Wire(buf, what);
   while (!top.done) {
     const [field, wire] = top.tag();
@@ -109,6 +118,7 @@ export function parseSpmModel(buf: Uint8Array, what = "sentencepiece model"): Sp
         const [f, t] = w.tag();
         if (f === 3 && t === 0) m.modelType = w.varint();
         else if (f === 35 && t === 0) m.byteFallback = w.varint() !== 0;
+        else if (f === 45 && t === 2) m.unkPiece = utf8.decode(w.bytes());
         else w.skip(t);
       }
     } else if (field === 3 && wire === 2) {
@@ -116,6 +126,8 @@ export function parseSpmModel(buf: Uint8Array, what = "sentencepiece model"): Sp
       while (!w.done) {
         const [f, t] = w.tag();
         if (f === 2 && t === 2) m.precompiledCharsmap = w.bytes().slice();
+        else if (f === 3 && t === 0) m.addDummyPrefix = w.varint() !== 0;
+        else if (f === 4 && t === 0) m.removeExtraWhitespaces = w.varint() !== 0;
         else w.skip(t);
       }
     } else top.skip(wire);
