@@ -57,6 +57,8 @@ export interface RowBeams {
   scores: number[];
   tokens: number[];
   sources: number[];
+  /** Whether the row is done after this step (set by the caller from BeamHypotheses.isDone). */
+  done?: boolean;
 }
 
 /**

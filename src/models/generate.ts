@@ -2,7 +2,7 @@
 // (greedy_search, beam_search) with the logits processors a translation model's config turns on:
 // https://github.com/huggingface/transformers/blob/v4.30.0/src/transformers/generation/utils.py
 import { WhetError } from "../core/errors.js";
-import { BeamHypotheses, processRow, topCandidates } from "./beam_search.js";
+import { BeamHypotheses, processRow, topCandidates, type RowBeams } from "./beam_search.js";
 import { effectiveMaxLength, type GenerationConfig } from "./generation_config.js";
 import type { MarianRunner } from "./marian_runner.js";
 
@@ -88,6 +88,22 @@ export async function greedySearch(runner: MarianRunner, inputIds: number[][], a
   return { sequences: seqs, tokens: seqs.map((s) => generated(s, cfg.eos_token_id)), stepsRun: steps };
 }
 
+/** One row's step of beam search: processed log-probs plus running scores, ranked, then the scorer. */
+function beamRow(b: number, logits: Float32Array, seqs: number[][], beamScores: number[], hyps: BeamHypotheses, cfg: GenerationConfig, maxLength: number, vocab: number): RowBeams {
+  const K = cfg.num_beams;
+  const rows = Array.from({ length: K }, (_, j) => {
+    const lp = logSoftmaxWithoutPad(logits.subarray((b * K + j) * vocab, (b * K + j + 1) * vocab), cfg.pad_token_id);
+    processScores(lp, seqs[b * K + j], cfg, maxLength);
+    return lp;
+  });
+  // torch adds the float32 running score to the float32 log-prob: round as it does.
+  const cands = topCandidates(K, vocab, 2 * K, (flat) => Math.fround(rows[Math.floor(flat / vocab)][flat % vocab] + beamScores[b * K + Math.floor(flat / vocab)]));
+  const curLen = seqs[b * K].length + 1; // the length including the token chosen now
+  const next = processRow(hyps, b, cands, vocab, cfg.eos_token_id, curLen, (beam) => seqs[beam]);
+  next.done = hyps.isDone(cands[0].score, curLen);
+  return next;
+}
+
 /** Beam search with transformers' scorer (see beam_search.ts); one best sequence per input row. */
 export async function beamSearch(runner: MarianRunner, inputIds: number[][], attentionMask: number[][], cfg: GenerationConfig): Promise<GenerateOutput> {
   const maxLength = effectiveMaxLength(cfg);
@@ -102,26 +118,20 @@ export async function beamSearch(runner: MarianRunner, inputIds: number[][], att
   for (;;) {
     const logits = await state.step(seqs.map((s) => s[s.length - 1]));
     steps++;
-    const curLen = seqs[0].length;
-    const nextScores: number[] = [], nextTokens: number[] = [], sources: number[] = [];
+    const next: RowBeams = { scores: [], tokens: [], sources: [] };
     for (let b = 0; b < B; b++) {
-      if (done[b]) {
-        for (let j = 0; j < K; j++) nextScores.push(0), nextTokens.push(cfg.pad_token_id), sources.push(b * K + j);
-        continue;
-      }
-      const rows = Array.from({ length: K }, (_, j) => {
-        const lp = logSoftmaxWithoutPad(logits.subarray((b * K + j) * V, (b * K + j + 1) * V), cfg.pad_token_id);
-        processScores(lp, seqs[b * K + j], cfg, maxLength);
-        return lp;
-      });
-      const cands = topCandidates(K, V, 2 * K, (flat) => Math.fround(rows[Math.floor(flat / V)][flat % V] + beamScores[b * K + Math.floor(flat / V)]));
-      const next = processRow(hyps[b], b, cands, V, cfg.eos_token_id, curLen + 1, (beam) => seqs[beam]);
-      nextScores.push(...next.scores), nextTokens.push(...next.tokens), sources.push(...next.sources);
-      done[b] = hyps[b].isDone(cands[0].score, curLen + 1);
+      // A done row's beams get pad with score 0 (they are never read again).
+      const row = done[b]
+        ? { scores: new Array<number>(K).fill(0), tokens: new Array<number>(K).fill(cfg.pad_token_id), sources: Array.from({ length: K }, (_, j) => b * K + j) }
+        : beamRow(b, logits, seqs, beamScores, hyps[b], cfg, maxLength, V);
+      done[b] = done[b] || row.done === true;
+      next.scores.push(...row.scores);
+      next.tokens.push(...row.tokens);
+      next.sources.push(...row.sources);
     }
-    seqs = sources.map((src, r) => [...seqs[src], nextTokens[r]]);
-    beamScores = nextScores;
-    state.reorder(sources);
+    seqs = next.sources.map((src, r) => [...seqs[src], next.tokens[r]]);
+    beamScores = next.scores;
+    state.reorder(next.sources);
     if (done.every((d) => d) || seqs[0].length >= maxLength) break;
   }
   return finalize(hyps, done, seqs, beamScores, cfg, maxLength, steps);
