@@ -32,6 +32,7 @@ if (!light) {
     const pretraining = await import("./pretrain.js");
     const demo = await import("./demo.js");
     const augmenting = await import("./augment.js");
+    const translating = await import("./translate.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -44,7 +45,8 @@ if (!light) {
       .addCommand(demo.demoCommand())
       .addCommand(exporting.exportCommand())
       .addCommand(bench.benchCommand())
-      .addCommand(augmenting.augmentCommand());
+      .addCommand(augmenting.augmentCommand())
+      .addCommand(translating.translateCommand());
   } catch (e) {
     loadError = e;
   }
