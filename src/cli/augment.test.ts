@@ -93,9 +93,28 @@ test("whet augment: mistakes are usage errors (exit 2) or clear errors, and noth
   assert.match(tpl.err, /t\.yaml:2: template 1 \("fly to \{cty\}"\) uses slot "cty", which is not defined/);
   const same = whet(["--input", "train.csv", "--output", "train.csv", "--method", "eda"], dir);
   assert.match(same.err, /--output names the input file/);
-  const bt = whet([...out, "--method", "back-translation", "--back-translate", "en-de"], dir);
-  assert.equal(bt.code, 1);
-  assert.match(bt.err, /back-translation is not available yet/);
+  const both = whet([...out, "--method", "back-translation", "--back-translate", "en-de", "--pivot-models", "a,b"],
+    dir);
+  assert.equal(both.code, 2);
+  assert.match(both.err, /needs exactly one of --back-translate \(e\.g\. en-de\) and --pivot-models/);
+  const notMarian = whet([...out, "--method", "back-translation", "--pivot-models", `${FIX},${FIX}`], dir);
+  assert.equal(notMarian.code, 1);
+  assert.match(notMarian.err, /has no config\.json/);
   assert.ok(!existsSync(join(dir, "aug.csv")));
   assert.deepEqual(readdirSync(dir).sort(), ["bad-dict.txt", "t.yaml", "train.csv"]);
 }));
+
+test("whet augment --method back-translation: a round trip through two Marian models run by whet's engine", () =>
+  inTmp((dir) => {
+    writeFileSync(join(dir, "train.csv"), "text,label\nThe house is small.,a\nSection 7 applies.,b\n");
+    const marian = fileURLToPath(new URL("../../fixtures/marian", import.meta.url));
+    const r = whet(["--input", "train.csv", "--output", "bt.jsonl", "--method", "back-translation",
+      "--pivot-models", `${marian},${marian}`, "--num-beams", "2"], dir);
+    assert.equal(r.code, 0, r.err);
+    const rows = readFileSync(join(dir, "bt.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    // The fixture's weights are random: its "paraphrases" are gibberish, but they are the model's outputs.
+    assert.deepEqual(rows.slice(0, 2).map((x) => x.provenance), ["original", "original"]);
+    const added = rows.slice(2);
+    assert.ok(added.length > 0 && added.every((x) => /^back-translation:[01]$/.test(x.provenance) && x.text !== ""));
+    assert.deepEqual(added.map((x) => x.label), added.map((x) => (x.provenance.endsWith("0") ? "a" : "b")));
+  }));

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { WhetError } from "../core/errors.js";
 import { augmentFile } from "../data/augment/augment_file.js";
 import { AUGMENT_METHODS, parseAugmentSpec, type AugmentSpec } from "../data/augment/augment_spec.js";
+import { BackTranslator } from "../models/back_translate.js";
 
 /** A spec key as `whet augment` spells it. */
 const FLAGS: Record<string, string> = { dictionaries: "--dictionary", pivot_models: "--pivot-models" };
@@ -70,13 +71,18 @@ export function augmentCommand(): Command {
       if (e instanceof WhetError) cmd.error(`error: ${e.message}`, { exitCode: 2, code: "commander.augment" });
       throw e;
     }
+    const bt = spec.method === "back-translation" ? await BackTranslator.load({
+      backTranslate: spec.back_translate, pivotModels: spec.pivot_models, numBeams: spec.num_beams, flag: flagOf,
+    }) : null;
+    const backTranslate = bt ? async (texts: string[]) => (await bt.paraphrase(texts)).map((t) => [t]) : undefined;
     const { summary, skipped } = await augmentFile({
-      input: o.input as string | undefined, output: o.output as string, spec, seed: o.seed as number, flag: flagOf,
+      input: o.input as string | undefined, output: o.output as string, spec, seed: o.seed as number,
+      flag: flagOf, backTranslate,
       task: o.task as "token-classification" | undefined, textColumn: o.textColumn as string | undefined,
       textPairColumn: o.textPairColumn as string | undefined, labelColumn: o.labelColumn as string | undefined,
       labelSeparator: o.labelSeparator as string | undefined,
       provenanceColumn: o.provenanceColumn as string | undefined,
-    });
+    }).finally(() => bt?.release());
     if (skipped && skipped.count > 0) {
       const reasons = Object.entries(skipped.byReason).map(([r, n]) => `${r}: ${n}`).join(", ");
       console.error(`skipped ${skipped.count} input rows (${reasons})`);

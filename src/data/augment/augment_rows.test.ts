@@ -50,7 +50,7 @@ test("augmentTextRows: text pairs augment the first text, or both", async () => 
   assert.notEqual(both.textPair, "a good book");
 });
 
-test("augmentTextRows: templates add generated rows; back-translation without a model says so", async () => {
+test("augmentTextRows: templates add generated rows; back-translation without a translator says so", async () => {
   const templates = parseAugmentSpec({ method: "template", templates: `${FIX}intents.yaml` });
   const { rows } = await augmentTextRows(ROWS, templates, { seed: 0 });
   assert.equal(rows.length, 3 + 23);
@@ -58,7 +58,7 @@ test("augmentTextRows: templates add generated rows; back-translation without a 
     { text: "Book a flight to Paris today", label: "book_flight", line: 0, provenance: "template:0" });
   const bt = parseAugmentSpec({ method: "back-translation", back_translate: "en-de" });
   await assert.rejects(augmentTextRows(ROWS, bt, { seed: 0 }),
-    /back-translation is not available yet/);
+    /back-translation needs a translation function/);
 });
 
 test("augmentTokenRows: synonym replacement of O-tagged single words, tags unchanged; misaligning methods refused",

@@ -68,10 +68,11 @@ async function textAugmenter(spec: AugmentSpec, ctx: AugmentContext): Promise<Te
     case "back-translation": {
       const bt = ctx.backTranslate;
       if (!bt) {
-        throw new WhetError("back-translation is not available yet: " +
-          "whet's MarianMT translation is not part of this build");
+        throw new WhetError("back-translation needs a translation function (AugmentContext.backTranslate); " +
+          "whet augment and the fine-tuning recipe pass one that runs MarianMT (models/back_translate.ts)");
       }
-      return async (texts) => (await bt(texts)).map((outs, i) => outs.filter((o) => o !== texts[i]));
+      // A round trip that comes back unchanged (or empty) adds nothing.
+      return async (texts) => (await bt(texts)).map((outs, i) => outs.filter((o) => o.trim() !== "" && o !== texts[i]));
     }
     default:
       throw new WhetError(`method "${spec.method}" does not rewrite rows`);

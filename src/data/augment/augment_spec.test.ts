@@ -26,3 +26,13 @@ test("resolveSpecPaths: template and dictionary paths relative to the run config
   assert.equal(formatAugmentSummary(summary),
     "augment eda: 200 training rows -> 987 (787 added, 13 duplicates dropped)");
 });
+
+test("parseAugmentSpec: back-translation takes one way to name its models and one output per text", () => {
+  assert.throws(() => parseAugmentSpec({ method: "back-translation" }), /needs exactly one of back_translate/);
+  const twice = { method: "back-translation", back_translate: "en-de", pivot_models: ["a", "b"] };
+  assert.throws(() => parseAugmentSpec(twice),
+    /needs exactly one of/);
+  assert.throws(() => parseAugmentSpec({ method: "back-translation", back_translate: "en-de", num_aug: 3 }),
+    /num_aug must be 1 for back-translation/);
+  assert.equal(parseAugmentSpec({ method: "back-translation", pivot_models: ["a", "b"] }).pivot_models?.length, 2);
+});

@@ -85,6 +85,16 @@ export function parseAugmentSpec(raw: Record<string, unknown>, flag: (key: strin
   if (m === "template" && typeof raw.templates !== "string") {
     throw new WhetError(`method "template" needs ${flag("templates")} (a YAML file of templates and slots)`);
   }
+  if (m === "back-translation") {
+    if ((raw.back_translate === undefined) === (raw.pivot_models === undefined)) {
+      throw new WhetError(`method "back-translation" needs exactly one of ${flag("back_translate")} (e.g. en-de) ` +
+        `and ${flag("pivot_models")} (two models: source to pivot, pivot to source)`);
+    }
+    if (raw.num_aug !== undefined && raw.num_aug !== 1) {
+      throw new WhetError(`${flag("num_aug")} must be 1 for back-translation: ` +
+        `decoding is beam search, one paraphrase per text`);
+    }
+  }
   if (m === "code-switch" && raw.dictionaries === undefined) {
     throw new WhetError(`method "code-switch" needs ${flag("dictionaries")} ` +
       `(MUSE bilingual dictionaries, "src tgt" per line)`);
