@@ -33,6 +33,8 @@ if (!light) {
     const demo = await import("./demo.js");
     const bias = await import("./bias.js");
     const report = await import("./report.js");
+    const augmenting = await import("./augment.js");
+    const translating = await import("./translate.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -46,7 +48,9 @@ if (!light) {
       .addCommand(exporting.exportCommand())
       .addCommand(bench.benchCommand())
       .addCommand(bias.biasCommand())
-      .addCommand(report.reportCommand());
+      .addCommand(report.reportCommand())
+      .addCommand(augmenting.augmentCommand())
+      .addCommand(translating.translateCommand());
   } catch (e) {
     loadError = e;
   }
