@@ -12,14 +12,25 @@ test("translate(): the library call the CLI and back-translation use; batching d
   const t = await Translator.load(DIR, { threads: 1 });
   try {
     const seen: number[] = [];
-    const one = await translate(t, expected.texts, { numBeams: 4, maxNewTokens: 12, batchSize: 1, onBatch: (d: number) => seen.push(d) });
+    const one = await translate(t, expected.texts, {
+      numBeams: 4,
+      maxNewTokens: 12,
+      batchSize: 1,
+      onBatch: (d: number) => seen.push(d),
+    });
     const all = await t.translate(expected.texts, { numBeams: 4, maxNewTokens: 12, batchSize: 4 });
     assert.deepEqual(one, all);
     assert.deepEqual(seen, [1, 2, 3, 4]);
-    assert.deepEqual(all.map((r) => r.translation), beam4.decoded);
+    assert.deepEqual(
+      all.map((r) => r.translation),
+      beam4.decoded,
+    );
     assert.deepEqual(await t.translate([]), []);
     await assert.rejects(t.translate(["a"], { batchSize: 0 }), /batch size must be a positive integer/);
-    await assert.rejects(t.translate(["a"], { maxNewTokens: 100 }), /max_length 101 needs more decoder positions than the model has \(max_position_embeddings 64\)/);
+    await assert.rejects(
+      t.translate(["a"], { maxNewTokens: 100 }),
+      /max_length 101 needs more decoder positions than the model has \(max_position_embeddings 64\)/,
+    );
   } finally {
     await t.release();
   }
