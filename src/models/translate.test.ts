@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { startFakeHub } from "../io/fake_hub.js";
 import { translate, Translator } from "./translate.js";
 
 const DIR = fileURLToPath(new URL("../../fixtures/marian/", import.meta.url));
@@ -37,4 +40,21 @@ test("translate(): the library call the CLI and back-translation use; batching d
   // A path loads, translates and releases in one call.
   const greedy = await translate(DIR, expected.texts.slice(0, 1), { numBeams: 1, maxNewTokens: 12, threads: 1 });
   assert.equal(greedy[0].translation, expected.generate[0].decoded[0]);
+});
+
+test("translate(): a Hub id downloads the Marian files (source.spm, target.spm, generation_config.json) and translates", async () => {
+  const files = Object.fromEntries(readdirSync(DIR).filter((f) => f !== "expected.json" && f !== "README.md").map((f) => [f, readFileSync(join(DIR, f))]));
+  const hub = await startFakeHub([{ id: "Helsinki-NLP/opus-mt-tiny", files }]);
+  const cacheDir = mkdtempSync(join(tmpdir(), "whet-marian-hub-"));
+  try {
+    const out = await translate("Helsinki-NLP/opus-mt-tiny", expected.texts, {
+      endpoint: hub.endpoint, cacheDir, onProgress: false, numBeams: 4, maxNewTokens: 12, threads: 1,
+    });
+    assert.deepEqual(out.map((r) => r.translation), beam4.decoded);
+    const fetched = hub.requests.filter((r) => r.method === "GET").map((r) => r.path.split("/").at(-1));
+    for (const f of ["source.spm", "target.spm", "vocab.json", "generation_config.json"]) assert.ok(fetched.includes(f), `${f} fetched`);
+  } finally {
+    await hub.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
 });
