@@ -28,6 +28,7 @@ export function processScores(
   maxLength: number,
 ): void {
   for (const banned of cfg.bad_words_ids ?? []) {
+    if (banned.length === 1 && banned[0] === cfg.eos_token_id) continue; // NoBadWordsLogitsProcessor drops [eos]
     const prefix = banned.slice(0, -1);
     const matches = prefix.length <= seq.length && prefix.every((t, i) => seq[seq.length - prefix.length + i] === t);
     if (matches) scores[banned[banned.length - 1]] = -Infinity;

@@ -1,13 +1,15 @@
 // MarianMT against fixtures/marian (copied from ../shared/fixtures/marian; its README states every
 // convention): transformers 4.30's teacher-forced outputs of a tiny random checkpoint.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { NDArray } from "../core/ndarray.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { sinusoidalTable } from "./marian.js";
-import { loadMarian } from "./marian_load.js";
+import { MarianMTModel, sinusoidalTable } from "./marian.js";
+import { loadMarian, loadMarianWeights } from "./marian_load.js";
 import { traceSeq2Seq } from "./marian_runner.js";
 
 const MARIAN_DIR = fileURLToPath(new URL("../../fixtures/marian/", import.meta.url));
@@ -108,4 +110,25 @@ test("marian: teacher-forced logits, loss and hidden states match transformers 4
     const h = summary(out[`decoder_hidden_state_${i}`].data as Float32Array);
     assertClose([h.sum / s.abs_sum, h.abs_sum / s.abs_sum], [s.sum / s.abs_sum, 1], 1e-5, `decoder hidden state ${i}`);
   });
+});
+
+test("marian: pytorch_model.bin with the embedding stored four times and the position tables loads the same", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "whet-marian-bin-"));
+  for (const f of readdirSync(MARIAN_DIR)) if (f !== "model.safetensors") copyFileSync(join(MARIAN_DIR, f), join(dir, f));
+  copyFileSync(fileURLToPath(new URL("../../fixtures/marian_bin/pytorch_model.bin", import.meta.url)), join(dir, "pytorch_model.bin"));
+  const [bin, st] = await Promise.all([loadMarian(dir), loadMarian(MARIAN_DIR)]);
+  assert.deepEqual(bin.unused.sort(), [
+    "lm_head.weight", "model.decoder.embed_positions.weight", "model.decoder.embed_tokens.weight",
+    "model.encoder.embed_positions.weight", "model.encoder.embed_tokens.weight",
+  ]);
+  const want = new Map(st.model.namedParameters());
+  for (const [name, p] of bin.model.namedParameters()) assert.deepEqual(p.data, want.get(name)!.data, name);
+});
+
+test("marian: a checkpoint missing a weight or shaped otherwise is refused by name", async () => {
+  const { model } = await loadMarian(MARIAN_DIR);
+  const fresh = new MarianMTModel(model.config);
+  const tensors = new Map([["model.shared.weight", { dtype: "F32" as const, shape: [495, 16], bytes: new Uint8Array(495 * 16 * 4) }]]);
+  assert.throws(() => loadMarianWeights(fresh, tensors, "x.safetensors"), /cannot load "model.shared.weight": expected \[495, 32\], got \[495, 16\]/);
+  assert.throws(() => loadMarianWeights(fresh, new Map(), "x.safetensors"), /the checkpoint has no "model.shared.weight"/);
 });
