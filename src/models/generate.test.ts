@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { NDArray } from "../core/ndarray.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { generate } from "./generate.js";
+import { beamSearch, generate, type BeamStepInfo } from "./generate.js";
 import { fromObject, readGenerationConfig, withOptions } from "./generation_config.js";
 import { loadMarian } from "./marian_load.js";
 import { MarianRunner, traceSeq2Seq } from "./marian_runner.js";
@@ -24,7 +24,31 @@ for (const run of expected.generate) {
     const runner = await MarianRunner.compile(model, { threads: 1 });
     try {
       const cfg = fromObject(run.generation_config, {}, run.name);
-      const out = await generate(runner, inputIds, attentionMask, cfg);
+      const steps: BeamStepInfo[] = [];
+      const out =
+        cfg.num_beams > 1
+          ? await beamSearch(runner, inputIds, attentionMask, cfg, (s) => steps.push(s))
+          : await generate(runner, inputIds, attentionMask, cfg);
+      if (run.per_step) {
+        // The scorer's state after every step, as read from transformers' BeamSearchScorer.
+        assert.deepEqual(
+          steps.map((s) => s.done),
+          run.per_step.row_done_after_step,
+        );
+        assert.deepEqual(
+          steps.map((s) => s.finishedHypotheses),
+          run.per_step.finished_hypotheses_after_step,
+        );
+        steps.forEach((s, t) =>
+          s.worstScore.forEach((w, b) => {
+            const want = run.per_step.worst_score_after_step[t][b];
+            assert.ok(
+              want === null ? w === null : Math.abs(w! - want) <= 1e-5,
+              `step ${t} row ${b}: worst ${w} vs ${want}`,
+            );
+          }),
+        );
+      }
       assert.deepEqual(out.sequences, run.sequences);
       assert.equal(out.stepsRun, run.steps_run);
       if (run.sequences_scores) {

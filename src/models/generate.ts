@@ -6,6 +6,14 @@ import { BeamHypotheses, processRow, topCandidates, type RowBeams } from "./beam
 import { effectiveMaxLength, type GenerationConfig } from "./generation_config.js";
 import type { MarianRunner } from "./marian_runner.js";
 
+/** Beam search's scorer state after one step, per input row (for diagnostics and tests). */
+export interface BeamStepInfo {
+  done: boolean[];
+  finishedHypotheses: number[];
+  /** The lowest kept hypothesis score, null while a row has none. */
+  worstScore: (number | null)[];
+}
+
 export interface GenerateOutput {
   /** As transformers returns them: decoder start first, finished rows right-padded with pad. */
   sequences: number[][];
@@ -135,6 +143,7 @@ export async function beamSearch(
   inputIds: number[][],
   attentionMask: number[][],
   cfg: GenerationConfig,
+  observe?: (step: BeamStepInfo) => void,
 ): Promise<GenerateOutput> {
   const maxLength = effectiveMaxLength(cfg);
   checkLength(runner, maxLength);
@@ -171,6 +180,11 @@ export async function beamSearch(
     seqs = next.sources.map((src, r) => [...seqs[src], next.tokens[r]]);
     beamScores = next.scores;
     state.reorder(next.sources);
+    observe?.({
+      done: [...done],
+      finishedHypotheses: hyps.map((h) => h.size),
+      worstScore: hyps.map((h) => (h.size ? h.worstScore : null)),
+    });
     if (done.every((d) => d) || seqs[0].length >= maxLength) break;
   }
   return finalize(hyps, done, seqs, beamScores, cfg, maxLength, steps);
