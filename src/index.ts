@@ -60,4 +60,11 @@ export { distill, type DistillSpec, type DistillResult } from "./recipes/distill
 export { resolveRunSpec, DataKeysSchema, type RunSpec } from "./recipes/run_spec.js";
 // Export and compression
 export { exportOnnx, validateExport } from "./export/onnx_export.js";
+export { translate, Translator, type Translation, type TranslateOptions } from "./models/translate.js";
+export { loadMarian, type MarianPretrained } from "./models/marian_load.js";
+export { MarianMTModel, type MarianConfig } from "./models/marian.js";
+export { MarianRunner } from "./models/marian_runner.js";
+export { generate, type GenerateOutput } from "./models/generate.js";
+export { readGenerationConfig, withOptions as withGenerationOptions, type GenerationConfig, type GenerateOptions } from "./models/generation_config.js";
+export { loadMarianTokenizer, MarianTokenizer } from "./tokenizers/marian_tokenizer.js";
 export { quantizeDynamicInt8, encodeQuantized } from "./compress/quantize.js";

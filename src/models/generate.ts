@@ -6,6 +6,14 @@ import { BeamHypotheses, processRow, topCandidates, type RowBeams } from "./beam
 import { effectiveMaxLength, type GenerationConfig } from "./generation_config.js";
 import type { MarianRunner } from "./marian_runner.js";
 
+/** Beam search's scorer state after one step, per input row (for diagnostics and tests). */
+export interface BeamStepInfo {
+  done: boolean[];
+  finishedHypotheses: number[];
+  /** The lowest kept hypothesis score, null while a row has none. */
+  worstScore: (number | null)[];
+}
+
 export interface GenerateOutput {
   /** As transformers returns them: decoder start first, finished rows right-padded with pad. */
   sequences: number[][];
@@ -21,8 +29,14 @@ export interface GenerateOutput {
  * The logits processors, in transformers' order, on one row's scores (modified in place):
  * NoBadWords, MinLength, ForcedEOS. `seq` is the row's ids so far, decoder start included.
  */
-export function processScores(scores: Float64Array, seq: readonly number[], cfg: GenerationConfig, maxLength: number): void {
+export function processScores(
+  scores: Float64Array,
+  seq: readonly number[],
+  cfg: GenerationConfig,
+  maxLength: number,
+): void {
   for (const banned of cfg.bad_words_ids ?? []) {
+    if (banned.length === 1 && banned[0] === cfg.eos_token_id) continue; // NoBadWordsLogitsProcessor drops [eos]
     const prefix = banned.slice(0, -1);
     const matches = prefix.length <= seq.length && prefix.every((t, i) => seq[seq.length - prefix.length + i] === t);
     if (matches) scores[banned[banned.length - 1]] = -Infinity;
@@ -62,11 +76,19 @@ function generated(seq: readonly number[], eos: number): number[] {
 
 function checkLength(runner: MarianRunner, maxLength: number): void {
   const limit = runner.model.config.max_position_embeddings;
-  if (maxLength > limit) throw new WhetError(`generate: max_length ${maxLength} needs more decoder positions than the model has (max_position_embeddings ${limit}); lower max_new_tokens`);
+  if (maxLength > limit)
+    throw new WhetError(
+      `generate: max_length ${maxLength} needs more decoder positions than the model has (max_position_embeddings ${limit}); lower max_new_tokens`,
+    );
 }
 
 /** Greedy search: the highest processed logit at every step; finished rows receive pad. */
-export async function greedySearch(runner: MarianRunner, inputIds: number[][], attentionMask: number[][], cfg: GenerationConfig): Promise<GenerateOutput> {
+export async function greedySearch(
+  runner: MarianRunner,
+  inputIds: number[][],
+  attentionMask: number[][],
+  cfg: GenerationConfig,
+): Promise<GenerateOutput> {
   const maxLength = effectiveMaxLength(cfg);
   checkLength(runner, maxLength);
   const state = await runner.begin(inputIds, attentionMask, 1);
@@ -89,7 +111,16 @@ export async function greedySearch(runner: MarianRunner, inputIds: number[][], a
 }
 
 /** One row's step of beam search: processed log-probs plus running scores, ranked, then the scorer. */
-function beamRow(b: number, logits: Float32Array, seqs: number[][], beamScores: number[], hyps: BeamHypotheses, cfg: GenerationConfig, maxLength: number, vocab: number): RowBeams {
+function beamRow(
+  b: number,
+  logits: Float32Array,
+  seqs: number[][],
+  beamScores: number[],
+  hyps: BeamHypotheses,
+  cfg: GenerationConfig,
+  maxLength: number,
+  vocab: number,
+): RowBeams {
   const K = cfg.num_beams;
   const rows = Array.from({ length: K }, (_, j) => {
     const lp = logSoftmaxWithoutPad(logits.subarray((b * K + j) * vocab, (b * K + j + 1) * vocab), cfg.pad_token_id);
@@ -97,7 +128,9 @@ function beamRow(b: number, logits: Float32Array, seqs: number[][], beamScores: 
     return lp;
   });
   // torch adds the float32 running score to the float32 log-prob: round as it does.
-  const cands = topCandidates(K, vocab, 2 * K, (flat) => Math.fround(rows[Math.floor(flat / vocab)][flat % vocab] + beamScores[b * K + Math.floor(flat / vocab)]));
+  const cands = topCandidates(K, vocab, 2 * K, (flat) =>
+    Math.fround(rows[Math.floor(flat / vocab)][flat % vocab] + beamScores[b * K + Math.floor(flat / vocab)]),
+  );
   const curLen = seqs[b * K].length + 1; // the length including the token chosen now
   const next = processRow(hyps, b, cands, vocab, cfg.eos_token_id, curLen, (beam) => seqs[beam]);
   next.done = hyps.isDone(cands[0].score, curLen);
@@ -105,14 +138,25 @@ function beamRow(b: number, logits: Float32Array, seqs: number[][], beamScores: 
 }
 
 /** Beam search with transformers' scorer (see beam_search.ts); one best sequence per input row. */
-export async function beamSearch(runner: MarianRunner, inputIds: number[][], attentionMask: number[][], cfg: GenerationConfig): Promise<GenerateOutput> {
+export async function beamSearch(
+  runner: MarianRunner,
+  inputIds: number[][],
+  attentionMask: number[][],
+  cfg: GenerationConfig,
+  observe?: (step: BeamStepInfo) => void,
+): Promise<GenerateOutput> {
   const maxLength = effectiveMaxLength(cfg);
   checkLength(runner, maxLength);
-  const K = cfg.num_beams, B = inputIds.length, V = runner.model.config.vocab_size;
+  const K = cfg.num_beams,
+    B = inputIds.length,
+    V = runner.model.config.vocab_size;
   const state = await runner.begin(inputIds, attentionMask, K);
   let seqs = Array.from({ length: B * K }, () => [cfg.decoder_start_token_id]);
   let beamScores: number[] = Array.from({ length: B * K }, (_, i) => (i % K === 0 ? 0 : -1e9));
-  const hyps = Array.from({ length: B }, () => new BeamHypotheses(K, cfg.length_penalty, cfg.early_stopping, maxLength));
+  const hyps = Array.from(
+    { length: B },
+    () => new BeamHypotheses(K, cfg.length_penalty, cfg.early_stopping, maxLength),
+  );
   const done = new Array<boolean>(B).fill(false);
   let steps = 0;
   for (;;) {
@@ -122,7 +166,11 @@ export async function beamSearch(runner: MarianRunner, inputIds: number[][], att
     for (let b = 0; b < B; b++) {
       // A done row's beams get pad with score 0 (they are never read again).
       const row = done[b]
-        ? { scores: new Array<number>(K).fill(0), tokens: new Array<number>(K).fill(cfg.pad_token_id), sources: Array.from({ length: K }, (_, j) => b * K + j) }
+        ? {
+            scores: new Array<number>(K).fill(0),
+            tokens: new Array<number>(K).fill(cfg.pad_token_id),
+            sources: Array.from({ length: K }, (_, j) => b * K + j),
+          }
         : beamRow(b, logits, seqs, beamScores, hyps[b], cfg, maxLength, V);
       done[b] = done[b] || row.done === true;
       next.scores.push(...row.scores);
@@ -132,13 +180,26 @@ export async function beamSearch(runner: MarianRunner, inputIds: number[][], att
     seqs = next.sources.map((src, r) => [...seqs[src], next.tokens[r]]);
     beamScores = next.scores;
     state.reorder(next.sources);
+    observe?.({
+      done: [...done],
+      finishedHypotheses: hyps.map((h) => h.size),
+      worstScore: hyps.map((h) => (h.size ? h.worstScore : null)),
+    });
     if (done.every((d) => d) || seqs[0].length >= maxLength) break;
   }
   return finalize(hyps, done, seqs, beamScores, cfg, maxLength, steps);
 }
 
 /** BeamSearchScorer.finalize: open beams of unfinished rows become hypotheses; best per row, </s>, padding. */
-function finalize(hyps: BeamHypotheses[], done: boolean[], seqs: number[][], beamScores: number[], cfg: GenerationConfig, maxLength: number, steps: number): GenerateOutput {
+function finalize(
+  hyps: BeamHypotheses[],
+  done: boolean[],
+  seqs: number[][],
+  beamScores: number[],
+  cfg: GenerationConfig,
+  maxLength: number,
+  steps: number,
+): GenerateOutput {
   const K = cfg.num_beams;
   hyps.forEach((h, b) => {
     if (!done[b]) for (let j = 0; j < K; j++) h.add(seqs[b * K + j], beamScores[b * K + j]);
@@ -164,6 +225,13 @@ function finalize(hyps: BeamHypotheses[], done: boolean[], seqs: number[][], bea
  * const out = await generate(runner, ids, mask, withOptions(generationConfig, { numBeams: 4, maxNewTokens: 64 }));
  * out.tokens[0]; // [..., 0]: the translation's ids, </s> last
  */
-export function generate(runner: MarianRunner, inputIds: number[][], attentionMask: number[][], cfg: GenerationConfig): Promise<GenerateOutput> {
-  return cfg.num_beams === 1 ? greedySearch(runner, inputIds, attentionMask, cfg) : beamSearch(runner, inputIds, attentionMask, cfg);
+export function generate(
+  runner: MarianRunner,
+  inputIds: number[][],
+  attentionMask: number[][],
+  cfg: GenerationConfig,
+): Promise<GenerateOutput> {
+  return cfg.num_beams === 1
+    ? greedySearch(runner, inputIds, attentionMask, cfg)
+    : beamSearch(runner, inputIds, attentionMask, cfg);
 }

@@ -33,23 +33,45 @@ export interface GenerateOptions {
   numBeams?: number;
   /** Exponent of the length in a finished hypothesis' score (sum of log-probs ÷ length^penalty). */
   lengthPenalty?: number;
-  /** true: stop a row at num_beams finished hypotheses; false: when none can win any more; "never": the canonical bound. */
+  /**
+   * true: a row stops at num_beams finished hypotheses; false: when no open beam can win any more
+   * (bounded by the current length); "never": the same with the bound at max_length.
+   */
   earlyStopping?: EarlyStopping;
   badWordsIds?: number[][] | null;
   forcedEosTokenId?: number | null;
 }
 
 const DEFAULTS: Omit<GenerationConfig, "decoder_start_token_id" | "eos_token_id" | "pad_token_id"> = {
-  max_length: 20, max_new_tokens: null, min_length: 0, num_beams: 1, length_penalty: 1.0, early_stopping: false,
-  forced_eos_token_id: null, bad_words_ids: null, num_return_sequences: 1,
+  max_length: 20,
+  max_new_tokens: null,
+  min_length: 0,
+  num_beams: 1,
+  length_penalty: 1.0,
+  early_stopping: false,
+  forced_eos_token_id: null,
+  bad_words_ids: null,
+  num_return_sequences: 1,
 };
 
 /** Keys of the generation config that whet implements; others must keep transformers' default. */
 const UNSUPPORTED: Record<string, unknown> = {
-  do_sample: false, num_beam_groups: 1, repetition_penalty: 1.0, no_repeat_ngram_size: 0,
-  encoder_no_repeat_ngram_size: 0, diversity_penalty: 0.0, penalty_alpha: null, forced_bos_token_id: null,
-  suppress_tokens: null, begin_suppress_tokens: null, forced_decoder_ids: null, exponential_decay_length_penalty: null,
-  min_new_tokens: null, encoder_repetition_penalty: 1.0, constraints: null, force_words_ids: null,
+  do_sample: false,
+  num_beam_groups: 1,
+  repetition_penalty: 1.0,
+  no_repeat_ngram_size: 0,
+  encoder_no_repeat_ngram_size: 0,
+  diversity_penalty: 0.0,
+  penalty_alpha: null,
+  forced_bos_token_id: null,
+  suppress_tokens: null,
+  begin_suppress_tokens: null,
+  forced_decoder_ids: null,
+  exponential_decay_length_penalty: null,
+  min_new_tokens: null,
+  encoder_repetition_penalty: 1.0,
+  constraints: null,
+  force_words_ids: null,
 };
 
 function readObject(path: string): Record<string, unknown> {
@@ -59,7 +81,8 @@ function readObject(path: string): Record<string, unknown> {
   } catch (e) {
     throw new WhetError(`reading ${path}: ${(e as Error).message}`);
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new WhetError(`reading ${path}: expected a JSON object`);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    throw new WhetError(`reading ${path}: expected a JSON object`);
   return raw as Record<string, unknown>;
 }
 
@@ -82,10 +105,16 @@ export function readGenerationConfig(dir: string, modelConfig: Record<string, un
 }
 
 /** A GenerationConfig from snake-case keys; token ids missing there come from the model config. */
-export function fromObject(src: Record<string, unknown>, modelConfig: Record<string, unknown>, where: string): GenerationConfig {
+export function fromObject(
+  src: Record<string, unknown>,
+  modelConfig: Record<string, unknown>,
+  where: string,
+): GenerationConfig {
   for (const [k, dflt] of Object.entries(UNSUPPORTED)) {
     if (k in src && src[k] !== dflt && JSON.stringify(src[k]) !== JSON.stringify(dflt)) {
-      throw new WhetError(`${where}: "${k}" = ${JSON.stringify(src[k])} is not supported by whet's generate (it implements greedy and beam search); expected ${JSON.stringify(dflt)}`);
+      throw new WhetError(
+        `${where}: "${k}" = ${JSON.stringify(src[k])} is not supported by whet's generate (it implements greedy and beam search); expected ${JSON.stringify(dflt)}`,
+      );
     }
   }
   const token = (key: string) => {
@@ -135,16 +164,34 @@ export function effectiveMaxLength(cfg: GenerationConfig): number {
 
 function validate(c: GenerationConfig, where: string): void {
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
-  if (!posInt(c.num_beams)) throw new WhetError(`${where}: num_beams must be a positive integer, got ${JSON.stringify(c.num_beams)}`);
-  if (!posInt(c.max_length)) throw new WhetError(`${where}: max_length must be a positive integer, got ${JSON.stringify(c.max_length)}`);
-  if (c.max_new_tokens !== null && !posInt(c.max_new_tokens)) throw new WhetError(`${where}: max_new_tokens must be a positive integer, got ${JSON.stringify(c.max_new_tokens)}`);
-  if (!Number.isInteger(c.min_length) || c.min_length < 0) throw new WhetError(`${where}: min_length must be a non-negative integer, got ${JSON.stringify(c.min_length)}`);
-  if (typeof c.length_penalty !== "number" || !Number.isFinite(c.length_penalty)) throw new WhetError(`${where}: length_penalty must be a finite number, got ${JSON.stringify(c.length_penalty)}`);
+  if (!posInt(c.num_beams))
+    throw new WhetError(`${where}: num_beams must be a positive integer, got ${JSON.stringify(c.num_beams)}`);
+  if (!posInt(c.max_length))
+    throw new WhetError(`${where}: max_length must be a positive integer, got ${JSON.stringify(c.max_length)}`);
+  if (c.max_new_tokens !== null && !posInt(c.max_new_tokens))
+    throw new WhetError(`${where}: max_new_tokens must be a positive integer, got ${JSON.stringify(c.max_new_tokens)}`);
+  if (!Number.isInteger(c.min_length) || c.min_length < 0)
+    throw new WhetError(`${where}: min_length must be a non-negative integer, got ${JSON.stringify(c.min_length)}`);
+  if (typeof c.length_penalty !== "number" || !Number.isFinite(c.length_penalty))
+    throw new WhetError(`${where}: length_penalty must be a finite number, got ${JSON.stringify(c.length_penalty)}`);
   if (c.early_stopping !== true && c.early_stopping !== false && c.early_stopping !== "never") {
-    throw new WhetError(`${where}: early_stopping must be true, false or "never", got ${JSON.stringify(c.early_stopping)}`);
+    throw new WhetError(
+      `${where}: early_stopping must be true, false or "never", got ${JSON.stringify(c.early_stopping)}`,
+    );
   }
-  if (c.num_return_sequences !== 1) throw new WhetError(`${where}: num_return_sequences ${c.num_return_sequences} is not supported (whet returns the best sequence)`);
-  if (c.bad_words_ids !== null && !(Array.isArray(c.bad_words_ids) && c.bad_words_ids.every((w) => Array.isArray(w) && w.length > 0 && w.every((t) => Number.isInteger(t) && t >= 0)))) {
-    throw new WhetError(`${where}: bad_words_ids must be a list of non-empty lists of token ids, got ${JSON.stringify(c.bad_words_ids)}`);
+  if (c.num_return_sequences !== 1)
+    throw new WhetError(
+      `${where}: num_return_sequences ${c.num_return_sequences} is not supported (whet returns the best sequence)`,
+    );
+  if (
+    c.bad_words_ids !== null &&
+    !(
+      Array.isArray(c.bad_words_ids) &&
+      c.bad_words_ids.every((w) => Array.isArray(w) && w.length > 0 && w.every((t) => Number.isInteger(t) && t >= 0))
+    )
+  ) {
+    throw new WhetError(
+      `${where}: bad_words_ids must be a list of non-empty lists of token ids, got ${JSON.stringify(c.bad_words_ids)}`,
+    );
   }
 }
