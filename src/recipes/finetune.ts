@@ -5,7 +5,8 @@
  *
  * @example
  * import { finetune, resolveRunSpec } from "whetml";
- * const result = await finetune(resolveRunSpec({ model: "prajjwal1/bert-mini", train_file: "train.csv", output_dir: "runs/a" }));
+ * const spec = resolveRunSpec({ model: "prajjwal1/bert-mini", train_file: "train.csv", output_dir: "runs/a" });
+ * const result = await finetune(spec);
  * console.log(result.metrics.accuracy, result.outputDir);
  */
 import { createHash } from "node:crypto";
@@ -72,13 +73,19 @@ function clampMaxLength(spec: RunSpec, dir: string, log: (l: string) => void): v
   }
 }
 
-async function prepare(spec: RunSpec, dir: string, tok: Tokenizer, o: FinetuneOptions, log: (l: string) => void): Promise<PreparedData> {
+async function prepare(
+  spec: RunSpec, dir: string, tok: Tokenizer, o: FinetuneOptions, log: (l: string) => void,
+): Promise<PreparedData> {
   const a = spec.args;
-  return prepareData({
+  const source = {
     task: spec.task, trainFile: spec.train_file, validationFile: spec.validation_file, validationSplit: spec.validation_split,
     textColumn: spec.text_column, textPairColumn: spec.text_pair_column, labelColumn: spec.label_column,
     labelSeparator: spec.label_separator, strict: spec.strict,
-  }, { tokenizer: tok, maxLength: a.max_length, seed: a.seed, holdOut: a.eval_strategy !== "no", modelLabels: readConfig(dir), beforeEncode: o.beforeEncode, log });
+  };
+  return prepareData(source, {
+    tokenizer: tok, maxLength: a.max_length, seed: a.seed, holdOut: a.eval_strategy !== "no",
+    modelLabels: readConfig(dir), beforeEncode: o.beforeEncode, log,
+  });
 }
 
 /** Fine-tune for sequence or token classification; see the module comment. */
@@ -95,10 +102,14 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
 
   const family = familyOf(readConfig(dir));
   const overrides: Record<string, unknown> = {
-    ...dropoutOverrides(family.modelType, { hidden: a.hidden_dropout_prob, attention: a.attention_dropout_prob, classifier: a.classifier_dropout_prob }),
+    ...dropoutOverrides(family.modelType, {
+      hidden: a.hidden_dropout_prob, attention: a.attention_dropout_prob, classifier: a.classifier_dropout_prob,
+    }),
     ...(data.problemType ? { problem_type: data.problemType } : {}),
   };
-  const { model, report: load } = await fromPretrained(dir, { task: spec.task, labels: data.labelNames, configOverrides: overrides, seed: a.seed, freshHead: data.freshHead });
+  const { model, report: load } = await fromPretrained(dir, {
+    task: spec.task, labels: data.labelNames, configOverrides: overrides, seed: a.seed, freshHead: data.freshHead,
+  });
   if (load.initialized.length) log(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
   const trainer = new Trainer({
     model, args: a, train: data.train, eval: data.eval, labels: data.kind, labelNames: data.labelNames,
@@ -108,7 +119,8 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
       model: spec.model, model_dir: dir, family: family.prefix,
       data: {
         train_file: spec.train_file, train_sha256: sha256(spec.train_file),
-        ...(spec.validation_file ? { validation_file: spec.validation_file, validation_sha256: sha256(spec.validation_file) } : {}),
+        ...(spec.validation_file
+          ? { validation_file: spec.validation_file, validation_sha256: sha256(spec.validation_file) } : {}),
       },
       task: spec.task, labels: data.labelNames, whet: WHET_VERSION,
     },
