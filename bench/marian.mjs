@@ -2,7 +2,7 @@
 // MarianMT decoding speed: whet's generate (ONNX Runtime, cached decoder step) beside a
 // hand-written PyTorch Marian (bench/marian_torch.py) with the same shapes and threads, in one run.
 //
-// usage: node bench/marian.mjs [--small] [--only whet|torch]
+// usage: node bench/marian.mjs [--small] [--only whet|torch] [--threads N]
 //   default: opus-mt-en-de's shape with random weights (d_model 512, 6+6 layers, 8 heads, ffn 2048,
 //            vocab 58101), batch 8, 32 source tokens, 32 new tokens, greedy and 4 beams, 2 threads
 //   --small: d_model 256, 3+3 layers, vocab 8000 (a quick look)
@@ -19,10 +19,11 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const small = args.includes("--small");
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
+const threads = args.includes("--threads") ? Number(args[args.indexOf("--threads") + 1]) : 2;
 const S = small
   ? { d_model: 256, layers: 3, heads: 4, ffn: 1024, vocab: 8000 }
   : { d_model: 512, layers: 6, heads: 8, ffn: 2048, vocab: 58101 };
-const RUN = { batch: 8, src_len: 32, new_tokens: 32, beams: 4, threads: 2, repeats: 2, max_pos: 512 };
+const RUN = { batch: 8, src_len: 32, new_tokens: 32, beams: 4, threads, repeats: 2, max_pos: 512 };
 
 async function whet() {
   const dist = (p) => join(ROOT, "dist", p);
@@ -85,6 +86,7 @@ async function whet() {
       best = Math.min(best, (performance.now() - t0) / 1000);
     }
     const tokens = RUN.batch * RUN.new_tokens;
+    process.stderr.write(`whet ${mode}: ${(tokens / best).toFixed(1)} tokens/s\n`);
     rows.push({
       engine: "whet",
       mode,

@@ -50,8 +50,7 @@ export function processScores(
 }
 
 /** log_softmax of a row with the pad logit set to -inf first (MarianMTModel.adjust_logits_during_generation). */
-function logSoftmaxWithoutPad(logits: Float32Array, pad: number): Float64Array {
-  const out = new Float64Array(logits.length);
+function logSoftmaxWithoutPad(logits: Float32Array, pad: number, out: Float64Array): Float64Array {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (i !== pad && logits[i] > max) max = logits[i];
   let sum = 0;
@@ -95,12 +94,13 @@ export async function greedySearch(
   const V = runner.model.config.vocab_size;
   const seqs = inputIds.map(() => [cfg.decoder_start_token_id]);
   const open = seqs.map(() => true);
+  const scores = new Float64Array(V); // reused: fresh pages cost more than the arithmetic
   let steps = 0;
   while (seqs[0].length < maxLength && open.some((o) => o)) {
     const logits = await state.step(seqs.map((s) => s[s.length - 1]));
     steps++;
     seqs.forEach((seq, r) => {
-      const scores = Float64Array.from(logits.subarray(r * V, (r + 1) * V));
+      scores.set(logits.subarray(r * V, (r + 1) * V));
       processScores(scores, seq, cfg, maxLength);
       const next = open[r] ? argmax(scores) : cfg.pad_token_id;
       seq.push(next);
@@ -111,19 +111,30 @@ export async function greedySearch(
 }
 
 /** One row's step of beam search: processed log-probs plus running scores, ranked, then the scorer. */
+interface BeamContext {
+  cfg: GenerationConfig;
+  maxLength: number;
+  vocab: number;
+  /** One vocab-sized buffer per beam, reused every row and step. */
+  scratch: Float64Array[];
+}
+
 function beamRow(
   b: number,
   logits: Float32Array,
   seqs: number[][],
   beamScores: number[],
   hyps: BeamHypotheses,
-  cfg: GenerationConfig,
-  maxLength: number,
-  vocab: number,
+  bc: BeamContext,
 ): RowBeams {
+  const { cfg, maxLength, vocab, scratch } = bc;
   const K = cfg.num_beams;
   const rows = Array.from({ length: K }, (_, j) => {
-    const lp = logSoftmaxWithoutPad(logits.subarray((b * K + j) * vocab, (b * K + j + 1) * vocab), cfg.pad_token_id);
+    const lp = logSoftmaxWithoutPad(
+      logits.subarray((b * K + j) * vocab, (b * K + j + 1) * vocab),
+      cfg.pad_token_id,
+      scratch[j],
+    );
     processScores(lp, seqs[b * K + j], cfg, maxLength);
     return lp;
   });
@@ -158,6 +169,7 @@ export async function beamSearch(
     () => new BeamHypotheses(K, cfg.length_penalty, cfg.early_stopping, maxLength),
   );
   const done = new Array<boolean>(B).fill(false);
+  const bc: BeamContext = { cfg, maxLength, vocab: V, scratch: Array.from({ length: K }, () => new Float64Array(V)) };
   let steps = 0;
   for (;;) {
     const logits = await state.step(seqs.map((s) => s[s.length - 1]));
@@ -171,7 +183,7 @@ export async function beamSearch(
             tokens: new Array<number>(K).fill(cfg.pad_token_id),
             sources: Array.from({ length: K }, (_, j) => b * K + j),
           }
-        : beamRow(b, logits, seqs, beamScores, hyps[b], cfg, maxLength, V);
+        : beamRow(b, logits, seqs, beamScores, hyps[b], bc);
       done[b] = done[b] || row.done === true;
       next.scores.push(...row.scores);
       next.tokens.push(...row.tokens);
