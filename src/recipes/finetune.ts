@@ -21,6 +21,7 @@ import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import type { TrainerCallback } from "../train/callbacks.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
+import { augmentationStep } from "./augment_step.js";
 import type { RunSpec } from "./run_spec.js";
 
 /** What a recipe may be given besides the spec. */
@@ -60,6 +61,11 @@ export interface RunResult {
   initialized: string[];
 }
 
+/** Augmentation first, then the caller's own hook. */
+function chain(first: BeforeEncode, then?: BeforeEncode): BeforeEncode {
+  return async (train, ctx) => (then ? then(await first(train, ctx), ctx) : first(train, ctx));
+}
+
 function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
@@ -95,7 +101,13 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
   const dir = await resolveModel(spec.model);
   const tok = await loadTokenizer(dir);
   clampMaxLength(spec, dir, log);
-  const data = await prepare(spec, dir, tok, o, log);
+  const step = spec.augment ? augmentationStep(spec.augment) : null;
+  const data = await prepare(spec, dir, tok, step ? { ...o, beforeEncode: chain(step.hook, o.beforeEncode) } : o, log)
+    .finally(() => step?.release());
+  if (step) {
+    data.report = { ...(data.report as object), augmentation: step.summaries };
+    data.reportText = [data.reportText, ...step.reportLines()].join("\n");
+  }
   log(data.reportText);
   await mkdir(a.output_dir, { recursive: true });
   await writeFile(join(a.output_dir, "data_report.json"), JSON.stringify(data.report, null, 1));
@@ -123,6 +135,7 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
           ? { validation_file: spec.validation_file, validation_sha256: sha256(spec.validation_file) } : {}),
       },
       task: spec.task, labels: data.labelNames, whet: WHET_VERSION,
+      ...(step ? { augment: { ...spec.augment, summaries: step.summaries } } : {}),
     },
   });
   const result = await trainer.train();
