@@ -11,7 +11,7 @@
  * const args = resolveArguments({ output_dir: "runs/demo", num_train_epochs: 1, eval_strategy: "no" });
  * await new Trainer({ model, args, train, labels: "class", labelNames: ["neg", "pos"], padId: tok.padTokenId ?? 0, tokenizer: tok }).train();
  */
-export { WhetError, ShapeError, NonFiniteError } from "./core/errors.js";
+export { WhetError, ShapeError, NonFiniteError, UsageError } from "./core/errors.js";
 export type { NDArray } from "./core/ndarray.js";
 export { Graph, trace } from "./graph/graph.js";
 export { gradients } from "./graph/autodiff.js";

@@ -16,6 +16,7 @@ import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from 
 import { ProgressLine } from "./progress.js";
 import { add, mul } from "../ops/elementwise.js";
 import { distillationLoss, type DistillOptions } from "./distill.js";
+import { FineTuning, formatTrainable } from "./fine_tuning.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
 
 export interface TrainerOptions {
@@ -115,8 +116,11 @@ export class Trainer {
 
   async train(): Promise<TrainResult> {
     const a = this.a, o = this.o;
-    await this.prepareOutputDir();
     const { totalSteps, warmupSteps, epochs } = scheduleLength(a, o.train.length);
+    // Frozen modules, layer-wise rates, free-form groups, gradual unfreezing: checked before any writing.
+    const ft = new FineTuning(o.model, a, { epochs, log: this.log });
+    await this.prepareOutputDir({ fine_tuning: ft.record() });
+    this.log(formatTrainable(ft.counts()));
     const sched: ScheduleOptions = { type: a.lr_scheduler_type, lr: a.learning_rate, warmupSteps, totalSteps };
     const gas = a.gradient_accumulation_steps;
     const weights = this.classWeights();
@@ -130,7 +134,8 @@ export class Trainer {
         return { loss: d ? add(mul(hard, 1 - d.alpha), mul(distillationLoss(out.logits, x.teacher_logits as Tensor, d.temperature), d.alpha)) : hard };
       },
       params: o.model.parameters(),
-      weightDecay: a.weight_decay,
+      groups: ft.groups,
+      groupOf: ft.groupOf,
       adam: { beta1: a.adam_beta1, beta2: a.adam_beta2, eps: a.adam_epsilon },
       maxGradNorm: a.max_grad_norm > 0 ? a.max_grad_norm : null,
       seed: a.seed,
@@ -180,14 +185,15 @@ export class Trainer {
             const examples = idx.map((i) => o.train[i]);
             return collate(o.transformBatch ? o.transformBatch(examples, { epoch, micro: m + j, indices: idx }) : examples, collateOpts);
           });
+          await ft.beforeStep(step, { epoch, globalStep: state.global_step }, this.log);
           const lr = learningRate(sched, state.global_step);
           let loss: number;
-          if (gas === 1) loss = (await step.step(batches[0].feeds, lr)).loss;
+          if (gas === 1) ({ loss, gradNorm: state.grad_norm } = await step.step(batches[0].feeds, lr));
           else {
             const total = batches.reduce((s, b) => s + b.count, 0);
             loss = 0;
             for (const b of batches) loss += (await step.accumulate(b.feeds, b.count / total)).loss * (b.count / total);
-            await step.applyStep(lr);
+            state.grad_norm = (await step.applyStep(lr)).gradNorm;
           }
           m += group.length;
           state.global_step++;
@@ -258,6 +264,7 @@ export class Trainer {
       step: state.global_step,
       epoch: round(state.epoch, 4),
       loss: state.loss_since_log / state.steps_since_log,
+      grad_norm: state.grad_norm ?? NaN, // of the last step, before clipping (as transformers ≥ 4.38 logs it)
       learning_rate: learningRate(sched, state.global_step), // the rate the next step will use, as Trainer logs it
     };
     state.loss_since_log = 0;
@@ -318,7 +325,7 @@ export class Trainer {
     return r;
   }
 
-  private async prepareOutputDir(): Promise<void> {
+  private async prepareOutputDir(extra: Record<string, unknown>): Promise<void> {
     const dir = this.a.output_dir;
     const finished = existsSync(join(dir, "trainer_state.json")) && existsSync(join(dir, "model.safetensors"));
     if (finished && !this.a.overwrite_output_dir && !this.a.resume_from_checkpoint) {
@@ -326,7 +333,7 @@ export class Trainer {
     }
     await mkdir(dir, { recursive: true });
     if (!this.a.resume_from_checkpoint) await writeFile(join(dir, "trainer_log.jsonl"), "");
-    const run = { args: this.a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(), ...this.o.runInfo };
+    const run = { args: this.a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(), ...extra, ...this.o.runInfo };
     await writeFile(join(dir, "run.json"), JSON.stringify(run, null, 1));
   }
 

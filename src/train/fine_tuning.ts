@@ -1,0 +1,97 @@
+/**
+ * A run's fine-tuning strategy — frozen modules, layer-wise learning rates, free-form groups and
+ * gradual unfreezing — as the Trainer uses it: optimizer groups before the step is compiled,
+ * the trainable set before each step, and a summary for the run record.
+ *
+ * @example
+ * const ft = new FineTuning(model, args, { epochs: 3 });
+ * const step = await TrainStep.compile({ ...stepOptions, groups: ft.groups, groupOf: ft.groupOf });
+ * await ft.beforeStep(step, { epoch: 0, globalStep: 0 }); // sets the trainable set for the step
+ */
+import { UsageError } from "../core/errors.js";
+import type { ParamSpec } from "../graph/param.js";
+import type { TaskModel } from "../models/auto.js";
+import type { TrainStep } from "../optim/train_step.js";
+import type { TrainingArguments } from "./arguments.js";
+import { planParamGroups, type NamedParamGroup } from "./param_groups.js";
+import { UnfreezingPlan } from "./unfreezing.js";
+
+/** The options of TrainingArguments that shape the optimizer groups and the trainable set. */
+export type StrategyArguments = Pick<TrainingArguments, "learning_rate" | "weight_decay" | "freeze" | "layerwise_lr_decay"
+  | "gradual_unfreezing" | "unfreeze_every_steps" | "param_groups">;
+
+/** One group as run.json lists it. */
+export interface GroupRecord {
+  name: string;
+  lr: number;
+  weight_decay: number;
+  tensors: number;
+  parameters: number;
+}
+
+export class FineTuning {
+  readonly groups: NamedParamGroup[];
+  readonly groupOf: (p: ParamSpec) => number;
+  readonly unfreezing: UnfreezingPlan | null;
+  private readonly params: ParamSpec[];
+  private stage = -1;
+
+  /**
+   * Freezes what `freeze` names (and what the caller froze already) at once; `epochs` is the
+   * number of epochs the run will take, which epoch-wise unfreezing needs to be at least 2.
+   */
+  constructor(model: TaskModel, a: StrategyArguments, o: { epochs: number; log?: (line: string) => void }) {
+    const plan = planParamGroups(model, {
+      learningRate: a.learning_rate, weightDecay: a.weight_decay, freeze: a.freeze,
+      layerwiseLrDecay: a.layerwise_lr_decay, paramGroups: a.param_groups,
+    });
+    this.params = model.parameters();
+    for (const p of this.params) if (plan.frozen.has(p.name)) p.requiresGrad = false;
+    // A parameter the caller froze before training stays frozen, as torch leaves requires_grad alone.
+    const frozen = new Set(this.params.filter((p) => !p.requiresGrad).map((p) => p.name));
+    if (frozen.size === this.params.length) throw new UsageError("training: every parameter of the model is frozen: nothing would train");
+    this.groups = plan.groups;
+    this.groupOf = plan.groupOf;
+    this.unfreezing = a.gradual_unfreezing ? new UnfreezingPlan(model, { everySteps: a.unfreeze_every_steps, frozen }) : null;
+    if (this.unfreezing && !a.unfreeze_every_steps && o.epochs < 2) {
+      throw new UsageError(`gradual_unfreezing (--gradual-unfreezing) unfreezes one layer per epoch, but this run takes ${o.epochs} epoch: give 2 or more, or unfreeze_every_steps`);
+    }
+    if (this.unfreezing && !a.unfreeze_every_steps && o.epochs <= this.unfreezing.lastStage) {
+      o.log?.(`gradual unfreezing: ${o.epochs} epochs reach ${this.unfreezing.describe(o.epochs - 1)}; the embeddings and lower layers stay frozen`);
+    }
+    if (this.unfreezing) this.unfreezing.apply(0);
+  }
+
+  /** Set the trainable set for the step about to run; recompiles the step when it changed. */
+  async beforeStep(step: TrainStep, at: { epoch: number; globalStep: number }, log?: (line: string) => void): Promise<void> {
+    if (!this.unfreezing) return;
+    const stage = this.unfreezing.stageAt(at);
+    if (stage === this.stage) return;
+    this.unfreezing.apply(stage);
+    this.stage = stage;
+    if (await step.updateTrainable()) log?.(`gradual unfreezing at step ${at.globalStep}: ${this.unfreezing.describe(stage)} trainable`);
+  }
+
+  /** Trainable and total parameter counts right now. */
+  counts(): { trainable: number; total: number } {
+    const size = (ps: ParamSpec[]) => ps.reduce((s, p) => s + p.data.length, 0);
+    return { trainable: size(this.params.filter((p) => p.requiresGrad)), total: size(this.params) };
+  }
+
+  /** The optimizer groups for run.json: names, peak lr, weight decay, trainable tensors and values. */
+  record(): { groups: GroupRecord[]; trainable_parameters: number; total_parameters: number; frozen: string[] } {
+    const byName = new Map(this.params.map((p) => [p.name, p]));
+    const groups = this.groups.map((g) => {
+      const live = g.params.map((n) => byName.get(n)!).filter((p) => p.requiresGrad);
+      return { name: g.name, lr: g.lr, weight_decay: g.weightDecay, tensors: live.length, parameters: live.reduce((s, p) => s + p.data.length, 0) };
+    });
+    const { trainable, total } = this.counts();
+    return { groups, trainable_parameters: trainable, total_parameters: total, frozen: this.params.filter((p) => !p.requiresGrad).map((p) => p.name) };
+  }
+}
+
+/** "4,386 of 4,386,436 parameters trainable (0.1%)". */
+export function formatTrainable(c: { trainable: number; total: number }): string {
+  const pct = (100 * c.trainable) / c.total;
+  return `Parameters: ${c.trainable.toLocaleString("en-US")} of ${c.total.toLocaleString("en-US")} trainable (${pct >= 10 ? pct.toFixed(0) : pct.toFixed(1)}%)`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Fine-tuning strategies as optimizer groups: frozen modules, layer-wise learning-rate decay and
+ * free-form groups, resolved against one model's parameter names into the groups torch users
+ * write by hand (`AdamW([{params, lr, weight_decay}, …])`).
+ *
+ * @example
+ * const plan = planParamGroups(model, { learningRate: 2e-3, weightDecay: 0.01, layerwiseLrDecay: 0.8, freeze: ["embeddings"] });
+ * plan.groups.map((g) => `${g.name}: lr ${g.lr}, ${g.params.length} tensors`);
+ */
+import { UsageError } from "../core/errors.js";
+import type { ParamSpec } from "../graph/param.js";
+import type { TaskModel } from "../models/auto.js";
+import type { ParamGroup } from "../optim/train_step.js";
+
+/** Where the embeddings and the encoder layers (bottom to top) sit; every other parameter is the head. */
+export interface ModelLayout {
+  embeddings: string;
+  layers: string[];
+}
+
+/**
+ * The module paths of a family's embeddings and encoder layers (BERT, RoBERTa and XLM-R keep
+ * layers under `encoder.layer`, DistilBERT under `transformer.layer`); whatever lies outside
+ * them is the head (pooler, classifier, pre_classifier, the MLM head).
+ */
+export function modelLayout(model: TaskModel): ModelLayout {
+  const c = model.config;
+  const base = c.model_type === "distilbert" ? "distilbert" : c.model_type === "bert" ? "bert" : "roberta";
+  const root = `${base}.${c.model_type === "distilbert" ? "transformer" : "encoder"}.layer`;
+  const modules = new Set(model.namedModules().map(([n]) => n));
+  const layers: string[] = [];
+  while (modules.has(`${root}.${layers.length}`)) layers.push(`${root}.${layers.length}`);
+  if (layers.length === 0 || !modules.has(`${base}.embeddings`)) {
+    throw new UsageError(`cannot find the encoder layers (${root}.N) and embeddings (${base}.embeddings) of this ${c.model_type} model`);
+  }
+  return { embeddings: `${base}.embeddings`, layers };
+}
+
+/** Depth of a parameter for layer-wise rates: 0 for the head, L − i for layer i, L + 1 for the embeddings. */
+export function depthOf(name: string, layout: ModelLayout): number {
+  const L = layout.layers.length;
+  if (name.startsWith(layout.embeddings + ".")) return L + 1;
+  const i = layout.layers.findIndex((l) => name.startsWith(l + "."));
+  return i >= 0 ? L - i : 0;
+}
+
+export function depthName(depth: number, layout: ModelLayout): string {
+  const L = layout.layers.length;
+  return depth === 0 ? "head" : depth === L + 1 ? "embeddings" : `layer ${L - depth}`;
+}
+
+const REGEX_CHARS = /[*+?^$()[\]{}|\\]/;
+
+/**
+ * The parameters a pattern selects. A plain name matches a module or parameter whose dotted path
+ * equals it or ends with "." + it (PEFT's target_modules rule: `embeddings`, `encoder.layer.0`,
+ * `layer.0.attention`), and selects everything under it. A pattern with regex characters must
+ * match a whole path (`.*layer\.(0|1)\.attention`).
+ */
+export function matchParameters(model: TaskModel, pattern: string): ParamSpec[] {
+  let hit: (path: string) => boolean;
+  if (REGEX_CHARS.test(pattern)) {
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${pattern})$`);
+    } catch (e) {
+      throw new UsageError(`"${pattern}" is not a valid regular expression: ${(e as Error).message}`);
+    }
+    hit = (path) => re.test(path);
+  } else hit = (path) => path === pattern || path.endsWith("." + pattern);
+  const roots = [...model.namedModules().map(([n]) => n), ...model.namedParameters().map(([n]) => n)].filter((n) => n && hit(n));
+  return model.parameters().filter((p) => roots.some((r) => p.name === r || p.name.startsWith(r + ".")));
+}
+
+/** The model's modules for an error message, with layer indices folded (`encoder.layer.{0-11}.output`). */
+export function moduleList(model: TaskModel): string {
+  const names = model.namedModules().map(([n]) => n).filter(Boolean);
+  const maxIndex = Math.max(0, ...names.map((n) => Number(/\.layer\.(\d+)/.exec(n)?.[1] ?? 0)));
+  return [...new Set(names.map((n) => n.replace(/\.layer\.\d+/, `.layer.{0-${maxIndex}}`)))].join(", ");
+}
+
+/** Every parameter the patterns select; a pattern selecting nothing is an error naming the option. */
+export function resolvePatterns(model: TaskModel, patterns: readonly string[], option: string): Set<string> {
+  const out = new Set<string>();
+  for (const pattern of patterns) {
+    const ps = matchParameters(model, pattern);
+    if (ps.length === 0) throw new UsageError(`${option}: "${pattern}" matches no module or parameter of this model; its modules are: ${moduleList(model)}`);
+    ps.forEach((p) => out.add(p.name));
+  }
+  return out;
+}
+
+export interface ParamGroupRule {
+  match: string;
+  learning_rate?: number;
+  weight_decay?: number;
+}
+
+export interface StrategyOptions {
+  learningRate: number;
+  weightDecay: number;
+  /** Patterns of modules that are never trained. */
+  freeze?: readonly string[];
+  layerwiseLrDecay?: number;
+  /** Free-form groups; a parameter takes the first rule that matches it. */
+  paramGroups?: readonly ParamGroupRule[];
+}
+
+/** One optimizer group as the run record lists it. */
+export interface NamedParamGroup extends ParamGroup {
+  name: string;
+  /** Peak learning rate (learningRate · lrScale). */
+  lr: number;
+  params: string[];
+}
+
+export interface ParamGroupPlan {
+  groups: NamedParamGroup[];
+  /** The group of a parameter (frozen ones get group 0: they never reach the optimizer). */
+  groupOf: (p: ParamSpec) => number;
+  /** Parameters that `freeze` keeps out of training for the whole run. */
+  frozen: Set<string>;
+}
+
+/**
+ * Resolve the strategy options into optimizer groups. Each depth (head, layer i, embeddings) keeps
+ * Trainer's decay / no-decay split; groups are listed head first, as the layer-wise fixtures list them.
+ */
+export function planParamGroups(model: TaskModel, o: StrategyOptions): ParamGroupPlan {
+  const frozen = resolvePatterns(model, o.freeze ?? [], "freeze (--freeze)");
+  const params = model.parameters();
+  if (frozen.size === params.length) throw new UsageError(`freeze (--freeze): ${JSON.stringify(o.freeze)} freezes every parameter of the model: nothing would train`);
+  const rules = (o.paramGroups ?? []).map((r) => ({ rule: r, names: resolvePatterns(model, [r.match], "param_groups") }));
+  const layout = o.layerwiseLrDecay !== undefined ? modelLayout(model) : null;
+  const byKey = new Map<string, NamedParamGroup & { order: number[] }>();
+  const index = new Map<string, string>();
+  for (const p of params) {
+    if (frozen.has(p.name)) continue;
+    const ruleAt = rules.findIndex((r) => r.names.has(p.name));
+    const rule = ruleAt >= 0 ? rules[ruleAt].rule : undefined;
+    const depth = layout ? depthOf(p.name, layout) : 0;
+    let scale = layout ? Math.pow(o.layerwiseLrDecay!, depth) : 1;
+    if (rule?.learning_rate !== undefined) scale = rule.learning_rate / o.learningRate;
+    const wd = rule?.weight_decay ?? (p.noDecay ? 0 : o.weightDecay);
+    const label = rule ? rule.match : layout ? depthName(depth, layout) : "default";
+    const name = rule?.weight_decay === undefined && p.noDecay ? `${label} (no decay)` : label;
+    const key = `${name}\u0000${scale}\u0000${wd}`;
+    if (!byKey.has(key)) {
+      byKey.set(key, { name, lr: o.learningRate * scale, lrScale: scale, weightDecay: wd, params: [], order: [ruleAt < 0 ? rules.length : ruleAt, depth, p.noDecay ? 1 : 0] });
+    }
+    byKey.get(key)!.params.push(p.name);
+    index.set(p.name, key);
+  }
+  const sorted = [...byKey.entries()].sort(([, a], [, b]) => a.order[0] - b.order[0] || a.order[1] - b.order[1] || a.order[2] - b.order[2]);
+  const position = new Map(sorted.map(([k], i) => [k, i]));
+  const groups = sorted.map(([, g]) => ({ name: g.name, lr: g.lr, lrScale: g.lrScale, weightDecay: g.weightDecay, params: g.params }));
+  return { groups, groupOf: (p) => position.get(index.get(p.name) ?? "") ?? 0, frozen };
+}
