@@ -171,3 +171,21 @@ test("gradual unfreezing: reproduces bert-seq-unfreeze (per-parameter bias corre
     assert.deepEqual(JSON.parse(metadata.param_steps), s.traj.adam_state_steps);
   });
 });
+
+test("gradual unfreezing: a run resumed at or after an unfreezing boundary ends bit-identical to an uninterrupted one", async () => {
+  const s = await setup("bert-seq-unfreeze");
+  await withDir(async (root) => {
+    const whole = await s.newModel();
+    await run(s, whole, join(root, "whole"), { gradual_unfreezing: true, save_strategy: "steps", save_steps: 16 });
+    // 32: the end of epoch 1, the next step unfreezes layer 1; 48: mid epoch 2, head and layer 1 at different AdamW steps.
+    for (const at of [32, 48]) {
+      const resumed = await s.newModel();
+      const out = join(root, `from-${at}`);
+      const log = await run(s, resumed, out, { gradual_unfreezing: true, resume_from_checkpoint: join(root, "whole", `checkpoint-${at}`) });
+      assert.equal(log[0].step, at + 1);
+      for (const [[k, p], [, q]] of whole.namedParameters().map((e, i) => [e, resumed.namedParameters()[i]] as const)) {
+        assert.ok(p.data.every((v, i) => Object.is(v, q.data[i])), `resumed from ${at}: ${k} differs`);
+      }
+    }
+  });
+});
