@@ -18,6 +18,7 @@ import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { resolveArguments } from "../train/arguments.js";
 import type { Example, LabelKind } from "../train/collate.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
+import { formatTrainable, startingCounts } from "../train/fine_tuning.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
 import { encodeTokenRows } from "./token_data.js";
 
@@ -154,8 +155,6 @@ export function trainCommand(): Command {
       ? await prepareTokenData(data, args.seed, args.max_length, args.eval_strategy !== "no", tok)
       : await prepareTextData(data, readOpts, args.seed, args.max_length, args.eval_strategy !== "no", tok);
     console.error(prepared.reportText);
-    await mkdir(args.output_dir, { recursive: true });
-    await writeFile(join(args.output_dir, "data_report.json"), JSON.stringify(prepared.report, null, 1));
 
     const modelType = readConfig(dir).model_type;
     const overrides: Record<string, unknown> = {
@@ -164,6 +163,10 @@ export function trainCommand(): Command {
     };
     const { model, report: load } = await fromPretrained(dir, { task, labels: prepared.labelNames, configOverrides: overrides, seed: args.seed });
     if (load.initialized.length) console.error(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
+    const parameters = startingCounts(model, args);
+    console.error(formatTrainable(parameters));
+    await mkdir(args.output_dir, { recursive: true });
+    await writeFile(join(args.output_dir, "data_report.json"), JSON.stringify({ ...(prepared.report as object), parameters }, null, 1));
     const trainer = new Trainer({
       model, args, train: prepared.train, eval: prepared.eval, labels: prepared.kind, labelNames: prepared.labelNames,
       padId: tok.padTokenId ?? 0, tokenizer: tok,

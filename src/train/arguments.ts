@@ -66,6 +66,9 @@ export type TrainingArgumentsInput = z.input<typeof TrainingArgumentsSchema>;
 export type TrainingArguments = z.output<typeof TrainingArgumentsSchema>;
 
 export const ARGUMENT_NAMES: readonly string[] = Object.keys(TrainingArgumentsSchema.shape);
+const PARAM_GROUP_KEYS = ["match", "learning_rate", "weight_decay"];
+/** torch's param-group keys, which users will write here. */
+const TORCH_GROUP_KEYS: Record<string, string> = { lr: "learning_rate", params: "match" };
 
 /** The closest known name, for "did you mean …?" (Levenshtein distance at most a third of the length). */
 export function suggestName(name: string, known: readonly string[] = ARGUMENT_NAMES): string | null {
@@ -100,9 +103,11 @@ export function resolveArguments(input: Record<string, unknown>, source = "train
   if (!r.success) {
     const lines = r.error.issues.map((i) => {
       if (i.code === "unrecognized_keys") {
+        // Only param_groups entries are nested objects: an unknown key there is named with its entry.
+        const inside = i.path.length ? `${i.path.join(".")} (--${String(i.path[0]).replace(/_/g, "-")}): ` : "";
         return i.keys.map((k) => {
-          const s = suggestName(k);
-          return `unknown argument "${k}"${s ? ` (did you mean ${s}?)` : ""}`;
+          const s = inside ? (Object.hasOwn(TORCH_GROUP_KEYS, k) ? TORCH_GROUP_KEYS[k] : suggestName(k, PARAM_GROUP_KEYS)) : suggestName(k);
+          return `${inside}unknown ${inside ? "key" : "argument"} "${k}"${s ? ` (did you mean ${s}?)` : ""}`;
         }).join("; ");
       }
       // Name the key as a run config spells it and as a flag, since either may have given it.

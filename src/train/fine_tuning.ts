@@ -90,6 +90,19 @@ export class FineTuning {
   }
 }
 
+/**
+ * Trainable and total parameter counts at the start of a run with these options, without
+ * touching the model's flags (for the data report, printed before training starts).
+ */
+export function startingCounts(model: TaskModel, a: StrategyArguments): { trainable: number; total: number } {
+  const plan = planParamGroups(model, { learningRate: a.learning_rate, weightDecay: a.weight_decay, freeze: a.freeze, paramGroups: a.param_groups });
+  const unfreezing = a.gradual_unfreezing ? new UnfreezingPlan(model, { frozen: plan.frozen }) : null;
+  const params = model.parameters();
+  const trains = (p: ParamSpec) => p.requiresGrad && !plan.frozen.has(p.name) && (!unfreezing || unfreezing.trainsAt(p.name, 0));
+  const size = (ps: ParamSpec[]) => ps.reduce((s, p) => s + p.data.length, 0);
+  return { trainable: size(params.filter(trains)), total: size(params) };
+}
+
 /** "4,386 of 4,386,436 parameters trainable (0.1%)". */
 export function formatTrainable(c: { trainable: number; total: number }): string {
   const pct = (100 * c.trainable) / c.total;

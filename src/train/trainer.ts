@@ -16,7 +16,7 @@ import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from 
 import { ProgressLine } from "./progress.js";
 import { add, mul } from "../ops/elementwise.js";
 import { distillationLoss, type DistillOptions } from "./distill.js";
-import { FineTuning, formatTrainable } from "./fine_tuning.js";
+import { FineTuning } from "./fine_tuning.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
 
 export interface TrainerOptions {
@@ -120,7 +120,6 @@ export class Trainer {
     // Frozen modules, layer-wise rates, free-form groups, gradual unfreezing: checked before any writing.
     const ft = new FineTuning(o.model, a, { epochs, log: this.log });
     await this.prepareOutputDir({ fine_tuning: ft.record() });
-    this.log(formatTrainable(ft.counts()));
     const sched: ScheduleOptions = { type: a.lr_scheduler_type, lr: a.learning_rate, warmupSteps, totalSteps };
     const gas = a.gradient_accumulation_steps;
     const weights = this.classWeights();
