@@ -8,10 +8,11 @@ import { createModel, FAMILIES, taskFromConfig, type TaskModel } from "../models
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import { resolveArguments } from "../train/arguments.js";
-import { teacherLogits } from "../train/distill.js";
+import { distillation, teacherLogits } from "../train/distill.js";
 import { Evaluator } from "../train/evaluator.js";
 import { Trainer } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
+import { stopOnSignals } from "./signals.js";
 import { encodeRows } from "./train.js";
 
 /**
@@ -71,12 +72,14 @@ export function distillCommand(): Command {
     if (FAMILIES[student.config.model_type].tokenTypes !== FAMILIES[tconf.model_type].tokenTypes) {
       throw new WhetError("distill: teacher and student must share a tokenizer family (the student reads the teacher's token ids)");
     }
+    const stop = stopOnSignals();
     const trainer = new Trainer({
       model: student, args: { ...args, eval_strategy: evalSet.length ? args.eval_strategy : "no" }, train, eval: evalSet, labels: "class",
-      labelNames: [...labels.names], padId, tokenizer: tok, distillation: { alpha: o.alpha as number, temperature: o.temperature as number },
+      labelNames: [...labels.names], padId, tokenizer: tok, loss: distillation({ alpha: o.alpha as number, temperature: o.temperature as number }),
+      signal: stop.signal,
       runInfo: { command: process.argv.slice(2), teacher: o.teacher, student: o.student ?? `${o.studentLayers} teacher layers` },
     });
-    const result = await trainer.train();
+    const result = await trainer.train().finally(() => stop.dispose());
     const report: Record<string, unknown> = { output_dir: args.output_dir, global_step: result.globalStep, interrupted: result.interrupted };
     if (evalSet.length) {
       // Both models on the same examples: accuracy and the time each takes.

@@ -15,6 +15,7 @@ import { encodeForMlm, maskTokens, mlmTransform, type MaskingOptions } from "../
 import { Evaluator } from "../train/evaluator.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
+import { stopOnSignals } from "./signals.js";
 import { ARCH_KEYS, prepareStart, type ArchKey, type StartSpec } from "./pretrain_setup.js";
 
 export interface PretrainSpec extends StartSpec {
@@ -29,6 +30,8 @@ export interface PretrainSpec extends StartSpec {
   lineByLine?: boolean;
   log?: (line: string) => void;
   runInfo?: Record<string, unknown>;
+  /** Aborting it stops training after the current step with a checkpoint. */
+  signal?: AbortSignal;
 }
 
 export interface PretrainResult {
@@ -94,7 +97,7 @@ export async function runPretrain(s: PretrainSpec): Promise<PretrainResult> {
   if (evalLossBefore !== null) log(`held-out masked-LM loss before training: ${evalLossBefore.toFixed(4)}`);
 
   const trainer = new Trainer({
-    model, args: a, train, eval: evalSet, labels: "masked_token", padId, tokenizer, log: s.log, task: "masked-lm",
+    model, args: a, train, eval: evalSet, labels: "masked_token", padId, tokenizer, log: s.log, task: "masked-lm", signal: s.signal,
     transformBatch: mlmTransform({ ...masking, wordIds: (i) => trainWords[i] }),
     runInfo: { command: process.argv.slice(2), pretraining: { start: start.description, ...s.runInfo, mlm_probability: masking.mlmProbability, whole_word_masking: masking.wholeWordMasking, line_by_line: !!s.lineByLine, blocks: corpus.examples.length, tokens: corpus.tokens }, whet: WHET_VERSION },
   });
@@ -163,14 +166,16 @@ export function pretrainCommand(): Command {
     const documents = await readCorpus(data.train_file as string, { textField: data.text_field as string | undefined });
     const architecture: Partial<Record<ArchKey, number>> = {};
     for (const k of ARCH_KEYS) if (data[k] !== undefined) architecture[k] = Number(data[k]);
+    const stop = stopOnSignals();
     const r = await runPretrain({
+      signal: stop.signal,
       model: data.model as string | undefined, configFrom: data.config_from as string | undefined, modelType: data.model_type as string | undefined,
       tokenizer: data.tokenizer as string | undefined, trainTokenizer: Boolean(data.train_tokenizer), vocabSize: data.vocab_size as number | undefined,
       lowercase: data.do_lower_case as boolean | undefined, architecture, documents, args,
       validationSplit: data.validation_split as number | undefined, mlmProbability: data.mlm_probability as number | undefined,
       wholeWordMasking: Boolean(data.whole_word_masking), lineByLine: Boolean(data.line_by_line),
       runInfo: { train_file: data.train_file, train_sha256: createHash("sha256").update(readFileSync(data.train_file as string)).digest("hex") },
-    });
+    }).finally(() => stop.dispose());
     console.log(JSON.stringify({
       output_dir: r.outputDir, global_step: r.globalStep, train_loss: r.trainLoss, eval_loss_before: r.evalLossBefore, eval_loss: r.evalLoss,
       perplexity: r.perplexity, vocab_size: r.tokenizer.totalVocabSize, train_blocks: r.trainBlocks, eval_blocks: r.evalBlocks, interrupted: r.interrupted,

@@ -31,7 +31,7 @@ export interface CollateOptions {
  * The graph inputs that `collate` feeds, by name, symbolic shape and dtype: the training step and
  * the evaluator declare exactly these.
  */
-export function batchInputs(o: { tokenTypes: boolean; labels: LabelKind; numLabels: number; teacher?: boolean }): InputDecl[] {
+export function batchInputs(o: { tokenTypes: boolean; labels: LabelKind; numLabels: number }): InputDecl[] {
   const d: InputDecl[] = [
     { name: "input_ids", shape: ["batch", "seq"], dtype: "int64" },
     { name: "attention_mask", shape: ["batch", "seq"], dtype: "int64" },
@@ -54,7 +54,6 @@ export function batchInputs(o: { tokenTypes: boolean; labels: LabelKind; numLabe
       d.push({ name: "masked_positions", shape: ["masked"], dtype: "int64" }, { name: "labels", shape: ["masked"], dtype: "int64" });
       break;
   }
-  if (o.teacher) d.push({ name: "teacher_logits", shape: ["batch", o.numLabels], dtype: "float32" });
   return d;
 }
 

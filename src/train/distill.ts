@@ -1,12 +1,14 @@
 import type { NDArray } from "../core/ndarray.js";
 import type { Tensor } from "../graph/tensor.js";
-import { div, mul, sub } from "../ops/elementwise.js";
+import { WhetError } from "../core/errors.js";
+import { add, div, mul, sub } from "../ops/elementwise.js";
 import { mean, sum } from "../ops/reduce.js";
 import { logSoftmax, softmax } from "../ops/softmax.js";
 import type { TaskModel } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
 import { FAMILIES } from "../models/auto.js";
 import { collate, type Example } from "./collate.js";
+import type { LossPlugin } from "./loss_plugin.js";
 
 export interface DistillOptions {
   /** Weight of the distillation term; the label loss gets 1 - alpha. */
@@ -27,6 +29,30 @@ export function distillationLoss(student: Tensor, teacher: Tensor, temperature: 
   const logQ = logSoftmax(div(teacher, T), -1);
   const kl = sum(mul(q, sub(logQ, logP)), [-1]); // [B]
   return mul(mean(kl), T * T);
+}
+
+/**
+ * Knowledge distillation as the Trainer's loss: (1 − alpha) · the task loss + alpha · the
+ * T²-scaled KL to the teacher's softened distribution. Every training example carries its
+ * teacher's logits (`Example.teacher`, see teacherLogits), fed as the graph input teacher_logits.
+ *
+ * @example
+ * const teacherOut = await teacherLogits(teacher, train, padId);
+ * const withTeacher = train.map((e, i) => ({ ...e, teacher: teacherOut[i] }));
+ * await new Trainer({ ...options, train: withTeacher, loss: distillation({ alpha: 0.5, temperature: 2 }) }).train();
+ */
+export function distillation(o: DistillOptions): LossPlugin {
+  const { alpha, temperature } = o;
+  if (!(alpha >= 0 && alpha <= 1)) throw new WhetError(`distillation: alpha must be in [0, 1], got ${alpha}`);
+  if (!(temperature > 0)) throw new WhetError(`distillation: temperature must be positive, got ${temperature}`);
+  return {
+    inputs: ({ numLabels }) => [{ name: "teacher_logits", shape: ["batch", numLabels], dtype: "float32" }],
+    check({ train, labels }) {
+      if (labels !== "class") throw new WhetError("distillation: only single-label sequence classification is supported so far");
+      if (train.some((e) => !e.teacher)) throw new WhetError("distillation: every training example needs its teacher's logits (see teacherLogits())");
+    },
+    combine: (hard, out, x) => add(mul(hard, 1 - alpha), mul(distillationLoss(out.logits, x.teacher_logits, temperature), alpha)),
+  };
 }
 
 /**

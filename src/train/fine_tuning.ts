@@ -1,17 +1,16 @@
 /**
  * A run's fine-tuning strategy — frozen modules, layer-wise learning rates, free-form groups and
  * gradual unfreezing — as the Trainer uses it: optimizer groups before the step is compiled,
- * the trainable set before each step, and a summary for the run record.
+ * the stages of gradual unfreezing (applied by GradualUnfreezingCallback), and a summary for the run record.
  *
  * @example
- * const ft = new FineTuning(model, args, { epochs: 3 });
+ * const ft = new FineTuning(model, args, { epochs: 3 }); // applies freeze, and stage 0 of gradual unfreezing
  * const step = await TrainStep.compile({ ...stepOptions, groups: ft.groups, groupOf: ft.groupOf });
- * await ft.beforeStep(step, { epoch: 0, globalStep: 0 }); // sets the trainable set for the step
+ * ft.record().groups; // [{ name: "head", lr: 2e-5, weight_decay: 0.01, tensors: 4, parameters: 592130 }, …]
  */
 import { UsageError } from "../core/errors.js";
 import type { ParamSpec } from "../graph/param.js";
 import type { TaskModel } from "../models/auto.js";
-import type { TrainStep } from "../optim/train_step.js";
 import type { TrainingArguments } from "./arguments.js";
 import { planParamGroups, type NamedParamGroup } from "./param_groups.js";
 import { UnfreezingPlan } from "./unfreezing.js";
@@ -34,7 +33,6 @@ export class FineTuning {
   readonly groupOf: (p: ParamSpec) => number;
   readonly unfreezing: UnfreezingPlan | null;
   private readonly params: ParamSpec[];
-  private stage = -1;
 
   /**
    * Freezes what `freeze` names (and what the caller froze already) at once; `epochs` is the
@@ -60,16 +58,6 @@ export class FineTuning {
       o.log?.(`gradual unfreezing: ${o.epochs} epochs reach ${this.unfreezing.describe(o.epochs - 1)}; the embeddings and lower layers stay frozen`);
     }
     if (this.unfreezing) this.unfreezing.apply(0);
-  }
-
-  /** Set the trainable set for the step about to run; recompiles the step when it changed. */
-  async beforeStep(step: TrainStep, at: { epoch: number; globalStep: number }, log?: (line: string) => void): Promise<void> {
-    if (!this.unfreezing) return;
-    const stage = this.unfreezing.stageAt(at);
-    if (stage === this.stage) return;
-    this.unfreezing.apply(stage);
-    this.stage = stage;
-    if (await step.updateTrainable()) log?.(`gradual unfreezing at step ${at.globalStep}: ${this.unfreezing.describe(stage)} trainable`);
   }
 
   /** Trainable and total parameter counts right now. */

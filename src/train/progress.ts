@@ -47,3 +47,32 @@ export function formatDuration(s: number): string {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : m > 0 ? `${m}m${String(sec).padStart(2, "0")}s` : `${sec}s`;
 }
+
+/**
+ * The progress line as a Trainer callback. Log lines written through `print` clear it first, so
+ * the two never interleave on a terminal.
+ */
+export class ProgressCallback {
+  private line: ProgressLine | null = null;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  onTrainBegin(state: { globalStep: number; maxSteps: number }): void {
+    this.line = new ProgressLine(state.maxSteps, this.stream);
+    this.line.resumeAt(state.globalStep);
+  }
+
+  onStepEnd(state: { globalStep: number; lastLoss: number; learningRate: number }): void {
+    this.line?.update(state.globalStep, state.lastLoss, state.learningRate);
+  }
+
+  onTrainEnd(): void {
+    this.line?.finish();
+  }
+
+  /** Write a log line below the progress line. */
+  print(line: string): void {
+    this.line?.clear();
+    this.stream.write(line + "\n");
+  }
+}

@@ -6,10 +6,12 @@
  * @example
  * const plan = new UnfreezingPlan(model, { everySteps: undefined });
  * plan.apply(plan.stageAt({ epoch: 1, globalStep: 32 })); // head + the top layer trainable
+ * trainer.addCallback(new GradualUnfreezingCallback(plan, () => trainer.refreshTrainable()));
  */
 import { UsageError } from "../core/errors.js";
 import type { ParamSpec } from "../graph/param.js";
 import type { TaskModel } from "../models/auto.js";
+import type { TrainerCallback, TrainerState } from "./callbacks.js";
 import { depthOf, modelLayout, type ModelLayout } from "./param_groups.js";
 
 export interface UnfreezingOptions {
@@ -69,5 +71,25 @@ export class UnfreezingPlan {
     if (stage === 0) return "head only";
     if (stage >= L) return "everything";
     return `head + layer${stage > 1 ? "s" : ""} ${L - 1}${stage > 1 ? `-${L - stage}` : ""}`;
+  }
+}
+
+/**
+ * Applies the plan's stage before each step and has the Trainer follow the new trainable set
+ * (`refresh`: Trainer.refreshTrainable). The stage is a pure function of the position in the
+ * run, so a resumed run lands on the same stage as an uninterrupted one.
+ */
+export class GradualUnfreezingCallback implements TrainerCallback {
+  private stage = -1;
+
+  constructor(private readonly plan: UnfreezingPlan, private readonly refresh: () => Promise<boolean>, private readonly log?: (line: string) => void) {}
+
+  async onStepBegin(state: TrainerState): Promise<void> {
+    // state.epoch is epoch + done/steps-in-epoch: its floor is the epoch being run.
+    const stage = this.plan.stageAt({ epoch: Math.floor(state.epoch), globalStep: state.globalStep });
+    if (stage === this.stage) return;
+    this.stage = stage;
+    this.plan.apply(stage);
+    if (await this.refresh()) this.log?.(`gradual unfreezing at step ${state.globalStep}: ${this.plan.describe(stage)} trainable`);
   }
 }
