@@ -10,6 +10,7 @@
 import { UsageError } from "../core/errors.js";
 import type { ParamSpec } from "../graph/param.js";
 import type { TaskModel } from "../models/auto.js";
+import type { Module } from "../nn/module.js";
 import type { ParamGroup } from "../optim/train_step.js";
 
 /** Where the embeddings and the encoder layers (bottom to top) sit; every other parameter is the head. */
@@ -57,7 +58,7 @@ const REGEX_CHARS = /[*+?^$()[\]{}|\\]/;
  * `layer.0.attention`), and selects everything under it. A pattern with regex characters must
  * match a whole path (`.*layer\.(0|1)\.attention`).
  */
-export function matchParameters(model: TaskModel, pattern: string): ParamSpec[] {
+export function matchParameters(model: Module, pattern: string): ParamSpec[] {
   let hit: (path: string) => boolean;
   if (REGEX_CHARS.test(pattern)) {
     let re: RegExp;
@@ -73,14 +74,14 @@ export function matchParameters(model: TaskModel, pattern: string): ParamSpec[] 
 }
 
 /** The model's modules for an error message, with layer indices folded (`encoder.layer.{0-11}.output`). */
-export function moduleList(model: TaskModel): string {
+export function moduleList(model: Module): string {
   const names = model.namedModules().map(([n]) => n).filter(Boolean);
   const maxIndex = Math.max(0, ...names.map((n) => Number(/\.layer\.(\d+)/.exec(n)?.[1] ?? 0)));
   return [...new Set(names.map((n) => n.replace(/\.layer\.\d+/, `.layer.{0-${maxIndex}}`)))].join(", ");
 }
 
 /** Every parameter the patterns select; a pattern selecting nothing is an error naming the option. */
-export function resolvePatterns(model: TaskModel, patterns: readonly string[], option: string): Set<string> {
+export function resolvePatterns(model: Module, patterns: readonly string[], option: string): Set<string> {
   const out = new Set<string>();
   for (const pattern of patterns) {
     const ps = matchParameters(model, pattern);
