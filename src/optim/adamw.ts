@@ -30,7 +30,9 @@ export interface GroupScalars {
 
 export function adamwScalarInputs(g: Graph): AdamWScalars {
   const s = (n: keyof AdamWScalars) => g.input(`adamw.${n}`, [], "float32");
-  return { beta1: s("beta1"), oneMinusBeta1: s("oneMinusBeta1"), beta2: s("beta2"), oneMinusBeta2: s("oneMinusBeta2"), eps: s("eps") };
+  return {
+    beta1: s("beta1"), oneMinusBeta1: s("oneMinusBeta1"), beta2: s("beta2"), oneMinusBeta2: s("oneMinusBeta2"), eps: s("eps"),
+  };
 }
 
 export function groupScalarInputs(g: Graph, k: number): GroupScalars {
@@ -60,5 +62,9 @@ export function adamwScalarValues(h: AdamWHyper): Record<keyof AdamWScalars, num
 
 /** Host values of one slot's scalars at learning rate `lr`, weight decay `wd`, the slot's step t (1-based). */
 export function groupScalarValues(h: AdamWHyper, lr: number, wd: number, t: number): Record<"decay" | "step_size" | "sqrt_bc2", number> {
-  return { decay: 1 - lr * wd, step_size: lr / (1 - Math.pow(h.beta1, t)), sqrt_bc2: Math.sqrt(1 - Math.pow(h.beta2, t)) };
+  return {
+    decay: 1 - lr * wd,
+    step_size: lr / (1 - Math.pow(h.beta1, t)),
+    sqrt_bc2: Math.sqrt(1 - Math.pow(h.beta2, t)),
+  };
 }

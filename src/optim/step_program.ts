@@ -61,7 +61,9 @@ const SPLIT_BYTES = 4 << 20;
  * Split the trainable parameters into slots by (group, AdamW step count). `stepsOf` gives the
  * steps a parameter has taken so far (0 for one never trained).
  */
-export function slotsOf(trainable: readonly ParamSpec[], groupOf: (p: ParamSpec) => number, stepsOf: (p: ParamSpec) => number): Slot[] {
+export function slotsOf(
+  trainable: readonly ParamSpec[], groupOf: (p: ParamSpec) => number, stepsOf: (p: ParamSpec) => number,
+): Slot[] {
   const byKey = new Map<string, Slot>();
   for (const p of trainable) {
     const key = `${groupOf(p)}:${stepsOf(p)}`;
@@ -92,12 +94,17 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
     const scaled = spec.accumulation ? mul(loss, g.input("loss_scale", [], loss.dtype)) : loss;
     const grads = gradients(scaled, ptensors);
     const missing = trainable.filter((_, i) => !grads[i]);
-    if (missing.length) throw new WhetError(`training step: the loss does not depend on ${missing.map((p) => p.name).join(", ")}`);
+    if (missing.length) {
+      throw new WhetError(`training step: the loss does not depend on ${missing.map((p) => p.name).join(", ")}`);
+    }
     const outs: Record<string, Tensor> = { loss };
     if (spec.accumulation) {
-      trainable.forEach((p, i) => (outs[`new_acc.${p.name}`] = add(g.input(`acc.${p.name}`, p.shape, "float32"), grads[i]!)));
+      trainable.forEach((p, i) => {
+        outs[`new_acc.${p.name}`] = add(g.input(`acc.${p.name}`, p.shape, "float32"), grads[i]!);
+      });
     } else {
-      Object.assign(outs, optimizerOutputs(g, trainable, ptensors, grads as Tensor[], slots.length, (p) => slotOf.get(p)!, spec.maxNorm));
+      const updates = optimizerOutputs(g, trainable, ptensors, grads as Tensor[], slots.length, slotOf, spec.maxNorm);
+      Object.assign(outs, updates);
     }
     for (const [k, t] of Object.entries(outputs)) outs[`out.${k}`] = t;
     return { outs, extra: Object.keys(outputs) };
@@ -110,16 +117,19 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
     const aouts = trace(ga, () => {
       const ptensors = trainable.map((p) => ga.param(p));
       const grads = trainable.map((p) => ga.input(`grad.${p.name}`, p.shape, "float32"));
-      return optimizerOutputs(ga, trainable, ptensors, grads, slots.length, (p) => slotOf.get(p)!, spec.maxNorm);
+      return optimizerOutputs(ga, trainable, ptensors, grads, slots.length, slotOf, spec.maxNorm);
     });
-    apply = await CompiledGraph.compile(ga, aouts, { threads: spec.threads, name: "apply", splitOutputsOver: SPLIT_BYTES });
+    apply = await CompiledGraph.compile(ga, aouts, {
+      threads: spec.threads, name: "apply", splitOutputsOver: SPLIT_BYTES,
+    });
   }
   return { graph: g, main, apply, trainable, slots, extraOutputs: extra };
 }
 
 /** Clipping and the AdamW update of every trainable parameter, as graph outputs. */
 function optimizerOutputs(
-  g: Graph, trainable: ParamSpec[], ptensors: Tensor[], grads: Tensor[], nslots: number, slotOf: (p: ParamSpec) => number, maxNorm: number | null,
+  g: Graph, trainable: ParamSpec[], ptensors: Tensor[], grads: Tensor[],
+  nslots: number, slotOf: ReadonlyMap<ParamSpec, number>, maxNorm: number | null,
 ): Record<string, Tensor> {
   const clipped = clipByGlobalNorm(grads, maxNorm);
   const scal = adamwScalarInputs(g);
@@ -127,7 +137,8 @@ function optimizerOutputs(
   const outs: Record<string, Tensor> = { grad_norm: clipped.norm };
   trainable.forEach((p, i) => {
     const m = g.input(`m.${p.name}`, p.shape, "float32"), v = g.input(`v.${p.name}`, p.shape, "float32");
-    const u = g.scoped(`adamw(${p.name})`, () => adamwUpdate(ptensors[i], clipped.grads[i], m, v, scal, sscal[slotOf(p)]));
+    const slot = sscal[slotOf.get(p)!];
+    const u = g.scoped(`adamw(${p.name})`, () => adamwUpdate(ptensors[i], clipped.grads[i], m, v, scal, slot));
     outs[`new.${p.name}`] = u.p;
     outs[`new_m.${p.name}`] = u.m;
     outs[`new_v.${p.name}`] = u.v;

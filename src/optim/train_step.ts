@@ -5,7 +5,8 @@ import type { ParamSpec } from "../graph/param.js";
 import type { Tensor } from "../graph/tensor.js";
 import { bindSymbols, maskFeeds } from "../runtime/masks.js";
 import { adamwScalarValues, groupScalarValues, type AdamWHyper } from "./adamw.js";
-import { compileProgram, slotsOf, type InputDecl, type ParamGroup, type ProgramSpec, type StepProgram } from "./step_program.js";
+import { compileProgram, slotsOf } from "./step_program.js";
+import type { InputDecl, ParamGroup, ProgramSpec, StepProgram } from "./step_program.js";
 
 export type { InputDecl, ParamGroup };
 
@@ -83,11 +84,15 @@ export class TrainStep {
     const groups = o.groups ?? [{ weightDecay: wd }, { weightDecay: 0 }];
     const groupOf = o.groupOf ?? ((p: ParamSpec) => (p.noDecay ? 1 : 0));
     o.params.forEach((p) => {
-      if (!groups[groupOf(p)]) throw new WhetError(`training step: parameter ${p.name} is in group ${groupOf(p)}, but only ${groups.length} groups exist`);
+      if (!groups[groupOf(p)]) {
+        throw new WhetError(`training step: parameter ${p.name} is in group ${groupOf(p)}, but only ${groups.length} groups exist`);
+      }
     });
     const spec: ProgramSpec = {
       inputs: o.inputs, forward: o.forward, groups, groupOf, threads: o.threads,
-      maxNorm: o.maxGradNorm === undefined ? 1.0 : o.maxGradNorm, dropout: o.dropout ?? true, accumulation: !!o.accumulation,
+      maxNorm: o.maxGradNorm === undefined ? 1.0 : o.maxGradNorm,
+      dropout: o.dropout ?? true,
+      accumulation: !!o.accumulation,
     };
     const trainable = o.params.filter((p) => p.requiresGrad);
     const program = await compileProgram(spec, trainable, slotsOf(trainable, groupOf, () => 0));
@@ -114,10 +119,13 @@ export class TrainStep {
     const trainable = this.params.filter((p) => p.requiresGrad);
     const key = this.programKey(trainable);
     if (key === this.programKey(this.program.trainable)) return false;
-    if (this.pendingMicro > 0) throw new WhetError("training step: the trainable parameters changed between accumulate() and applyStep()");
+    if (this.pendingMicro > 0) {
+      throw new WhetError("training step: the trainable parameters changed between accumulate() and applyStep()");
+    }
     let program = this.programs.get(key);
     if (!program) {
-      program = await compileProgram(this.spec, trainable, slotsOf(trainable, this.spec.groupOf, (p) => this.paramSteps.get(p.name) ?? 0));
+      const slots = slotsOf(trainable, this.spec.groupOf, (p) => this.paramSteps.get(p.name) ?? 0);
+      program = await compileProgram(this.spec, trainable, slots);
       this.programs.set(key, program);
     }
     this.program = program;

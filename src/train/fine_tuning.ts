@@ -16,8 +16,8 @@ import { planParamGroups, type NamedParamGroup } from "./param_groups.js";
 import { UnfreezingPlan } from "./unfreezing.js";
 
 /** The options of TrainingArguments that shape the optimizer groups and the trainable set. */
-export type StrategyArguments = Pick<TrainingArguments, "learning_rate" | "weight_decay" | "freeze" | "layerwise_lr_decay"
-  | "gradual_unfreezing" | "unfreeze_every_steps" | "param_groups">;
+export type StrategyArguments = Pick<TrainingArguments, "learning_rate" | "weight_decay" | "freeze"
+  | "layerwise_lr_decay" | "gradual_unfreezing" | "unfreeze_every_steps" | "param_groups">;
 
 /** One group as run.json lists it. */
 export interface GroupRecord {
@@ -47,15 +47,20 @@ export class FineTuning {
     for (const p of this.params) if (plan.frozen.has(p.name)) p.requiresGrad = false;
     // A parameter the caller froze before training stays frozen, as torch leaves requires_grad alone.
     const frozen = new Set(this.params.filter((p) => !p.requiresGrad).map((p) => p.name));
-    if (frozen.size === this.params.length) throw new UsageError("training: every parameter of the model is frozen: nothing would train");
+    if (frozen.size === this.params.length) {
+      throw new UsageError("training: every parameter of the model is frozen: nothing would train");
+    }
     this.groups = plan.groups;
     this.groupOf = plan.groupOf;
-    this.unfreezing = a.gradual_unfreezing ? new UnfreezingPlan(model, { everySteps: a.unfreeze_every_steps, frozen }) : null;
+    const everySteps = a.unfreeze_every_steps;
+    this.unfreezing = a.gradual_unfreezing ? new UnfreezingPlan(model, { everySteps, frozen }) : null;
     if (this.unfreezing && !a.unfreeze_every_steps && o.epochs < 2) {
-      throw new UsageError(`gradual_unfreezing (--gradual-unfreezing) unfreezes one layer per epoch, but this run takes ${o.epochs} epoch: give 2 or more, or unfreeze_every_steps`);
+      throw new UsageError("gradual_unfreezing (--gradual-unfreezing) unfreezes one layer per epoch, " +
+        `but this run takes ${o.epochs} epoch: give 2 or more, or unfreeze_every_steps`);
     }
     if (this.unfreezing && !a.unfreeze_every_steps && o.epochs <= this.unfreezing.lastStage) {
-      o.log?.(`gradual unfreezing: ${o.epochs} epochs reach ${this.unfreezing.describe(o.epochs - 1)}; the embeddings and lower layers stay frozen`);
+      const reach = this.unfreezing.describe(o.epochs - 1);
+      o.log?.(`gradual unfreezing: ${o.epochs} epochs reach ${reach}; the embeddings and lower layers stay frozen`);
     }
     if (this.unfreezing) this.unfreezing.apply(0);
   }
@@ -71,10 +76,12 @@ export class FineTuning {
     const byName = new Map(this.params.map((p) => [p.name, p]));
     const groups = this.groups.map((g) => {
       const live = g.params.map((n) => byName.get(n)!).filter((p) => p.requiresGrad);
-      return { name: g.name, lr: g.lr, weight_decay: g.weightDecay, tensors: live.length, parameters: live.reduce((s, p) => s + p.data.length, 0) };
+      const parameters = live.reduce((s, p) => s + p.data.length, 0);
+      return { name: g.name, lr: g.lr, weight_decay: g.weightDecay, tensors: live.length, parameters };
     });
     const { trainable, total } = this.counts();
-    return { groups, trainable_parameters: trainable, total_parameters: total, frozen: this.params.filter((p) => !p.requiresGrad).map((p) => p.name) };
+    const frozen = this.params.filter((p) => !p.requiresGrad).map((p) => p.name);
+    return { groups, trainable_parameters: trainable, total_parameters: total, frozen };
   }
 }
 
@@ -83,10 +90,13 @@ export class FineTuning {
  * touching the model's flags (for the data report, printed before training starts).
  */
 export function startingCounts(model: TaskModel, a: StrategyArguments): { trainable: number; total: number } {
-  const plan = planParamGroups(model, { learningRate: a.learning_rate, weightDecay: a.weight_decay, freeze: a.freeze, paramGroups: a.param_groups });
+  const plan = planParamGroups(model, {
+    learningRate: a.learning_rate, weightDecay: a.weight_decay, freeze: a.freeze, paramGroups: a.param_groups,
+  });
   const unfreezing = a.gradual_unfreezing ? new UnfreezingPlan(model, { frozen: plan.frozen }) : null;
   const params = model.parameters();
-  const trains = (p: ParamSpec) => p.requiresGrad && !plan.frozen.has(p.name) && (!unfreezing || unfreezing.trainsAt(p.name, 0));
+  const trains = (p: ParamSpec) =>
+    p.requiresGrad && !plan.frozen.has(p.name) && (!unfreezing || unfreezing.trainsAt(p.name, 0));
   const size = (ps: ParamSpec[]) => ps.reduce((s, p) => s + p.data.length, 0);
   return { trainable: size(params.filter(trains)), total: size(params) };
 }
@@ -94,5 +104,7 @@ export function startingCounts(model: TaskModel, a: StrategyArguments): { traina
 /** "4,386 of 4,386,436 parameters trainable (0.1%)". */
 export function formatTrainable(c: { trainable: number; total: number }): string {
   const pct = (100 * c.trainable) / c.total;
-  return `Parameters: ${c.trainable.toLocaleString("en-US")} of ${c.total.toLocaleString("en-US")} trainable (${pct >= 10 ? pct.toFixed(0) : pct.toFixed(1)}%)`;
+  const share = pct >= 10 ? pct.toFixed(0) : pct.toFixed(1);
+  const n = (x: number) => x.toLocaleString("en-US");
+  return `Parameters: ${n(c.trainable)} of ${n(c.total)} trainable (${share}%)`;
 }

@@ -87,7 +87,7 @@ test("bad strategies are usage errors that name the option and list the model's 
   assert.throws(() => planParamGroups(model, { learningRate: 1, weightDecay: 0, freeze: ["pooler"] }), (e: unknown) =>
     e instanceof UsageError && /freeze \(--freeze\): "pooler" matches no module/.test(e.message) && /roberta\.encoder\.layer\.\{0-1\}\.attention/.test(e.message));
   assert.throws(() => planParamGroups(model, { learningRate: 1, weightDecay: 0, paramGroups: [{ match: "pre_classifier", learning_rate: 1 }] }),
-    (e: unknown) => e instanceof UsageError && /param_groups: "pre_classifier" matches no module/.test(e.message));
+    (e: unknown) => e instanceof UsageError && /param_groups \(--param-groups\): "pre_classifier" matches no module/.test(e.message));
   assert.throws(() => planParamGroups(model, { learningRate: 1, weightDecay: 0, freeze: ["roberta", "classifier"] }),
     (e: unknown) => e instanceof UsageError && /freeze \(--freeze\).*freezes every parameter/.test(e.message));
   assert.throws(() => planParamGroups(model, { learningRate: 1, weightDecay: 0, freeze: ["layer.(0"] }), /not a valid regular expression/);

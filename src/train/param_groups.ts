@@ -4,7 +4,8 @@
  * write by hand (`AdamW([{params, lr, weight_decay}, …])`).
  *
  * @example
- * const plan = planParamGroups(model, { learningRate: 2e-3, weightDecay: 0.01, layerwiseLrDecay: 0.8, freeze: ["embeddings"] });
+ * const plan = planParamGroups(model, { learningRate: 2e-3, weightDecay: 0.01, layerwiseLrDecay: 0.8,
+ *   freeze: ["embeddings"] });
  * plan.groups.map((g) => `${g.name}: lr ${g.lr}, ${g.params.length} tensors`);
  */
 import { UsageError } from "../core/errors.js";
@@ -32,7 +33,8 @@ export function modelLayout(model: TaskModel): ModelLayout {
   const layers: string[] = [];
   while (modules.has(`${root}.${layers.length}`)) layers.push(`${root}.${layers.length}`);
   if (layers.length === 0 || !modules.has(`${base}.embeddings`)) {
-    throw new UsageError(`cannot find the encoder layers (${root}.N) and embeddings (${base}.embeddings) of this ${c.model_type} model`);
+    throw new UsageError(`cannot find the encoder layers (${root}.N) and embeddings (${base}.embeddings) ` +
+      `of this ${c.model_type} model`);
   }
   return { embeddings: `${base}.embeddings`, layers };
 }
@@ -69,7 +71,8 @@ export function matchParameters(model: Module, pattern: string): ParamSpec[] {
     }
     hit = (path) => re.test(path);
   } else hit = (path) => path === pattern || path.endsWith("." + pattern);
-  const roots = [...model.namedModules().map(([n]) => n), ...model.namedParameters().map(([n]) => n)].filter((n) => n && hit(n));
+  const paths = [...model.namedModules().map(([n]) => n), ...model.namedParameters().map(([n]) => n)];
+  const roots = paths.filter((n) => n && hit(n));
   return model.parameters().filter((p) => roots.some((r) => p.name === r || p.name.startsWith(r + ".")));
 }
 
@@ -85,7 +88,11 @@ export function resolvePatterns(model: Module, patterns: readonly string[], opti
   const out = new Set<string>();
   for (const pattern of patterns) {
     const ps = matchParameters(model, pattern);
-    if (ps.length === 0) throw new UsageError(`${option}: "${pattern}" matches no module or parameter of this model; its modules are: ${moduleList(model)}`);
+    if (ps.length === 0) {
+      const modules = moduleList(model);
+      throw new UsageError(`${option}: "${pattern}" matches no module or parameter of this model; ` +
+        `its modules are: ${modules}`);
+    }
     ps.forEach((p) => out.add(p.name));
   }
   return out;
@@ -130,8 +137,13 @@ export interface ParamGroupPlan {
 export function planParamGroups(model: TaskModel, o: StrategyOptions): ParamGroupPlan {
   const frozen = resolvePatterns(model, o.freeze ?? [], "freeze (--freeze)");
   const params = model.parameters();
-  if (frozen.size === params.length) throw new UsageError(`freeze (--freeze): ${JSON.stringify(o.freeze)} freezes every parameter of the model: nothing would train`);
-  const rules = (o.paramGroups ?? []).map((r) => ({ rule: r, names: resolvePatterns(model, [r.match], "param_groups") }));
+  if (frozen.size === params.length) {
+    const what = JSON.stringify(o.freeze);
+    throw new UsageError(`freeze (--freeze): ${what} freezes every parameter of the model: nothing would train`);
+  }
+  const rules = (o.paramGroups ?? []).map((rule) => ({
+    rule, names: resolvePatterns(model, [rule.match], "param_groups (--param-groups)"),
+  }));
   const layout = o.layerwiseLrDecay !== undefined ? modelLayout(model) : null;
   const byKey = new Map<string, NamedParamGroup & { order: number[] }>();
   const index = new Map<string, string>();
@@ -147,13 +159,16 @@ export function planParamGroups(model: TaskModel, o: StrategyOptions): ParamGrou
     const name = rule?.weight_decay === undefined && p.noDecay ? `${label} (no decay)` : label;
     const key = `${name}\u0000${scale}\u0000${wd}`;
     if (!byKey.has(key)) {
-      byKey.set(key, { name, lr: o.learningRate * scale, lrScale: scale, weightDecay: wd, params: [], order: [ruleAt < 0 ? rules.length : ruleAt, depth, p.noDecay ? 1 : 0] });
+      const order = [ruleAt < 0 ? rules.length : ruleAt, depth, p.noDecay ? 1 : 0];
+      byKey.set(key, { name, lr: o.learningRate * scale, lrScale: scale, weightDecay: wd, params: [], order });
     }
     byKey.get(key)!.params.push(p.name);
     index.set(p.name, key);
   }
-  const sorted = [...byKey.entries()].sort(([, a], [, b]) => a.order[0] - b.order[0] || a.order[1] - b.order[1] || a.order[2] - b.order[2]);
+  const sorted = [...byKey.entries()].sort(([, a], [, b]) => a.order.reduce((d, x, i) => d || x - b.order[i], 0));
   const position = new Map(sorted.map(([k], i) => [k, i]));
-  const groups = sorted.map(([, g]) => ({ name: g.name, lr: g.lr, lrScale: g.lrScale, weightDecay: g.weightDecay, params: g.params }));
+  const groups = sorted.map(([, g]) => ({
+    name: g.name, lr: g.lr, lrScale: g.lrScale, weightDecay: g.weightDecay, params: g.params,
+  }));
   return { groups, groupOf: (p) => position.get(index.get(p.name) ?? "") ?? 0, frozen };
 }

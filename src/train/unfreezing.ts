@@ -33,7 +33,8 @@ export class UnfreezingPlan {
     this.frozen = o.frozen ?? new Set();
     this.depth = new Map(this.params.map((p) => [p.name, depthOf(p.name, this.layout)]));
     if (!this.params.some((p) => this.depth.get(p.name) === 0 && !this.frozen.has(p.name))) {
-      throw new UsageError("gradual_unfreezing (--gradual-unfreezing) starts with the head alone, but every head parameter is frozen (see freeze / --freeze)");
+      throw new UsageError("gradual_unfreezing (--gradual-unfreezing) starts with the head alone, " +
+        "but every head parameter is frozen (see freeze / --freeze)");
     }
   }
 
@@ -48,7 +49,7 @@ export class UnfreezingPlan {
     return Math.min(s, this.lastStage);
   }
 
-  /** Whether a parameter trains at a stage: stage s opens the head and the top s layers; the last adds the embeddings. */
+  /** Whether a parameter trains at a stage: the head and the top s layers; the last stage adds the embeddings. */
   trainsAt(name: string, stage: number): boolean {
     if (this.frozen.has(name)) return false;
     const d = this.depth.get(name)!;
@@ -82,7 +83,11 @@ export class UnfreezingPlan {
 export class GradualUnfreezingCallback implements TrainerCallback {
   private stage = -1;
 
-  constructor(private readonly plan: UnfreezingPlan, private readonly refresh: () => Promise<boolean>, private readonly log?: (line: string) => void) {}
+  constructor(
+    private readonly plan: UnfreezingPlan,
+    private readonly refresh: () => Promise<boolean>,
+    private readonly log?: (line: string) => void,
+  ) {}
 
   async onStepBegin(state: TrainerState): Promise<void> {
     // state.epoch is epoch + done/steps-in-epoch: its floor is the epoch being run.
@@ -90,6 +95,7 @@ export class GradualUnfreezingCallback implements TrainerCallback {
     if (stage === this.stage) return;
     this.stage = stage;
     this.plan.apply(stage);
-    if (await this.refresh()) this.log?.(`gradual unfreezing at step ${state.globalStep}: ${this.plan.describe(stage)} trainable`);
+    const changed = await this.refresh();
+    if (changed) this.log?.(`gradual unfreezing at step ${state.globalStep}: ${this.plan.describe(stage)} trainable`);
   }
 }
