@@ -67,6 +67,10 @@ test("cli: RoBERTa with --gradual-unfreezing opens one layer per epoch, the embe
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /2 epochs reach head \+ layer 1; the embeddings and lower layers stay frozen/);
     assert.match(r.err, /gradual unfreezing at step 8: head \+ layer 1 trainable/);
+    const record = JSON.parse(readFileSync(join(dir, "out", "run.json"), "utf8")).fine_tuning;
+    assert.deepEqual(record.unfreezing.map((u: { trainable: string }) => u.trainable), ["head only", "head + layer 1", "everything"]);
+    assert.equal(record.unfreezing[2].trainable_parameters, record.total_parameters);
+    assert.equal(record.trainable_parameters, record.unfreezing[0].trainable_parameters);
     const before = await tensors(join(model, "model.safetensors")), after = await tensors(join(dir, "out", "model.safetensors"));
     assert.deepEqual(after.get("roberta.embeddings.word_embeddings.weight"), before.get("roberta.embeddings.word_embeddings.weight"));
     assert.deepEqual(after.get("roberta.encoder.layer.0.output.dense.weight"), before.get("roberta.encoder.layer.0.output.dense.weight"));

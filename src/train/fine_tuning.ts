@@ -6,7 +6,7 @@
  * @example
  * const ft = new FineTuning(model, args, { epochs: 3 }); // applies freeze, and stage 0 of gradual unfreezing
  * const step = await TrainStep.compile({ ...stepOptions, groups: ft.groups, groupOf: ft.groupOf });
- * ft.record().groups; // [{ name: "head", lr: 2e-5, weight_decay: 0.01, tensors: 4, parameters: 592130 }, …]
+ * ft.record().groups; // [{ name: "head", lr: 2e-5, weight_decay: 0.01, tensors: 2, parameters: 591360, … }, …]
  */
 import { UsageError } from "../core/errors.js";
 import type { ParamSpec } from "../graph/param.js";
@@ -19,13 +19,23 @@ import { UnfreezingPlan } from "./unfreezing.js";
 export type StrategyArguments = Pick<TrainingArguments, "learning_rate" | "weight_decay" | "freeze"
   | "layerwise_lr_decay" | "gradual_unfreezing" | "unfreeze_every_steps" | "param_groups">;
 
-/** One group as run.json lists it. */
+/** One group as run.json lists it: its tensors and values, and how many of them train from the first step. */
 export interface GroupRecord {
   name: string;
   lr: number;
   weight_decay: number;
   tensors: number;
   parameters: number;
+  trainable_at_start: number;
+}
+
+/** run.json's `fine_tuning`: the groups, the counts at the start, and gradual unfreezing's stages. */
+export interface FineTuningRecord {
+  groups: GroupRecord[];
+  trainable_parameters: number;
+  total_parameters: number;
+  frozen: string[];
+  unfreezing?: { stage: number; trainable: string; trainable_parameters: number }[];
 }
 
 export class FineTuning {
@@ -33,6 +43,8 @@ export class FineTuning {
   readonly groupOf: (p: ParamSpec) => number;
   readonly unfreezing: UnfreezingPlan | null;
   private readonly params: ParamSpec[];
+  /** Never trained in this run: by `freeze`, or frozen by the caller before training. */
+  private readonly frozen: ReadonlySet<string>;
 
   /**
    * Freezes what `freeze` names (and what the caller froze already) at once; `epochs` is the
@@ -47,6 +59,7 @@ export class FineTuning {
     for (const p of this.params) if (plan.frozen.has(p.name)) p.requiresGrad = false;
     // A parameter the caller froze before training stays frozen, as torch leaves requires_grad alone.
     const frozen = new Set(this.params.filter((p) => !p.requiresGrad).map((p) => p.name));
+    this.frozen = frozen;
     if (frozen.size === this.params.length) {
       throw new UsageError("training: every parameter of the model is frozen: nothing would train");
     }
@@ -72,16 +85,26 @@ export class FineTuning {
   }
 
   /** The optimizer groups for run.json: names, peak lr, weight decay, trainable tensors and values. */
-  record(): { groups: GroupRecord[]; trainable_parameters: number; total_parameters: number; frozen: string[] } {
+  record(): FineTuningRecord {
     const byName = new Map(this.params.map((p) => [p.name, p]));
+    const size = (ps: ParamSpec[]) => ps.reduce((s, p) => s + p.data.length, 0);
     const groups = this.groups.map((g) => {
-      const live = g.params.map((n) => byName.get(n)!).filter((p) => p.requiresGrad);
-      const parameters = live.reduce((s, p) => s + p.data.length, 0);
-      return { name: g.name, lr: g.lr, weight_decay: g.weightDecay, tensors: live.length, parameters };
+      const members = g.params.map((n) => byName.get(n)!);
+      const live = members.filter((p) => p.requiresGrad);
+      return {
+        name: g.name, lr: g.lr, weight_decay: g.weightDecay, tensors: members.length, parameters: size(members),
+        trainable_at_start: size(live),
+      };
     });
     const { trainable, total } = this.counts();
-    const frozen = this.params.filter((p) => !p.requiresGrad).map((p) => p.name);
-    return { groups, trainable_parameters: trainable, total_parameters: total, frozen };
+    const plan = this.unfreezing;
+    const unfreezing = plan && Array.from({ length: plan.lastStage + 1 }, (_, stage) => ({
+      stage, trainable: plan.describe(stage),
+      trainable_parameters: size(this.params.filter((p) => plan.trainsAt(p.name, stage))),
+    }));
+    const frozen = this.params.filter((p) => this.frozen.has(p.name)).map((p) => p.name);
+    const counts = { trainable_parameters: trainable, total_parameters: total };
+    return { groups, ...counts, frozen, ...(unfreezing ? { unfreezing } : {}) };
   }
 }
 

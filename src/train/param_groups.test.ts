@@ -91,6 +91,8 @@ test("bad strategies are usage errors that name the option and list the model's 
   assert.throws(() => planParamGroups(model, { learningRate: 1, weightDecay: 0, freeze: ["roberta", "classifier"] }),
     (e: unknown) => e instanceof UsageError && /freeze \(--freeze\).*freezes every parameter/.test(e.message));
   assert.throws(() => planParamGroups(model, { learningRate: 1, weightDecay: 0, freeze: ["layer.(0"] }), /not a valid regular expression/);
+  assert.throws(() => planParamGroups(model, { learningRate: 1, weightDecay: 0, freeze: [String.raw`layer\.\d+\.attention`] }),
+    /must match a whole name, such as "roberta\.encoder\.layer\.0\.attention": try "\.\*layer\\\.\\d\+\\\.attention\.\*"/);
   const frozenHead = family("bert");
   for (const p of frozenHead.parameters()) if (p.name.startsWith("classifier") || p.name.includes("pooler")) p.requiresGrad = false;
   assert.throws(() => new UnfreezingPlan(frozenHead, { frozen: new Set(frozenHead.parameters().filter((p) => !p.requiresGrad).map((p) => p.name)) }),

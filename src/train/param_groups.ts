@@ -83,15 +83,29 @@ export function moduleList(model: Module): string {
   return [...new Set(names.map((n) => n.replace(/\.layer\.\d+/, `.layer.{0-${maxIndex}}`)))].join(", ");
 }
 
+/** A regex that only matches part of a name: say that it must match all of it, and how. */
+function partialHint(model: Module, pattern: string): string {
+  if (!REGEX_CHARS.test(pattern)) return "";
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern);
+  } catch {
+    return "";
+  }
+  const hit = model.namedModules().map(([n]) => n).find((n) => n && re.test(n));
+  const wide = pattern.includes("|") ? `.*(${pattern}).*` : `.*${pattern}.*`;
+  return hit ? ` (a regular expression must match a whole name, such as "${hit}": try "${wide}")` : "";
+}
+
 /** Every parameter the patterns select; a pattern selecting nothing is an error naming the option. */
 export function resolvePatterns(model: Module, patterns: readonly string[], option: string): Set<string> {
   const out = new Set<string>();
   for (const pattern of patterns) {
     const ps = matchParameters(model, pattern);
     if (ps.length === 0) {
-      const modules = moduleList(model);
-      throw new UsageError(`${option}: "${pattern}" matches no module or parameter of this model; ` +
-        `its modules are: ${modules}`);
+      const hint = partialHint(model, pattern);
+      throw new UsageError(`${option}: "${pattern}" matches no module or parameter of this model${hint}; ` +
+        `its modules are: ${moduleList(model)}`);
     }
     ps.forEach((p) => out.add(p.name));
   }
