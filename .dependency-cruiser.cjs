@@ -10,8 +10,9 @@ const LEVELS = {
   nn: 4, optim: 4, io: 4, tokenizers: 4,
   models: 5, data: 5, peft: 5, compress: 5, export: 5,
   train: 6,
-  hpo: 7,
-  cli: 8,
+  recipes: 7,
+  hpo: 8, report: 8,
+  cli: 9,
 };
 // Tests (*.test.ts) may also import anything up to this level (the engine and its test harness,
 // src/runtime/check.ts), so an op's test can run it on ONNX Runtime.

@@ -3,10 +3,10 @@ import { LabelMap } from "../data/labels.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { readConll } from "../data/conll.js";
 import { readTable } from "../data/read.js";
-import type { Example, LabelKind } from "../train/collate.js";
+import type { Example, LabelKind } from "../data/collate.js";
 import { Evaluator } from "../train/evaluator.js";
-import { encodeTokenRows } from "./token_data.js";
-import { encodeRows, labelKind } from "./train.js";
+import { encodeTokenRows } from "../data/token_examples.js";
+import { encodeRows, labelKind } from "../data/examples.js";
 import { loadForInference } from "./common.js";
 
 /** `whet evaluate`: the metrics of a trained model on a labelled file, as one JSON line. */

@@ -9,7 +9,7 @@ import type { PretrainedConfig } from "../io/config.js";
 import { createModel } from "../models/auto.js";
 import { resolveArguments, type TrainingArgumentsInput } from "./arguments.js";
 import type { TrainerCallback, TrainerState } from "./callbacks.js";
-import type { Example } from "./collate.js";
+import type { Example } from "../data/collate.js";
 import { Trainer } from "./trainer.js";
 
 const CONFIG = {

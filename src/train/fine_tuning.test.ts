@@ -15,7 +15,7 @@ import { createModel, type TaskModel } from "../models/auto.js";
 import { loadPretrainedWeights } from "../models/pretrained.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import { resolveArguments, type TrainingArgumentsInput } from "./arguments.js";
-import type { Example } from "./collate.js";
+import type { Example } from "../data/collate.js";
 import { Evaluator } from "./evaluator.js";
 import { Trainer } from "./trainer.js";
 

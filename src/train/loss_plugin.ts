@@ -1,7 +1,7 @@
 import type { Tensor } from "../graph/tensor.js";
 import type { ModelOutput } from "../models/heads.js";
 import type { InputDecl } from "../optim/train_step.js";
-import type { Example, LabelKind } from "./collate.js";
+import type { Example, LabelKind } from "../data/collate.js";
 
 /**
  * A training loss beyond the task's own, plugged into the Trainer (distillation's teacher term;

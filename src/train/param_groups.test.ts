@@ -27,7 +27,7 @@ for (const kind of ["bert", "roberta", "xlm-roberta", "distilbert"] as const) {
   test(`${kind}: layer-wise lr decay gives the head lr, layer i lr·D^(L−i), the embeddings lr·D^(L+1), each split by decay`, () => {
     const model = family(kind);
     const layout = modelLayout(model);
-    assert.equal(layout.layers.length, 2);
+    assert.equal(layout.numLayers, 2);
     const plan = planParamGroups(model, { learningRate: 1e-3, weightDecay: 0.01, layerwiseLrDecay: 0.5 });
     const lrOf = new Map(plan.groups.flatMap((g) => g.params.map((n) => [n, g.lr] as const)));
     const wdOf = new Map(plan.groups.flatMap((g) => g.params.map((n) => [n, g.weightDecay] as const)));

@@ -10,45 +10,40 @@
  */
 import { UsageError } from "../core/errors.js";
 import type { ParamSpec } from "../graph/param.js";
-import type { TaskModel } from "../models/auto.js";
+import { familyOf, type ModelPart, type TaskModel } from "../models/auto.js";
 import type { Module } from "../nn/module.js";
 import type { ParamGroup } from "../optim/train_step.js";
 
-/** Where the embeddings and the encoder layers (bottom to top) sit; every other parameter is the head. */
+/** How deep the encoder is and where each parameter sits (the model registry's partOf). */
 export interface ModelLayout {
-  embeddings: string;
-  layers: string[];
+  numLayers: number;
+  partOf: (name: string) => ModelPart;
 }
 
 /**
- * The module paths of a family's embeddings and encoder layers (BERT, RoBERTa and XLM-R keep
- * layers under `encoder.layer`, DistilBERT under `transformer.layer`); whatever lies outside
- * them is the head (pooler, classifier, pre_classifier, the MLM head).
+ * The family's own naming (models/registry.ts): BERT, RoBERTa and XLM-R keep layers under
+ * `encoder.layer`, DistilBERT under `transformer.layer`; whatever lies outside the embeddings and
+ * the layers is the head (pooler, classifier, pre_classifier, the MLM head).
  */
 export function modelLayout(model: TaskModel): ModelLayout {
-  const c = model.config;
-  const base = c.model_type === "distilbert" ? "distilbert" : c.model_type === "bert" ? "bert" : "roberta";
-  const root = `${base}.${c.model_type === "distilbert" ? "transformer" : "encoder"}.layer`;
-  const modules = new Set(model.namedModules().map(([n]) => n));
-  const layers: string[] = [];
-  while (modules.has(`${root}.${layers.length}`)) layers.push(`${root}.${layers.length}`);
-  if (layers.length === 0 || !modules.has(`${base}.embeddings`)) {
-    throw new UsageError(`cannot find the encoder layers (${root}.N) and embeddings (${base}.embeddings) ` +
-      `of this ${c.model_type} model`);
+  const { partOf } = familyOf(model.config);
+  let numLayers = 0;
+  for (const [name] of model.namedParameters()) {
+    const part = partOf(name);
+    if (part.kind === "layer") numLayers = Math.max(numLayers, part.index + 1);
   }
-  return { embeddings: `${base}.embeddings`, layers };
+  if (numLayers === 0) throw new UsageError(`cannot find the encoder layers of this ${model.config.model_type} model`);
+  return { numLayers, partOf };
 }
 
 /** Depth of a parameter for layer-wise rates: 0 for the head, L − i for layer i, L + 1 for the embeddings. */
 export function depthOf(name: string, layout: ModelLayout): number {
-  const L = layout.layers.length;
-  if (name.startsWith(layout.embeddings + ".")) return L + 1;
-  const i = layout.layers.findIndex((l) => name.startsWith(l + "."));
-  return i >= 0 ? L - i : 0;
+  const L = layout.numLayers, part = layout.partOf(name);
+  return part.kind === "embeddings" ? L + 1 : part.kind === "layer" ? L - part.index : 0;
 }
 
 export function depthName(depth: number, layout: ModelLayout): string {
-  const L = layout.layers.length;
+  const L = layout.numLayers;
   return depth === 0 ? "head" : depth === L + 1 ? "embeddings" : `layer ${L - depth}`;
 }
 

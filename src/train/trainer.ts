@@ -6,13 +6,13 @@ import type { NDArray } from "../core/ndarray.js";
 import { Rng } from "../core/rng.js";
 import type { Tensor } from "../graph/tensor.js";
 import { numLabels } from "../io/config.js";
-import { FAMILIES, type Task, type TaskModel } from "../models/auto.js";
+import { familyOf, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
 import { scheduleLength, type TrainingArguments } from "./arguments.js";
 import { CallbackList, type TrainerCallback, type TrainerState } from "./callbacks.js";
 import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type LoopState, type Saveable } from "./checkpoint.js";
-import { batchInputs, collate, type Batch, type Example, type LabelKind } from "./collate.js";
+import { batchInputs, collate, type Batch, type Example, type LabelKind } from "../data/collate.js";
 import { EarlyStoppingCallback } from "./early_stopping.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
 import { FineTuning } from "./fine_tuning.js";
@@ -184,7 +184,7 @@ export class Trainer {
 
   private inputs(): InputDecl[] {
     const c = this.options.model.config;
-    const decl = batchInputs({ tokenTypes: FAMILIES[c.model_type].tokenTypes, labels: this.options.labels, numLabels: numLabels(c) });
+    const decl = batchInputs({ tokenTypes: familyOf(c).tokenTypes, labels: this.options.labels, numLabels: numLabels(c) });
     return [...decl, ...(this.options.loss?.inputs({ numLabels: numLabels(c) }) ?? [])];
   }
 
@@ -325,7 +325,7 @@ export class Trainer {
     await this.callbacks.call("onStepBegin");
     // The epoch's remainder makes a short last step.
     const group = micros.slice(m, Math.min(m + gas, micros.length));
-    const collateOpts = { padId: o.padId, tokenTypes: FAMILIES[o.model.config.model_type].tokenTypes, labels: o.labels };
+    const collateOpts = { padId: o.padId, tokenTypes: familyOf(o.model.config).tokenTypes, labels: o.labels };
     const batches: Batch[] = group.map((idx, j) => {
       const examples = idx.map((i) => o.train[i]);
       return collate(o.transformBatch ? o.transformBatch(examples, { epoch, micro: m + j, indices: idx }) : examples, collateOpts);

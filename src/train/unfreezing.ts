@@ -40,7 +40,7 @@ export class UnfreezingPlan {
 
   /** The last stage: every layer and the embeddings trainable. */
   get lastStage(): number {
-    return this.layout.layers.length;
+    return this.layout.numLayers;
   }
 
   /** The stage in force for the step about to run (epoch: 0-based index; globalStep: steps done). */

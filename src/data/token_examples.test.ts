@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { loadTokenizer } from "../tokenizers/index.js";
-import { encodeTokenRows } from "./token_data.js";
+import { encodeTokenRows } from "./token_examples.js";
 
 const bert = fileURLToPath(new URL("../../fixtures/hf/bert-tok/", import.meta.url));
 

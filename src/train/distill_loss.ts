@@ -6,8 +6,8 @@ import { mean, sum } from "../ops/reduce.js";
 import { logSoftmax, softmax } from "../ops/softmax.js";
 import type { TaskModel } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
-import { FAMILIES } from "../models/auto.js";
-import { collate, type Example } from "./collate.js";
+import { familyOf } from "../models/auto.js";
+import { collate, type Example } from "../data/collate.js";
 import type { LossPlugin } from "./loss_plugin.js";
 
 export interface DistillOptions {
@@ -60,7 +60,7 @@ export function distillation(o: DistillOptions): LossPlugin {
  * examples, so distillation costs one teacher pass in all rather than one per epoch.
  */
 export async function teacherLogits(teacher: TaskModel, examples: readonly Example[], padId: number, batchSize = 64, threads?: number): Promise<Float32Array[]> {
-  const tokenTypes = FAMILIES[teacher.config.model_type].tokenTypes;
+  const tokenTypes = familyOf(teacher.config).tokenTypes;
   const runner = await ForwardRunner.compile(teacher, { tokenTypes, outputs: ["logits"], threads });
   const out: Float32Array[] = [];
   try {

@@ -2,22 +2,9 @@ import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import type { InputDecl } from "../optim/train_step.js";
 
-/** One tokenized training or evaluation example. */
-export interface Example {
-  input_ids: readonly number[];
-  token_type_ids?: readonly number[];
-  /** A class id, a regression target, a multi-hot vector, or per-token class ids (-100 = ignored). */
-  label?: number | readonly number[];
-  /** A teacher's logits for this example (distillation). */
-  teacher?: Float32Array;
-}
+import type { Example, LabelKind } from "./examples.js";
 
-/**
- * "masked_token": per-token ids like "token", but only the positions with a label (not -100) are
- * fed — `masked_positions` (flat b·T + t) and `labels` [n] — so a masked-LM head projects just
- * those rows onto the vocabulary.
- */
-export type LabelKind = "class" | "regression" | "multi_label" | "token" | "masked_token";
+export type { Example, LabelKind } from "./examples.js";
 
 export interface CollateOptions {
   padId: number;

@@ -5,22 +5,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
-import { readConfig, SUPPORTED_MODEL_TYPES, type ModelType, type PretrainedConfig } from "../io/config.js";
+import { readConfig, type PretrainedConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
-import { createModel, dropoutOverrides, type TaskModel } from "../models/auto.js";
+import { createModel, dropoutOverrides, FAMILIES, familyOf, familySize, SIZE_KEYS, type SizeKey, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { trainWordPiece } from "../tokenizers/train_wordpiece.js";
 import type { TrainingArguments } from "../train/arguments.js";
 
-/** Architecture flags, spelled as BERT's config.json keys; DistilBERT's own names are mapped. */
-export const ARCH_KEYS = ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings"] as const;
-export type ArchKey = (typeof ARCH_KEYS)[number];
-const DISTILBERT_KEYS: Record<ArchKey, string> = {
-  hidden_size: "dim", num_hidden_layers: "n_layers", num_attention_heads: "n_heads", intermediate_size: "hidden_dim", max_position_embeddings: "max_position_embeddings",
-};
+/** Architecture flags, spelled as BERT's config.json keys; each family maps them onto its own (DistilBERT: dim, n_layers…). */
+export const ARCH_KEYS = SIZE_KEYS;
+export type ArchKey = SizeKey;
 /** Model types whose tokenizer is WordPiece, the only kind --train-tokenizer makes. */
-const WORDPIECE_TYPES: readonly ModelType[] = ["bert", "distilbert"];
+const WORDPIECE_TYPES = Object.values(FAMILIES).filter((f) => f.tokenizer === "wordpiece").map((f) => f.modelType);
 
 export interface StartSpec {
   /** Continue pretraining this masked-LM (folder or Hub id). */
@@ -56,8 +53,8 @@ export function checkStart(s: StartSpec): void {
   if (s.model && (s.trainTokenizer || s.tokenizer || Object.keys(s.architecture ?? {}).length)) {
     throw new WhetError("pretrain: --model continues pretraining with the model's own tokenizer and sizes; --train-tokenizer, --tokenizer and size flags go with --config-from or --model-type");
   }
-  if (s.modelType && !(SUPPORTED_MODEL_TYPES as readonly string[]).includes(s.modelType)) {
-    throw new WhetError(`pretrain: --model-type "${s.modelType}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`);
+  if (s.modelType && !Object.hasOwn(FAMILIES, s.modelType)) {
+    throw new WhetError(`pretrain: --model-type "${s.modelType}" is not supported (supported: ${Object.keys(FAMILIES).join(", ")})`);
   }
   if (s.modelType && !s.trainTokenizer && !s.tokenizer) throw new WhetError("pretrain: --model-type needs a tokenizer: --train-tokenizer (with --vocab-size) or --tokenizer DIR_OR_ID");
   if (s.trainTokenizer && s.tokenizer) throw new WhetError("pretrain: give --train-tokenizer or --tokenizer, not both");
@@ -71,8 +68,9 @@ export function checkStart(s: StartSpec): void {
 function freshConfig(base: PretrainedConfig, arch: StartSpec["architecture"]): PretrainedConfig {
   const c: PretrainedConfig = { ...base };
   for (const k of ["architectures", "id2label", "label2id", "num_labels", "problem_type", "_name_or_path", "torch_dtype", "transformers_version"]) delete c[k];
-  for (const [k, v] of Object.entries(arch ?? {})) c[c.model_type === "distilbert" ? DISTILBERT_KEYS[k as ArchKey] : k] = v;
-  const hidden = Number(c.model_type === "distilbert" ? c.dim : c.hidden_size), heads = Number(c.model_type === "distilbert" ? c.n_heads : c.num_attention_heads);
+  const fam = familyOf(c);
+  for (const [k, v] of Object.entries(arch ?? {})) c[fam.sizeKeys[k as ArchKey]] = v;
+  const hidden = familySize(fam, c, "hidden_size"), heads = familySize(fam, c, "num_attention_heads");
   if (hidden && heads && hidden % heads !== 0) throw new WhetError(`pretrain: hidden size ${hidden} is not a multiple of the number of attention heads ${heads}`);
   return c;
 }
@@ -96,7 +94,7 @@ export async function prepareStart(s: StartSpec, documents: readonly string[], a
     const dir = await resolveModel(s.configFrom);
     base = readConfig(dir);
     tokSource ??= s.trainTokenizer ? undefined : dir;
-  } else base = { model_type: s.modelType as ModelType };
+  } else base = { model_type: s.modelType! };
   const config = freshConfig(base, s.architecture);
   let tokenizer: Tokenizer;
   if (s.trainTokenizer) {

@@ -1,7 +1,7 @@
 import { WhetError } from "../core/errors.js";
-import type { TokenRow } from "../data/conll.js";
+import type { TokenRow } from "./conll.js";
 import type { Tokenizer } from "../tokenizers/index.js";
-import type { Example } from "../train/collate.js";
+import type { Example } from "./examples.js";
 
 export interface EncodedTokens {
   examples: Example[];

@@ -4,7 +4,7 @@ import { ndarray } from "../core/ndarray.js";
 import { Graph, trace } from "../graph/graph.js";
 import { checkGradients, checkOnnx, type CheckCase } from "../runtime/check.js";
 import { evaluate } from "../runtime/reference.js";
-import { distillationLoss } from "./distill.js";
+import { distillationLoss } from "./distill_loss.js";
 
 const kd: CheckCase = {
   inputs: [{ shape: [3, 4], dims: ["b", 4] }, { shape: [3, 4], dims: ["b", 4], grad: false }],
