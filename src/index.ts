@@ -18,7 +18,7 @@
  * const args = resolveArguments({ output_dir: "runs/demo", num_train_epochs: 1, eval_strategy: "no" });
  * await new Trainer({ model, args, train, labels: "class", labelNames: ["neg", "pos"], padId: tok.padTokenId ?? 0, tokenizer: tok }).train();
  */
-export { WhetError, ShapeError, NonFiniteError } from "./core/errors.js";
+export { WhetError, ShapeError, NonFiniteError, UsageError } from "./core/errors.js";
 export type { NDArray } from "./core/ndarray.js";
 // Models, tokenizers, files
 export { readConfig, type PretrainedConfig } from "./io/config.js";
@@ -49,6 +49,9 @@ export { ConsoleLogCallback, JsonlLogCallback, RunRecordCallback } from "./train
 export { ProgressCallback } from "./train/progress_line.js";
 export type { LossPlugin } from "./train/loss_plugin.js";
 export { resolveArguments, TrainingArgumentsSchema, type TrainingArguments } from "./train/arguments.js";
+export { planParamGroups, matchParameters, modelLayout, type ParamGroupPlan, type NamedParamGroup } from "./train/param_groups.js";
+export { UnfreezingPlan, GradualUnfreezingCallback } from "./train/unfreezing.js";
+export { FineTuning } from "./train/fine_tuning.js";
 export { Evaluator } from "./train/evaluator.js";
 export { computeMetrics } from "./train/metrics.js";
 export { maskTokens, mlmTransform, encodeForMlm } from "./train/mlm.js";

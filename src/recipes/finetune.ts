@@ -20,6 +20,7 @@ import { dropoutOverrides, familyOf, maxSequenceLength } from "../models/auto.js
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import type { TrainerCallback } from "../train/callbacks.js";
+import { formatTrainable, startingCounts } from "../train/fine_tuning.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { augmentationStep } from "./augment_step.js";
 import type { RunSpec } from "./run_spec.js";
@@ -109,8 +110,6 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
     data.reportText = [data.reportText, ...step.reportLines()].join("\n");
   }
   log(data.reportText);
-  await mkdir(a.output_dir, { recursive: true });
-  await writeFile(join(a.output_dir, "data_report.json"), JSON.stringify(data.report, null, 1));
 
   const family = familyOf(readConfig(dir));
   const overrides: Record<string, unknown> = {
@@ -123,6 +122,12 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
     task: spec.task, labels: data.labelNames, configOverrides: overrides, seed: a.seed, freshHead: data.freshHead,
   });
   if (load.initialized.length) log(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
+  // The report ends with what will train (freeze, gradual unfreezing): known once the model is built.
+  const parameters = startingCounts(model, a);
+  log(formatTrainable(parameters));
+  await mkdir(a.output_dir, { recursive: true });
+  const report = { ...(data.report as object), parameters };
+  await writeFile(join(a.output_dir, "data_report.json"), JSON.stringify(report, null, 1));
   const trainer = new Trainer({
     model, args: a, train: data.train, eval: data.eval, labels: data.kind, labelNames: data.labelNames,
     padId: tok.padTokenId ?? 0, tokenizer: tok, log: o.log, callbacks: o.callbacks, signal: o.signal,

@@ -15,11 +15,13 @@ import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, typ
 import { batchInputs, collate, type Batch, type Example, type LabelKind } from "../data/collate.js";
 import { EarlyStoppingCallback } from "./early_stopping.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
+import { FineTuning } from "./fine_tuning.js";
 import { ConsoleLogCallback, JsonlLogCallback, round, RunRecordCallback } from "./log_callbacks.js";
 import type { LossPlugin } from "./loss_plugin.js";
 import { ProgressCallback } from "./progress_line.js";
 import { defaultLoggingDir, TensorBoardCallback } from "./tensorboard.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
+import { GradualUnfreezingCallback } from "./unfreezing.js";
 
 export interface TrainerOptions {
   model: TaskModel;
@@ -72,8 +74,6 @@ interface Run {
   lossSum: number;
   steps: number;
   lastLoss: number;
-  /** The last optimizer step's gradient norm before clipping (transformers logs it as grad_norm). */
-  lastGradNorm: number;
 }
 
 /**
@@ -86,6 +86,8 @@ export class Trainer {
   private readonly write: (line: string) => void;
   private readonly progress: ProgressCallback | null;
   private readonly callbacks: CallbackList;
+  /** Frozen modules, layer-wise rates, free-form groups, gradual unfreezing (see fine_tuning.ts). */
+  readonly fineTuning: FineTuning;
   private stopReason: string | null = null;
   private run: Run | null = null;
 
@@ -97,13 +99,18 @@ export class Trainer {
     this.progress = o.log ? null : new ProgressCallback();
     const progress = this.progress;
     this.write = o.log ?? ((line) => progress!.print(line));
+    // Checked (and the freeze applied) before any work: a bad strategy is a usage error now.
+    this.fineTuning = new FineTuning(o.model, a, { epochs: scheduleLength(a, o.train.length).epochs, log: this.write });
+    const record = { args: a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(), fine_tuning: this.fineTuning.record() };
     const builtIn: TrainerCallback[] = [
-      new RunRecordCallback(a.output_dir, { args: a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(), ...o.runInfo }),
+      new RunRecordCallback(a.output_dir, { ...record, ...o.runInfo }),
       new JsonlLogCallback(a.output_dir),
       new ConsoleLogCallback(this.write),
       ...(progress ? [progress] : []),
       ...(reportsTo(a, "tensorboard") ? [new TensorBoardCallback(a.logging_dir ?? defaultLoggingDir(a.output_dir))] : []),
     ];
+    const plan = this.fineTuning.unfreezing;
+    if (plan) builtIn.push(new GradualUnfreezingCallback(plan, () => this.refreshTrainable(), this.write));
     if (a.early_stopping_patience !== undefined) {
       builtIn.push(new EarlyStoppingCallback({
         patience: a.early_stopping_patience, threshold: a.early_stopping_threshold, metric: a.metric_for_best_model!,
@@ -119,6 +126,15 @@ export class Trainer {
   /** Stop after the current step with a checkpoint (train() then returns `interrupted: true`). */
   requestStop(reason = "stop requested"): void {
     this.stopReason ??= reason;
+  }
+
+  /**
+   * Follow the parameters' requiresGrad flags (set by a callback, e.g. at onEpochBegin): when the
+   * trainable set changed, the step switches to that set's compiled program (compiling it the
+   * first time) and keeps every moment. Returns whether it changed. Outside train() it does nothing.
+   */
+  async refreshTrainable(): Promise<boolean> {
+    return this.run ? this.run.step.updateTrainable() : false;
   }
 
   /** Register a callback after those given to the constructor. */
@@ -221,7 +237,7 @@ export class Trainer {
         loop = await loadCheckpoint(resume, o.model, step);
         this.write(`resumed from ${resume} at step ${loop.global_step}`);
       }
-      return { step, evaluator, schedule, epochs, loop, lossSum: 0, steps: 0, lastLoss: NaN, lastGradNorm: NaN };
+      return { step, evaluator, schedule, epochs, loop, lossSum: 0, steps: 0, lastLoss: NaN };
     } catch (e) {
       await step.release();
       await evaluator?.release();
@@ -239,7 +255,8 @@ export class Trainer {
         return { loss: o.loss ? o.loss.combine(loss, out, x) : loss };
       },
       params: o.model.parameters(),
-      weightDecay: a.weight_decay,
+      groups: this.fineTuning.groups,
+      groupOf: this.fineTuning.groupOf,
       adam: { beta1: a.adam_beta1, beta2: a.adam_beta2, eps: a.adam_epsilon },
       maxGradNorm: a.max_grad_norm > 0 ? a.max_grad_norm : null,
       seed: a.seed,
@@ -317,12 +334,12 @@ export class Trainer {
     });
     const lr = learningRate(run.schedule, loop.global_step);
     let loss: number;
-    if (gas === 1) ({ loss, gradNorm: run.lastGradNorm } = await run.step.step(batches[0].feeds, lr));
+    if (gas === 1) ({ loss, gradNorm: loop.grad_norm } = await run.step.step(batches[0].feeds, lr));
     else {
       const total = batches.reduce((s, b) => s + b.count, 0);
       loss = 0;
       for (const b of batches) loss += (await run.step.accumulate(b.feeds, b.count / total)).loss * (b.count / total);
-      run.lastGradNorm = (await run.step.applyStep(lr)).gradNorm;
+      loop.grad_norm = (await run.step.applyStep(lr)).gradNorm;
     }
     m += group.length;
     loop.global_step++;
@@ -362,8 +379,9 @@ export class Trainer {
       step: loop.global_step,
       epoch: round(loop.epoch, 4),
       loss: loop.loss_since_log / loop.steps_since_log,
+      // of the last step, before clipping (as transformers >= 4.38 logs it)
+      ...(Number.isFinite(loop.grad_norm) ? { grad_norm: loop.grad_norm } : {}),
       learning_rate: learningRate(run.schedule, loop.global_step), // the rate the next step will use, as Trainer logs it
-      ...(Number.isFinite(run.lastGradNorm) ? { grad_norm: run.lastGradNorm } : {}),
     };
     loop.loss_since_log = 0;
     loop.steps_since_log = 0;
