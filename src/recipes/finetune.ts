@@ -93,6 +93,7 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
   const spec: RunSpec = { ...input, args: { ...input.args } };
   const a = spec.args, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
   const dir = await resolveModel(spec.model);
+  const family = familyOf(readConfig(dir)); // an architecture whet cannot build is the first thing to say
   const tok = await loadTokenizer(dir);
   clampMaxLength(spec, dir, log);
   const data = await prepare(spec, dir, tok, o, log);
@@ -100,7 +101,6 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
   await mkdir(a.output_dir, { recursive: true });
   await writeFile(join(a.output_dir, "data_report.json"), JSON.stringify(data.report, null, 1));
 
-  const family = familyOf(readConfig(dir));
   const overrides: Record<string, unknown> = {
     ...dropoutOverrides(family.modelType, {
       hidden: a.hidden_dropout_prob, attention: a.attention_dropout_prob, classifier: a.classifier_dropout_prob,
