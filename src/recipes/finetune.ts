@@ -100,6 +100,7 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
   const spec: RunSpec = { ...input, args: { ...input.args } };
   const a = spec.args, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
   const dir = await resolveModel(spec.model);
+  const family = familyOf(readConfig(dir)); // an architecture whet cannot build is the first thing to say
   const tok = await loadTokenizer(dir);
   clampMaxLength(spec, dir, log);
   const step = spec.augment ? augmentationStep(spec.augment) : null;
@@ -111,7 +112,6 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
   }
   log(data.reportText);
 
-  const family = familyOf(readConfig(dir));
   const overrides: Record<string, unknown> = {
     ...dropoutOverrides(family.modelType, {
       hidden: a.hidden_dropout_prob, attention: a.attention_dropout_prob, classifier: a.classifier_dropout_prob,
