@@ -53,6 +53,11 @@ export function translateCommand(): Command {
       finiteNumber("--length-penalty"),
     )
     .option("--early-stopping <when>", "beam search: true, false or never", earlyStopping)
+    .option("--do-sample", "sample instead of searching (one beam; --temperature, --top-k, --top-p, --seed)")
+    .option("--temperature <x>", "sampling: divide the logits by this", finiteNumber("--temperature"))
+    .option("--top-k <n>", "sampling: keep the k most likely tokens (default 50, 0: all)", Number)
+    .option("--top-p <x>", "sampling: keep the most likely tokens up to this probability mass", finiteNumber("--top-p"))
+    .option("--seed <n>", "sampling: seed of the random stream", Number)
     .option("--batch-size <n>", "texts per batch", positiveInt("--batch-size"), 8)
     .option("--text-field <name>", "JSON Lines input: the field holding the text", "text")
     .option("--threads <n>", "ONNX Runtime threads", positiveInt("--threads"))
@@ -63,10 +68,15 @@ export function translateCommand(): Command {
       let results;
       try {
         results = await translator.translate(texts, {
-          numBeams: o.numBeams,
           maxNewTokens: o.maxNewTokens,
           lengthPenalty: o.lengthPenalty,
           earlyStopping: o.earlyStopping,
+          doSample: o.doSample,
+          temperature: o.temperature,
+          topK: o.topK,
+          topP: o.topP,
+          seed: o.seed,
+          numBeams: o.doSample && o.numBeams === undefined ? 1 : o.numBeams,
           batchSize: o.batchSize,
           onBatch: (done, total) => process.stderr.write(`translated ${done}/${total}\n`),
         });

@@ -137,8 +137,13 @@ test("generation config: generation_config.json's defaults, options over them, b
     /early_stopping must be true, false or "never"/,
   );
   assert.throws(
-    () => fromObject({ do_sample: true }, { decoder_start_token_id: 1, eos_token_id: 0, pad_token_id: 1 }, "x.json"),
-    /x.json: "do_sample" = true is not supported/,
+    () =>
+      fromObject(
+        { repetition_penalty: 1.2 },
+        { decoder_start_token_id: 1, eos_token_id: 0, pad_token_id: 1 },
+        "x.json",
+      ),
+    /x.json: "repetition_penalty" = 1.2 is not supported/,
   );
   assert.throws(
     () => fromObject({}, { eos_token_id: 0, pad_token_id: 1 }, "config.json"),

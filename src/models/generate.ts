@@ -2,6 +2,8 @@
 // (greedy_search, beam_search) with the logits processors a translation model's config turns on:
 // https://github.com/huggingface/transformers/blob/v4.30.0/src/transformers/generation/utils.py
 import { WhetError } from "../core/errors.js";
+import { Rng } from "../core/rng.js";
+import { sampleToken, warpScores } from "./sampling.js";
 import { BeamHypotheses, processRow, topCandidates, type RowBeams } from "./beam_search.js";
 import { effectiveMaxLength, type GenerationConfig } from "./generation_config.js";
 import type { MarianRunner } from "./marian_runner.js";
@@ -81,7 +83,10 @@ function checkLength(runner: MarianRunner, maxLength: number): void {
     );
 }
 
-/** Greedy search: the highest processed logit at every step; finished rows receive pad. */
+/**
+ * Greedy search (the highest processed logit at every step) or, with do_sample, sampling from the
+ * warped distribution; finished rows receive pad.
+ */
 export async function greedySearch(
   runner: MarianRunner,
   inputIds: number[][],
@@ -95,6 +100,7 @@ export async function greedySearch(
   const seqs = inputIds.map(() => [cfg.decoder_start_token_id]);
   const open = seqs.map(() => true);
   const scores = new Float64Array(V); // reused: fresh pages cost more than the arithmetic
+  const rng = new Rng(cfg.seed, 0x73616d70);
   let steps = 0;
   while (seqs[0].length < maxLength && open.some((o) => o)) {
     const logits = await state.step(seqs.map((s) => s[s.length - 1]));
@@ -102,7 +108,8 @@ export async function greedySearch(
     seqs.forEach((seq, r) => {
       scores.set(logits.subarray(r * V, (r + 1) * V));
       processScores(scores, seq, cfg, maxLength);
-      const next = open[r] ? argmax(scores) : cfg.pad_token_id;
+      if (cfg.do_sample) warpScores(scores, cfg);
+      const next = !open[r] ? cfg.pad_token_id : cfg.do_sample ? sampleToken(scores, rng) : argmax(scores);
       seq.push(next);
       if (next === cfg.eos_token_id) open[r] = false;
     });

@@ -22,6 +22,13 @@ export interface GenerationConfig {
   forced_eos_token_id: number | null;
   bad_words_ids: number[][] | null;
   num_return_sequences: number;
+  /** Sample instead of taking the best token (one beam only), after the temperature / top-k / top-p warpers. */
+  do_sample: boolean;
+  temperature: number;
+  top_k: number;
+  top_p: number;
+  /** whet's own: the seed of the sampling stream (transformers uses torch's global generator). */
+  seed: number;
 }
 
 /** What a caller may override, camel case as the rest of whet's API. */
@@ -40,6 +47,13 @@ export interface GenerateOptions {
   earlyStopping?: EarlyStopping;
   badWordsIds?: number[][] | null;
   forcedEosTokenId?: number | null;
+  /** Sample (with one beam): temperature, topK (default 50, 0: off) and topP (default 1: off) shape the distribution. */
+  doSample?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  /** Seed of the sampling stream: the same seed, texts and batch size give the same samples. */
+  seed?: number;
 }
 
 const DEFAULTS: Omit<GenerationConfig, "decoder_start_token_id" | "eos_token_id" | "pad_token_id"> = {
@@ -52,11 +66,15 @@ const DEFAULTS: Omit<GenerationConfig, "decoder_start_token_id" | "eos_token_id"
   forced_eos_token_id: null,
   bad_words_ids: null,
   num_return_sequences: 1,
+  do_sample: false,
+  temperature: 1.0,
+  top_k: 50,
+  top_p: 1.0,
+  seed: 0,
 };
 
 /** Keys of the generation config that whet implements; others must keep transformers' default. */
 const UNSUPPORTED: Record<string, unknown> = {
-  do_sample: false,
   num_beam_groups: 1,
   repetition_penalty: 1.0,
   no_repeat_ngram_size: 0,
@@ -137,6 +155,10 @@ export function fromObject(
     forced_eos_token_id: intOr(src.forced_eos_token_id, null, "forced_eos_token_id", where),
     bad_words_ids: (src.bad_words_ids ?? null) as number[][] | null,
     num_return_sequences: num("num_return_sequences") as number,
+    do_sample: num("do_sample") as boolean,
+    temperature: num("temperature") as number,
+    top_k: num("top_k") as number,
+    top_p: num("top_p") as number,
   };
   validate(cfg, where);
   return cfg;
@@ -153,6 +175,11 @@ export function withOptions(base: GenerationConfig, o: GenerateOptions, where = 
   if (o.earlyStopping !== undefined) cfg.early_stopping = o.earlyStopping;
   if (o.badWordsIds !== undefined) cfg.bad_words_ids = o.badWordsIds;
   if (o.forcedEosTokenId !== undefined) cfg.forced_eos_token_id = o.forcedEosTokenId;
+  if (o.doSample !== undefined) cfg.do_sample = o.doSample;
+  if (o.temperature !== undefined) cfg.temperature = o.temperature;
+  if (o.topK !== undefined) cfg.top_k = o.topK;
+  if (o.topP !== undefined) cfg.top_p = o.topP;
+  if (o.seed !== undefined) cfg.seed = o.seed;
   validate(cfg, where);
   return cfg;
 }
@@ -162,7 +189,25 @@ export function effectiveMaxLength(cfg: GenerationConfig): number {
   return cfg.max_new_tokens !== null ? 1 + cfg.max_new_tokens : cfg.max_length;
 }
 
+function validateSampling(c: GenerationConfig, where: string): void {
+  if (typeof c.do_sample !== "boolean")
+    throw new WhetError(`${where}: do_sample must be true or false, got ${JSON.stringify(c.do_sample)}`);
+  if (c.do_sample && c.num_beams > 1)
+    throw new WhetError(
+      `${where}: sampling with num_beams ${c.num_beams} (beam sampling) is not supported: use num_beams 1 to sample`,
+    );
+  if (!(typeof c.temperature === "number" && c.temperature > 0))
+    throw new WhetError(`${where}: temperature must be a positive number, got ${JSON.stringify(c.temperature)}`);
+  if (!Number.isInteger(c.top_k) || c.top_k < 0)
+    throw new WhetError(`${where}: top_k must be a non-negative integer, got ${JSON.stringify(c.top_k)}`);
+  if (!(typeof c.top_p === "number" && c.top_p > 0 && c.top_p <= 1))
+    throw new WhetError(`${where}: top_p must be in (0, 1], got ${JSON.stringify(c.top_p)}`);
+  if (!Number.isInteger(c.seed))
+    throw new WhetError(`${where}: seed must be an integer, got ${JSON.stringify(c.seed)}`);
+}
+
 function validate(c: GenerationConfig, where: string): void {
+  validateSampling(c, where);
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
   if (!posInt(c.num_beams))
     throw new WhetError(`${where}: num_beams must be a positive integer, got ${JSON.stringify(c.num_beams)}`);

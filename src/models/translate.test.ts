@@ -29,6 +29,17 @@ test("translate(): the library call the CLI and back-translation use; batching d
       beam4.decoded,
     );
     assert.deepEqual(await t.translate([]), []);
+    // Sampling (one beam): the same seed repeats; another seed draws other tokens; pad is never drawn.
+    const sample = (seed: number) =>
+      t.translate(expected.texts, { doSample: true, numBeams: 1, maxNewTokens: 12, seed, topK: 0 });
+    const [s1, s1again, s2] = [await sample(1), await sample(1), await sample(2)];
+    assert.deepEqual(s1, s1again);
+    assert.notDeepEqual(
+      s1.map((r) => r.ids),
+      s2.map((r) => r.ids),
+    );
+    for (const r of [...s1, ...s2]) assert.ok(!r.ids.includes(494) && r.ids.at(-1) === 0, JSON.stringify(r.ids));
+    await assert.rejects(t.translate(["a"], { doSample: true, numBeams: 4 }), /beam sampling\) is not supported/);
     await assert.rejects(t.translate(["a"], { batchSize: 0 }), /batch size must be a positive integer/);
     await assert.rejects(
       t.translate(["a"], { maxNewTokens: 100 }),
@@ -43,16 +54,29 @@ test("translate(): the library call the CLI and back-translation use; batching d
 });
 
 test("translate(): a Hub id downloads the Marian files (source.spm, target.spm, generation_config.json) and translates", async () => {
-  const files = Object.fromEntries(readdirSync(DIR).filter((f) => f !== "expected.json" && f !== "README.md").map((f) => [f, readFileSync(join(DIR, f))]));
+  const files = Object.fromEntries(
+    readdirSync(DIR)
+      .filter((f) => f !== "expected.json" && f !== "README.md")
+      .map((f) => [f, readFileSync(join(DIR, f))]),
+  );
   const hub = await startFakeHub([{ id: "Helsinki-NLP/opus-mt-tiny", files }]);
   const cacheDir = mkdtempSync(join(tmpdir(), "whet-marian-hub-"));
   try {
     const out = await translate("Helsinki-NLP/opus-mt-tiny", expected.texts, {
-      endpoint: hub.endpoint, cacheDir, onProgress: false, numBeams: 4, maxNewTokens: 12, threads: 1,
+      endpoint: hub.endpoint,
+      cacheDir,
+      onProgress: false,
+      numBeams: 4,
+      maxNewTokens: 12,
+      threads: 1,
     });
-    assert.deepEqual(out.map((r) => r.translation), beam4.decoded);
+    assert.deepEqual(
+      out.map((r) => r.translation),
+      beam4.decoded,
+    );
     const fetched = hub.requests.filter((r) => r.method === "GET").map((r) => r.path.split("/").at(-1));
-    for (const f of ["source.spm", "target.spm", "vocab.json", "generation_config.json"]) assert.ok(fetched.includes(f), `${f} fetched`);
+    for (const f of ["source.spm", "target.spm", "vocab.json", "generation_config.json"])
+      assert.ok(fetched.includes(f), `${f} fetched`);
   } finally {
     await hub.close();
     rmSync(cacheDir, { recursive: true, force: true });
