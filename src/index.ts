@@ -51,3 +51,12 @@ export { finetune, type FinetuneOptions, type RecipeOptions, type RunResult } fr
 export { pretrain, runPretrain, type PretrainSpec, type PretrainResult } from "./recipes/pretraining.js";
 export { distill, type DistillSpec, type DistillResult } from "./recipes/distillation.js";
 export { resolveRunSpec, DataKeysSchema, type RunSpec } from "./recipes/run_spec.js";
+export { TensorBoardCallback } from "./train/tensorboard.js";
+export { EventFileWriter } from "./train/tfevents.js";
+export { calibration, softmaxRows } from "./train/calibration.js";
+export { classificationReport, classifierDetails, rocAuc } from "./train/classification_report.js";
+export { metricFrame, standardGroupMetrics, type MetricFrameResult } from "./train/metric_frame.js";
+export { biasCheck, type BiasCheckResult } from "./report/bias_check.js";
+export { builtinLexicon, parseLexicon, readLexicon } from "./report/lexicon.js";
+export { buildHtmlReport, type ReportSection } from "./report/html_report.js";
+export { readRunDir } from "./report/run_dir.js";
