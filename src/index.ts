@@ -63,11 +63,24 @@ export { distill, type DistillSpec, type DistillResult } from "./recipes/distill
 export { resolveRunSpec, DataKeysSchema, type RunSpec } from "./recipes/run_spec.js";
 // Export and compression
 export { exportOnnx, validateExport } from "./export/onnx_export.js";
+export { quantizeDynamicInt8, encodeQuantized } from "./compress/quantize.js";
+// Translation (MarianMT)
 export { translate, Translator, type Translation, type TranslateOptions } from "./models/translate.js";
 export { loadMarian, type MarianPretrained } from "./models/marian_load.js";
 export { MarianMTModel, type MarianConfig } from "./models/marian.js";
 export { MarianRunner } from "./models/marian_runner.js";
 export { generate, type GenerateOutput } from "./models/generate.js";
-export { readGenerationConfig, withOptions as withGenerationOptions, type GenerationConfig, type GenerateOptions } from "./models/generation_config.js";
+export {
+  readGenerationConfig, withOptions as withGenerationOptions, type GenerationConfig, type GenerateOptions,
+} from "./models/generation_config.js";
 export { loadMarianTokenizer, MarianTokenizer } from "./tokenizers/marian_tokenizer.js";
-export { quantizeDynamicInt8, encodeQuantized } from "./compress/quantize.js";
+// Reports and the bias check
+export { TensorBoardCallback } from "./train/tensorboard.js";
+export { EventFileWriter } from "./train/tfevents.js";
+export { calibration, softmaxRows } from "./train/calibration.js";
+export { classificationReport, classifierDetails, rocAuc } from "./train/classification_report.js";
+export { metricFrame, standardGroupMetrics, type MetricFrameResult } from "./train/metric_frame.js";
+export { biasCheck, type BiasCheckResult } from "./report/bias_check.js";
+export { builtinLexicon, parseLexicon, readLexicon } from "./report/lexicon.js";
+export { buildHtmlReport, type ReportSection } from "./report/html_report.js";
+export { readRunDir } from "./report/run_dir.js";
