@@ -78,6 +78,13 @@ export class ParzenEstimator {
     return all.map((x) => x / total);
   }
 
+  /** The kernels of one parameter: centres and bandwidths (estimator space), or per-component choice probabilities. */
+  kernelsOf(name: string): { mus: number[]; sigmas: number[] } | { probs: number[][] } {
+    const k = this.kernels.get(name);
+    if (k === undefined) throw new Error(`no parameter "${name}" in this estimator`);
+    return k.kind === "categorical" ? { probs: k.probs } : { mus: k.mus, sigmas: k.sigmas };
+  }
+
   /** `size` draws from the mixture, as internal values (exp applied for log distributions). */
   sample(rng: Rng, size: number): Record<string, number[]> {
     const cumulative = cumsum(this.weights);
