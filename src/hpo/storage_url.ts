@@ -5,6 +5,9 @@ import { RdbStorage } from "./rdb_storage.js";
 import type { Stamp } from "./rdb_schema.js";
 import { SqliteDriver } from "./sqlite_driver.js";
 
+/** A storage URL whet cannot use at all (a usage error, unlike a server that is down). */
+export class StorageUrlError extends WhetError {}
+
 /** Turns a SQLAlchemy-style URL into a file path: `sqlite:///rel.db`, `sqlite:////abs.db`; `:memory:` without one. */
 export function sqlitePath(url: string): string {
   const rest = url.replace(/^sqlite:\/\//, "");
@@ -26,6 +29,6 @@ export async function openStorage(url: string, opts: { newStamp?: Stamp } = {}):
     return RdbStorage.open(await PostgresDriver.connect(url.replace(/^postgres(ql)?(\+\w+)?:/, "postgresql:")), opts.newStamp);
   }
   const scheme = /^([\w+]+):/.exec(url)?.[1];
-  throw new WhetError(`storage URL "${url}": ${scheme === undefined ? "no scheme" : `the scheme "${scheme}" is not supported`}; ` +
+  throw new StorageUrlError(`storage URL "${url}": ${scheme === undefined ? "no scheme" : `the scheme "${scheme}" is not supported`}; ` +
     `use sqlite:///path/to/study.db or postgresql://user:password@host:5432/database`);
 }
