@@ -201,7 +201,6 @@ export class Study implements StudyCore {
 }
 
 export type Objective = (trial: Trial) => number | number[] | Promise<number | number[]>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type CatchOption = boolean | (new (...args: any[]) => Error)[];
 
 export interface OptimizeOptions {
