@@ -44,3 +44,13 @@ export { exportOnnx, validateExport } from "./export/onnx_export.js";
 export { quantizeDynamicInt8, encodeQuantized } from "./compress/quantize.js";
 export { runPretrain, type PretrainSpec, type PretrainResult } from "./cli/pretrain.js";
 export { shrinkTeacher } from "./cli/distill.js";
+// Hyperparameter search in Optuna's storage (src/hpo).
+export { createStudy, loadStudy, type CreateStudyOptions } from "./hpo/study_api.js";
+export { Study, type OptimizeOptions } from "./hpo/study.js";
+export { Trial, TrialPruned } from "./hpo/trial.js";
+export { openStorage } from "./hpo/storage_url.js";
+export { TpeSampler } from "./hpo/tpe_sampler.js";
+export { RandomSampler } from "./hpo/random_sampler.js";
+export { GridSampler } from "./hpo/grid_sampler.js";
+export { MedianPruner, PercentilePruner, SuccessiveHalvingPruner, HyperbandPruner, NopPruner } from "./hpo/pruners.js";
+export { parameterImportances } from "./hpo/importance.js";
