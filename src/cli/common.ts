@@ -3,7 +3,7 @@ import type { NDArray } from "../core/ndarray.js";
 import { readJsonLines } from "../data/json_lines.js";
 import { readConfig, id2label } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
-import { createModel, FAMILIES, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
+import { createModel, familyOf, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
 import { loadPretrainedWeights } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 
@@ -24,7 +24,7 @@ export async function loadForInference(idOrPath: string): Promise<Loaded> {
   const model = createModel(config, task);
   await loadPretrainedWeights(model, dir);
   const tokenizer = await loadTokenizer(dir);
-  return { dir, model, tokenizer, task, tokenTypes: FAMILIES[config.model_type].tokenTypes, labels: id2label(config) };
+  return { dir, model, tokenizer, task, tokenTypes: familyOf(config).tokenTypes, labels: id2label(config) };
 }
 
 export interface Row {

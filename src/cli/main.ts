@@ -31,6 +31,10 @@ if (!light) {
     const distilling = await import("./distill.js");
     const pretraining = await import("./pretrain.js");
     const demo = await import("./demo.js");
+    const bias = await import("./bias.js");
+    const report = await import("./report.js");
+    const augmenting = await import("./augment.js");
+    const translating = await import("./translate.js");
     const searching = await import("./search.js");
     program
       .addCommand(train.trainCommand())
@@ -44,6 +48,10 @@ if (!light) {
       .addCommand(demo.demoCommand())
       .addCommand(exporting.exportCommand())
       .addCommand(bench.benchCommand())
+      .addCommand(bias.biasCommand())
+      .addCommand(report.reportCommand())
+      .addCommand(augmenting.augmentCommand())
+      .addCommand(translating.translateCommand())
       .addCommand(searching.searchCommand());
   } catch (e) {
     loadError = e;

@@ -8,8 +8,11 @@ import { loadPretrainedWeights } from "../models/pretrained.js";
 import { saveModel, type SaveOptions } from "../models/save.js";
 import type { TrainStep } from "../optim/train_step.js";
 
-/** Everything besides tensors that a resumed run needs to continue exactly where it stopped. */
-export interface TrainerState {
+/**
+ * Everything besides tensors that a resumed run needs to continue exactly where it stopped
+ * (trainer_state.json; callbacks see the camel-case TrainerState of callbacks.ts instead).
+ */
+export interface LoopState {
   global_step: number;
   /** Fractional epoch, as logged. */
   epoch: number;
@@ -23,7 +26,6 @@ export interface TrainerState {
   log_history: Record<string, number>[];
   best_metric: number | null;
   best_model_checkpoint: string | null;
-  evals_without_improvement: number;
   loss_since_log: number;
   steps_since_log: number;
   finished: boolean;
@@ -39,7 +41,7 @@ export interface Saveable {
  * checkpoint (and any older one) intact.
  */
 export async function saveCheckpoint(
-  dir: string, model: TaskModel, step: TrainStep, state: TrainerState, args: object, save: SaveOptions, tokenizer?: Saveable,
+  dir: string, model: TaskModel, step: TrainStep, state: LoopState, args: object, save: SaveOptions, tokenizer?: Saveable,
 ): Promise<void> {
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
@@ -65,9 +67,9 @@ export async function saveCheckpoint(
 }
 
 /** Restore weights, moments and counters from a checkpoint folder; returns its trainer state. */
-export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainStep): Promise<TrainerState> {
+export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainStep): Promise<LoopState> {
   if (!existsSync(join(dir, "trainer_state.json"))) throw new WhetError(`resuming: ${dir} is not a checkpoint (no trainer_state.json)`);
-  const state = JSON.parse(await readFile(join(dir, "trainer_state.json"), "utf8")) as TrainerState;
+  const state = JSON.parse(await readFile(join(dir, "trainer_state.json"), "utf8")) as LoopState;
   const report = await loadPretrainedWeights(model, dir);
   if (report.initialized.length) throw new WhetError(`resuming from ${dir}: the checkpoint lacks ${report.initialized.join(", ")}`);
   const { tensors } = await readSafetensorsFile(join(dir, "optimizer.safetensors"));
