@@ -84,3 +84,15 @@ export { biasCheck, type BiasCheckResult } from "./report/bias_check.js";
 export { builtinLexicon, parseLexicon, readLexicon } from "./report/lexicon.js";
 export { buildHtmlReport, type ReportSection } from "./report/html_report.js";
 export { readRunDir } from "./report/run_dir.js";
+// Hyperparameter search in Optuna's storage (src/hpo).
+export { createStudy, loadStudy, type CreateStudyOptions } from "./hpo/study_api.js";
+export { Study, type OptimizeOptions } from "./hpo/study.js";
+export { Trial, TrialPruned } from "./hpo/trial.js";
+export { openStorage } from "./hpo/storage_url.js";
+export { TpeSampler } from "./hpo/tpe_sampler.js";
+export { RandomSampler } from "./hpo/random_sampler.js";
+export { GridSampler } from "./hpo/grid_sampler.js";
+export {
+  MedianPruner, PercentilePruner, SuccessiveHalvingPruner, HyperbandPruner, NopPruner,
+} from "./hpo/pruners.js";
+export { parameterImportances } from "./hpo/importance.js";

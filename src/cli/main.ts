@@ -36,6 +36,7 @@ if (!light) {
     const report = await import("./report.js");
     const augmenting = await import("./augment.js");
     const translating = await import("./translate.js");
+    const searching = await import("./search.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -51,7 +52,8 @@ if (!light) {
       .addCommand(bias.biasCommand())
       .addCommand(report.reportCommand())
       .addCommand(augmenting.augmentCommand())
-      .addCommand(translating.translateCommand());
+      .addCommand(translating.translateCommand())
+      .addCommand(searching.searchCommand());
   } catch (e) {
     loadError = e;
   }
