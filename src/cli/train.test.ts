@@ -71,3 +71,22 @@ test("train: a model whet cannot build is named before anything else is read", a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("train: a header-less TSV with bare quotes, by --no-header --text-column 0 --label-column 1", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-tsv-"));
+  try {
+    const csv = readFileSync(join(traj, "train.csv"), "utf8").trim().split("\n").slice(1);
+    // "text,label" rows → 'text " with a bare quote<TAB>label', no header.
+    const tsv = csv.map((l) => { const i = l.lastIndexOf(","); return `"${l.slice(0, i).replace(/"/g, "")} 5" screen\t${l.slice(i + 1)}`; });
+    writeFileSync(join(dir, "train.tsv"), tsv.join("\n") + "\n");
+    const args = ["train", "--model", join(traj, "init"), "--train-file", "train.tsv", "--output-dir", "run", "--max-steps", "1", ...SETTINGS];
+    const missing = whet(args, dir);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /--no-header --text-column 0 --label-column 1/);
+    const r = whet([...args, "--no-header", "--text-column", "0", "--label-column", "1"], dir);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, new RegExp(`Rows: ${tsv.length}\\b`), "every line is a row: no quote swallowed the next ones");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -29,6 +29,10 @@ export function trainCommand(): Command {
     .option("--text-pair-column <name>", "column holding the second text of a pair")
     .option("--label-column <name>", "column holding the label (default label)")
     .option("--label-separator <sep>", "multi-label: separator inside the label field (e.g. \"|\")")
+    .option("--quote [char]", "CSV/TSV quote character (default \" for CSV; for TSV only when the file is clearly quoted)")
+    .option("--no-quote", "read CSV/TSV fields as they are: \" is plain text (GLUE-style TSV)")
+    .option("--header", "the CSV/TSV starts with a header row naming the columns (default)")
+    .option("--no-header", "the CSV/TSV has no header row: name columns by position (--text-column 0 --label-column 1)")
     .option("--strict", "stop at the first bad row instead of skipping it")
     .option("--augment <method-or-json>", "augment the training split: a method (eda) or a JSON object " +
       "('{\"method\": \"eda\", \"num_aug\": 8}')", augmentFlag)

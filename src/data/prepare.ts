@@ -32,6 +32,10 @@ export interface DataSource {
   labelColumn?: string;
   labelSeparator?: string;
   strict?: boolean;
+  /** CSV/TSV quote character, or false for none; default: readTable's. */
+  quote?: string | boolean;
+  /** false: CSV/TSV without a header row (columns "0", "1", …). */
+  header?: boolean;
 }
 
 /** The training split between reading and encoding, as the hook sees it. */
@@ -82,6 +86,7 @@ function readOptions(s: DataSource): ReadTableOptions {
   return {
     textColumn: s.textColumn ?? "text", textPairColumn: s.textPairColumn, labelColumn: s.labelColumn ?? "label",
     labelSeparator: s.labelSeparator, strict: Boolean(s.strict),
+    quote: s.quote === true ? "\"" : s.quote, header: s.header,
   };
 }
 

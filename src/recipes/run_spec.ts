@@ -28,6 +28,11 @@ export const DataKeysSchema = z.object({
   text_pair_column: z.string().min(1).optional().describe("column holding the second text of a pair (NLI, paraphrase)"),
   label_column: z.string().min(1).default("label").describe("column holding the label"),
   label_separator: z.string().min(1).optional().describe("multi-label: separator inside the label field, e.g. \"|\""),
+  quote: z.union([z.boolean(), z.string().length(1)]).optional()
+    .describe("CSV/TSV quote character, true for \", false for none; default: \" for CSV, and for TSV only " +
+      "when the file is clearly quoted (bare \" in texts, as in GLUE-style TSVs, stays text)"),
+  header: z.boolean().default(true)
+    .describe("false: the CSV/TSV has no header row; name columns by position (text_column: \"0\", label_column: \"1\")"),
   strict: z.boolean().default(false).describe("stop at the first bad row instead of skipping it"),
   augment: AugmentConfigSchema.optional()
     .describe("augment the training split, after the validation split is held out: " +
