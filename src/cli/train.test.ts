@@ -90,3 +90,28 @@ test("train: a header-less TSV with bare quotes, by --no-header --text-column 0 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("train: 0.0/1.0 labels: inferred regression is announced naming --problem-type; the flag makes them classes", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-ptype-"));
+  try {
+    const map: Record<string, string> = { "GPL-3": "1.0", "Apache-2.0": "0.0", "MPL-2.0": "1.0", "GFDL-1.3": "0.0" };
+    const rows = readFileSync(join(traj, "train.csv"), "utf8").trim().split(/\r?\n/).slice(1)
+      .map((l) => { const i = l.lastIndexOf(","); return `${l.slice(0, i)},${map[l.slice(i + 1).trim()]}`; });
+    writeFileSync(join(dir, "train.csv"), `text,label\n${rows.join("\n")}\n`);
+    const args = ["train", "--model", join(traj, "init"), "--train-file", "train.csv", "--max-steps", "1", ...SETTINGS];
+    const reg = whet([...args, "--output-dir", "reg"], dir);
+    assert.equal(reg.code, 0, reg.err);
+    assert.match(reg.err, /regression, inferred from numeric labels.*--problem-type single_label_classification/);
+    assert.equal(JSON.parse(readFileSync(join(dir, "reg", "config.json"), "utf8")).problem_type, "regression");
+    const cls = whet([...args, "--output-dir", "cls", "--problem-type", "single_label_classification", "--label-names", "1.0,0.0"], dir);
+    assert.equal(cls.code, 0, cls.err);
+    assert.doesNotMatch(cls.err, /regression/);
+    const cfg = JSON.parse(readFileSync(join(dir, "cls", "config.json"), "utf8"));
+    assert.equal(cfg.problem_type, "single_label_classification");
+    assert.deepEqual(cfg.id2label, { 0: "1.0", 1: "0.0" }, "--label-names fixes the order");
+    const bad = whet([...args, "--output-dir", "bad", "--label-names", "1.0,2.0"], dir);
+    assert.match(bad.err, /--label-names 1\.0,2\.0 does not name the data's labels "0\.0"/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -33,6 +33,10 @@ export function trainCommand(): Command {
     .option("--no-quote", "read CSV/TSV fields as they are: \" is plain text (GLUE-style TSV)")
     .option("--header", "the CSV/TSV starts with a header row naming the columns (default)")
     .option("--no-header", "the CSV/TSV has no header row: name columns by position (--text-column 0 --label-column 1)")
+    .option("--problem-type <type>", "single_label_classification, multi_label_classification or regression " +
+      "(default: inferred from the labels)")
+    .option("--label-names <names-or-file>", "label names in id order: a,b,c or a file with one per line " +
+      "(also names integer ner_tags; default: a tags.txt beside the data)")
     .option("--strict", "stop at the first bad row instead of skipping it")
     .option("--augment <method-or-json>", "augment the training split: a method (eda) or a JSON object " +
       "('{\"method\": \"eda\", \"num_aug\": 8}')", augmentFlag)

@@ -88,6 +88,7 @@ async function prepare(
     task: spec.task, trainFile: spec.train_file, validationFile: spec.validation_file, validationSplit: spec.validation_split,
     textColumn: spec.text_column, textPairColumn: spec.text_pair_column, labelColumn: spec.label_column,
     labelSeparator: spec.label_separator, strict: spec.strict, quote: spec.quote, header: spec.header,
+    problemType: spec.problem_type, labelNames: spec.label_names,
   };
   return prepareData(source, {
     tokenizer: tok, maxLength: a.max_length, seed: a.seed, holdOut: a.eval_strategy !== "no",

@@ -33,6 +33,12 @@ export const DataKeysSchema = z.object({
       "when the file is clearly quoted (bare \" in texts, as in GLUE-style TSVs, stays text)"),
   header: z.boolean().default(true)
     .describe("false: the CSV/TSV has no header row; name columns by position (text_column: \"0\", label_column: \"1\")"),
+  problem_type: z.enum(["single_label_classification", "multi_label_classification", "regression"]).optional()
+    .describe("transformers' problem_type, stored in config.json; default: lists → multi-label, numbers with a " +
+      "fraction → regression (announced in the data report), anything else → single-label"),
+  label_names: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional()
+    .describe("label names in id order: a comma list, a file (one per line) or a list; " +
+      "names integer ner_tags (default: a tags.txt beside the data)"),
   strict: z.boolean().default(false).describe("stop at the first bad row instead of skipping it"),
   augment: AugmentConfigSchema.optional()
     .describe("augment the training split, after the validation split is held out: " +
