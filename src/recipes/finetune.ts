@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { prepareData, type BeforeEncode, type PreparedData } from "../data/prepare.js";
 import { readConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
+import { lockOutputDir } from "../io/run_lock.js";
 import { dropoutOverrides, familyOf, maxSequenceLength } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
@@ -98,6 +99,16 @@ async function prepare(
 
 /** Fine-tune for sequence or token classification; see the module comment. */
 export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise<RunResult> {
+  // Before anything is loaded: a second run into a busy folder is refused at once.
+  const unlock = await lockOutputDir(input.args.output_dir, { log: o.log });
+  try {
+    return await finetuneLocked(input, o);
+  } finally {
+    await unlock();
+  }
+}
+
+async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunResult> {
   const spec: RunSpec = { ...input, args: { ...input.args } };
   const a = spec.args, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
   const dir = await resolveModel(spec.model);

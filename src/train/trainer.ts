@@ -6,6 +6,7 @@ import type { NDArray } from "../core/ndarray.js";
 import { Rng } from "../core/rng.js";
 import type { Tensor } from "../graph/tensor.js";
 import { numLabels } from "../io/config.js";
+import { lockOutputDir } from "../io/run_lock.js";
 import { familyOf, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
@@ -218,6 +219,15 @@ export class Trainer {
   }
 
   async train(): Promise<TrainResult> {
+    const unlock = await lockOutputDir(this.args.output_dir);
+    try {
+      return await this.trainLocked();
+    } finally {
+      await unlock();
+    }
+  }
+
+  private async trainLocked(): Promise<TrainResult> {
     await this.prepareOutputDir();
     const run = await this.startRun();
     this.run = run;
