@@ -115,3 +115,21 @@ test("train: 0.0/1.0 labels: inferred regression is announced naming --problem-t
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("train: usage errors exit 2 and list every missing option; Python-style flags are accepted", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-usage-"));
+  try {
+    const none = whet(["train"], dir);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /missing required options --model, --train-file, --output-dir/);
+    const bad = whet(["train", "--model", "m", "--train-file", "t.csv", "--output-dir", "o", "--problem-type", "x"], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--problem-type: /);
+    const py = whet(["train", "--train_file", "t.csv", "--output_dir", "o", "--evaluation_strategy", "no"], dir);
+    assert.equal(py.code, 2);
+    assert.match(py.err, /--evaluation-strategy is called --eval-strategy now/);
+    assert.match(py.err, /missing required option --model \(/, "--train_file and --output_dir were read");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

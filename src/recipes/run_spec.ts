@@ -9,7 +9,7 @@
  * const result = await finetune(spec);
  */
 import { z } from "zod";
-import { WhetError } from "../core/errors.js";
+import { UsageError } from "../core/errors.js";
 import { AugmentConfigSchema } from "../data/augment/augment_spec.js";
 import { resolveArguments, type TrainingArguments } from "../train/arguments.js";
 
@@ -79,10 +79,22 @@ export function resolveRunSpec(input: Readonly<Record<string, unknown>>, source 
   const parsed = DataKeysSchema.safeParse(data);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${flag(String(i.path[0] ?? ""))}: ${i.message}`);
-    throw new WhetError(`${source}: ${problems.join("; ")}`);
+    throw new UsageError(`${source}: ${problems.join("; ")}`);
   }
   const keys = parsed.data;
-  if (!keys.model) throw new WhetError(`${source}: --model is required (a folder or a Hub id)`);
-  if (!keys.train_file) throw new WhetError(`${source}: --train-file is required`);
-  return { ...keys, model: keys.model, train_file: keys.train_file, args: resolveArguments(training, source) };
+  // All the missing ones at once: a user should not discover them one run at a time.
+  const missing = TRAIN_REQUIRES.filter((k) => (k === "output_dir" ? training[k] : keys[k as keyof DataKeys]) === undefined);
+  let args: TrainingArguments | undefined, argError: Error | undefined;
+  try {
+    args = resolveArguments(missing.includes("output_dir") ? { ...training, output_dir: "-" } : training, source);
+  } catch (e) {
+    argError = e as Error;
+  }
+  if (missing.length > 0) {
+    throw new UsageError(`${source}: missing required ${missing.length === 1 ? "option" : "options"} ` +
+      `${missing.map(flag).join(", ")} (--model: a folder or a Hub id; --train-file: a .csv, .tsv or .jsonl file; ` +
+      `--output-dir: where the run is written)${argError ? `; and ${argError.message}` : ""}`);
+  }
+  if (argError || !args || !keys.model || !keys.train_file) throw argError ?? new UsageError(`${source}: incomplete run spec`);
+  return { ...keys, model: keys.model, train_file: keys.train_file, args };
 }
