@@ -133,3 +133,17 @@ test("train: usage errors exit 2 and list every missing option; Python-style fla
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("train: a header-only file and a missing config file get one clear line each", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-msgs-"));
+  try {
+    writeFileSync(join(dir, "h.csv"), "text,label\n");
+    const ho = whet(["train", "--model", join(traj, "init"), "--train-file", "h.csv", "--output-dir", "o"], dir);
+    assert.equal(ho.code, 1);
+    assert.match(ho.err, /Cannot train on "h\.csv": it holds a header row and no data rows/);
+    const cfg = whet(["train", "--config", "nope.yaml"], dir);
+    assert.match(cfg.err, /--config nope\.yaml: no such file/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -99,6 +99,11 @@ function readOptions(s: DataSource): ReadTableOptions {
 async function prepareTextData(s: DataSource, o: PrepareOptions): Promise<PreparedData> {
   const log = o.log ?? (() => {});
   const train = await readTable(s.trainFile, readOptions(s));
+  if (train.rows.length === 0) {
+    const why = train.skipped.count > 0 ? `all ${train.skipped.count} rows were skipped ` +
+      `(${Object.entries(train.skipped.byReason).map(([r, n]) => `${r}: ${n}`).join(", ")})` : "it holds a header row and no data rows";
+    throw new WhetError(`Cannot train on "${s.trainFile}": ${why}`);
+  }
   let trainRows = train.rows, evalRows: TextRow[] = [];
   if (s.validationFile) evalRows = (await readTable(s.validationFile, readOptions(s))).rows;
   else if (o.holdOut) {

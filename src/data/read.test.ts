@@ -185,3 +185,7 @@ test("parseTable: in-memory text, custom delimiter", () => {
   const t = parseTable("t;y\n\"a;b\";1\n", "mem.csv", opts);
   assert.deepEqual(t.rows, [{ text: "a;b", label: "1", line: 2 }]);
 });
+
+test("a folder given as the data file is named as such", async () => {
+  await assert.rejects(readTable(dir), fails(/it is a folder; give a data file \(\.csv, \.tsv or \.jsonl\)/));
+});

@@ -8,6 +8,7 @@
  * const { rows, skipped } = await readTable("train.csv", { textColumn: "sentence" });
  * // rows[0] = { text: "a charming journey", label: "1", line: 2 }
  */
+import { existsSync, statSync } from "node:fs";
 import { extname } from "node:path";
 import { parse } from "csv-parse/sync";
 import { WhetError } from "../core/errors.js";
@@ -71,6 +72,9 @@ const MAX_EXAMPLES = 20;
 
 /** Read a table file; see the module comment. */
 export async function readTable(path: string, options: ReadTableOptions = {}): Promise<Table> {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new WhetError(`Cannot read "${path}": it is a folder; give a data file (.csv, .tsv or .jsonl)`);
+  }
   const format = options.format ?? formatFromPath(path);
   const text = await readTextFile(path, options.encoding ?? "utf-8");
   return parseTable(text, path, { ...options, format });
