@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { WhetError } from "../core/errors.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
@@ -44,7 +44,7 @@ export function predictCommand(): Command {
     .description("classify each input line; writes one JSON line per input with label and score")
     .requiredOption("--model <dir-or-id>", "model folder or Hub id")
     .requiredOption("--input <file>", 'JSONL: {"text", "text_pair"?} or {"input_ids", ...} per line')
-    .requiredOption("--output <file>", "JSONL file to write")
+    .requiredOption("--output <file>", "JSONL file to write; - for stdout")
     .option("--logits", "include the logits")
     .option("--batch-size <n>", "inputs per forward pass", Number, 32)
     .option("--max-length <n>", "truncate texts to this many tokens", Number)
@@ -87,7 +87,13 @@ export function predictCommand(): Command {
         });
       }
       await runner.release();
-      writeFileSync(o.output, lines.join("\n") + (lines.length ? "\n" : ""));
+      const text = lines.join("\n") + (lines.length ? "\n" : "");
+      if (o.output === "-") process.stdout.write(text);
+      else {
+        // Nothing half-written under the real name.
+        writeFileSync(`${o.output}.tmp-${process.pid}`, text);
+        renameSync(`${o.output}.tmp-${process.pid}`, o.output);
+      }
     });
 }
 
