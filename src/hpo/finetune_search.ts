@@ -5,7 +5,7 @@ import { finetune } from "../recipes/finetune.js";
 import { resolveRunSpec } from "../recipes/run_spec.js";
 import type { TrainerCallback } from "../train/callbacks.js";
 import type { Direction, FrozenTrial } from "./frozen_trial.js";
-import { makePruner, makeSampler, searchSpace, type SearchOptions } from "./search.js";
+import { makePruner, makeSampler, searchSpace, type SearchOptions } from "./search_workflow.js";
 import { SearchUsageError, type SearchSpace } from "./space_file.js";
 import type { Study } from "./study.js";
 import { createStudy } from "./study_api.js";
