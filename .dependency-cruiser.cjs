@@ -4,6 +4,8 @@
 /** @type {Record<string, number>} folder under src/ -> level */
 const LEVELS = {
   core: 0,
+  // Test helpers (a loopback Hub, zip builders): level 0 so any test may use them; shipped code may not (rule below).
+  testing: 0,
   graph: 1,
   ops: 2,
   runtime: 3,
@@ -63,6 +65,13 @@ module.exports = {
       severity: "error",
       from: { path: "^src/([^/]+)/" },
       to: { circular: true, via: { pathNot: "^src/$1/" } },
+    },
+    {
+      name: "only tests import src/testing",
+      comment: "src/testing/ holds test helpers that are not shipped (package.json files): only *.test.ts files may import them.",
+      severity: "error",
+      from: { pathNot: `^src/testing/|${TEST}` },
+      to: { path: "^src/testing/" },
     },
     {
       name: "src must not import dist/",

@@ -32,6 +32,10 @@ if (!light) {
     const distilling = await import("./distill.js");
     const pretraining = await import("./pretrain.js");
     const demo = await import("./demo.js");
+    const bias = await import("./bias.js");
+    const report = await import("./report.js");
+    const augmenting = await import("./augment.js");
+    const translating = await import("./translate.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -43,7 +47,11 @@ if (!light) {
       .addCommand(distilling.distillCommand())
       .addCommand(demo.demoCommand())
       .addCommand(exporting.exportCommand())
-      .addCommand(bench.benchCommand());
+      .addCommand(bench.benchCommand())
+      .addCommand(bias.biasCommand())
+      .addCommand(report.reportCommand())
+      .addCommand(augmenting.augmentCommand())
+      .addCommand(translating.translateCommand());
   } catch (e) {
     loadError = e;
   }

@@ -203,7 +203,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     "",
     `Outputs in ${resolve(o.outputDir)}:`,
     ...(pretrained ? [`  pretrained/     the masked-LM BERT and its WordPiece tokenizer (Hugging Face layout: BertForMaskedLM)`] : []),
-    `  classifier/     the fine-tuned classifier; try: npx whet predict --model ${join(o.outputDir, "classifier")} --input in.jsonl --output out.jsonl`,
+    `  classifier/     the fine-tuned classifier; try: npx whetml predict --model ${join(o.outputDir, "classifier")} --input in.jsonl --output out.jsonl`,
     ...(scratch ? [`  scratch/        the from-scratch baseline`] : []),
     `  data/           train.jsonl and test.jsonl (text, label); predictions.jsonl; summary.json`,
     `Done in ${summary.seconds.toFixed(0)} s.`,

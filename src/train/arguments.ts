@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { UsageError } from "../core/errors.js";
 
+/** Integrations `report_to` may name; "all" is every one of them, as in transformers. */
+const REPORT_TARGETS = ["none", "all", "tensorboard"] as const;
+
 /**
  * Training arguments, named as transformers' TrainingArguments names them (the command line
  * spells them in kebab case). Defaults follow the BERT fine-tuning recipe: lr 2e-5, batch 32,
@@ -34,6 +37,9 @@ export const TrainingArgumentsSchema = z.object({
   early_stopping_patience: z.number().int().positive().optional().describe("evaluations without improvement before stopping"),
   early_stopping_threshold: z.number().min(0).default(0),
   logging_steps: z.number().int().positive().default(10),
+  logging_dir: z.string().optional().describe("TensorBoard log folder (default: output_dir/runs/<date>_<host>)"),
+  report_to: z.union([z.enum(REPORT_TARGETS), z.array(z.enum(REPORT_TARGETS))]).default("none")
+    .describe("where logs go besides trainer_log.jsonl: none, tensorboard or all"),
   seed: z.number().int().min(0).default(42),
   data_seed: z.number().int().min(0).optional().describe("seed of the training order; default: seed"),
   label_smoothing_factor: z.number().min(0).max(1).default(0),
@@ -168,4 +174,10 @@ export function scheduleLength(a: TrainingArguments, trainRows: number): { steps
   const epochs = a.max_steps > 0 ? Math.ceil(a.max_steps / stepsPerEpoch) : Math.ceil(a.num_train_epochs);
   const warmupSteps = a.warmup_steps > 0 ? a.warmup_steps : Math.ceil(a.warmup_ratio * totalSteps);
   return { stepsPerEpoch, totalSteps, warmupSteps, epochs };
+}
+
+/** Whether `report_to` asks for an integration ("all" names every one). */
+export function reportsTo(a: Pick<TrainingArguments, "report_to">, target: "tensorboard"): boolean {
+  const list = Array.isArray(a.report_to) ? a.report_to : [a.report_to];
+  return list.includes(target) || list.includes("all");
 }

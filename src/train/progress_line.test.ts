@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatDuration, ProgressLine } from "./progress.js";
+import { formatDuration, ProgressLine } from "./progress_line.js";
 
 test("progress: redraws one line on a TTY, writes nothing elsewhere", () => {
   const written: string[] = [];

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Tokenizer as NativeTokenizer } from "tokenizers";
 import { WhetError } from "../core/errors.js";
-import { SPECIAL_TOKEN_KEYS, tokenSpecToJson } from "./config.js";
+import { SPECIAL_TOKEN_KEYS, tokenSpecToJson } from "./tokenizer_config.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 /** Python's `json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"`. */
