@@ -18,7 +18,7 @@
  * const args = resolveArguments({ output_dir: "runs/demo", num_train_epochs: 1, eval_strategy: "no" });
  * await new Trainer({ model, args, train, labels: "class", labelNames: ["neg", "pos"], padId: tok.padTokenId ?? 0, tokenizer: tok }).train();
  */
-export { WhetError, ShapeError, NonFiniteError } from "./core/errors.js";
+export { WhetError, ShapeError, NonFiniteError, UsageError } from "./core/errors.js";
 export type { NDArray } from "./core/ndarray.js";
 // Models, tokenizers, files
 export { readConfig, type PretrainedConfig } from "./io/config.js";
@@ -49,6 +49,9 @@ export { ConsoleLogCallback, JsonlLogCallback, RunRecordCallback } from "./train
 export { ProgressCallback } from "./train/progress_line.js";
 export type { LossPlugin } from "./train/loss_plugin.js";
 export { resolveArguments, TrainingArgumentsSchema, type TrainingArguments } from "./train/arguments.js";
+export { planParamGroups, matchParameters, modelLayout, type ParamGroupPlan, type NamedParamGroup } from "./train/param_groups.js";
+export { UnfreezingPlan, GradualUnfreezingCallback } from "./train/unfreezing.js";
+export { FineTuning } from "./train/fine_tuning.js";
 export { Evaluator } from "./train/evaluator.js";
 export { computeMetrics } from "./train/metrics.js";
 export { maskTokens, mlmTransform, encodeForMlm } from "./train/mlm.js";
@@ -61,6 +64,26 @@ export { resolveRunSpec, DataKeysSchema, type RunSpec } from "./recipes/run_spec
 // Export and compression
 export { exportOnnx, validateExport } from "./export/onnx_export.js";
 export { quantizeDynamicInt8, encodeQuantized } from "./compress/quantize.js";
+// Translation (MarianMT)
+export { translate, Translator, type Translation, type TranslateOptions } from "./models/translate.js";
+export { loadMarian, type MarianPretrained } from "./models/marian_load.js";
+export { MarianMTModel, type MarianConfig } from "./models/marian.js";
+export { MarianRunner } from "./models/marian_runner.js";
+export { generate, type GenerateOutput } from "./models/generate.js";
+export {
+  readGenerationConfig, withOptions as withGenerationOptions, type GenerationConfig, type GenerateOptions,
+} from "./models/generation_config.js";
+export { loadMarianTokenizer, MarianTokenizer } from "./tokenizers/marian_tokenizer.js";
+// Reports and the bias check
+export { TensorBoardCallback } from "./train/tensorboard.js";
+export { EventFileWriter } from "./train/tfevents.js";
+export { calibration, softmaxRows } from "./train/calibration.js";
+export { classificationReport, classifierDetails, rocAuc } from "./train/classification_report.js";
+export { metricFrame, standardGroupMetrics, type MetricFrameResult } from "./train/metric_frame.js";
+export { biasCheck, type BiasCheckResult } from "./report/bias_check.js";
+export { builtinLexicon, parseLexicon, readLexicon } from "./report/lexicon.js";
+export { buildHtmlReport, type ReportSection } from "./report/html_report.js";
+export { readRunDir } from "./report/run_dir.js";
 // Hyperparameter search in Optuna's storage (src/hpo).
 export { createStudy, loadStudy, type CreateStudyOptions } from "./hpo/study_api.js";
 export { Study, type OptimizeOptions } from "./hpo/study.js";
@@ -69,5 +92,7 @@ export { openStorage } from "./hpo/storage_url.js";
 export { TpeSampler } from "./hpo/tpe_sampler.js";
 export { RandomSampler } from "./hpo/random_sampler.js";
 export { GridSampler } from "./hpo/grid_sampler.js";
-export { MedianPruner, PercentilePruner, SuccessiveHalvingPruner, HyperbandPruner, NopPruner } from "./hpo/pruners.js";
+export {
+  MedianPruner, PercentilePruner, SuccessiveHalvingPruner, HyperbandPruner, NopPruner,
+} from "./hpo/pruners.js";
 export { parameterImportances } from "./hpo/importance.js";

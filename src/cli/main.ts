@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The `whet` program. Exit codes: 0 ok, 1 failure, 2 usage error (an unknown option, a missing
-// argument: commander's errors), 130 interrupted training.
+// argument: commander's errors; an invalid option value: UsageError), 130 interrupted training.
 //
 // Commands that load native modules (onnxruntime-node, tokenizers) are imported dynamically, so
 // that on a broken install `whet doctor` still runs and says which part failed, and the other
 // commands point to it instead of printing a module loader's stack trace. Add new commands to
 // that list; only doctor and init are imported statically.
 import { Command, CommanderError } from "commander";
+import { UsageError } from "../core/errors.js";
 import { doctorCommand } from "./doctor.js";
 import { initCommand } from "./init.js";
 
@@ -79,5 +80,5 @@ program.parseAsync(process.argv).catch((e: unknown) => {
     process.exit(e.exitCode === 0 ? 0 : 2);
   }
   console.error(`whet: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  process.exit(e instanceof UsageError ? 2 : 1);
 });

@@ -1,8 +1,18 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { DATA_KEYS, resolveRunSpec } from "../recipes/run_spec.js";
 import { finetune } from "../recipes/finetune.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
 import { stopOnSignals } from "./signals.js";
+
+/** `--augment eda` or `--augment '{"method": "eda", "num_aug": 8}'`. */
+function augmentFlag(v: string): unknown {
+  if (!v.trim().startsWith("{")) return { method: v };
+  try {
+    return JSON.parse(v);
+  } catch (e) {
+    throw new InvalidArgumentError(`expected a method name or a JSON object: ${(e as Error).message}`);
+  }
+}
 
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -20,6 +30,8 @@ export function trainCommand(): Command {
     .option("--label-column <name>", "column holding the label (default label)")
     .option("--label-separator <sep>", "multi-label: separator inside the label field (e.g. \"|\")")
     .option("--strict", "stop at the first bad row instead of skipping it")
+    .option("--augment <method-or-json>", "augment the training split: a method (eda) or a JSON object " +
+      "('{\"method\": \"eda\", \"num_aug\": 8}')", augmentFlag)
     .option("--config <file>", "run config (YAML or JSON) with any of these options; flags override it");
   addTrainingOptions(cmd);
   return cmd.action(async (opts: Record<string, unknown>) => {

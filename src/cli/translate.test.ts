@@ -34,10 +34,33 @@ test("translate: greedy and beam search from a text file, line for line as trans
     ["beam4_lp0.6_early", ["--num-beams", "4", "--length-penalty", "0.6", "--early-stopping", "true"]],
   ];
   for (const [name, flags] of runs) {
-    const r = whet(["translate", "--model", marian, "--input", "in.txt", "--output", `${name}.jsonl`, "--max-new-tokens", "12", "--batch-size", "3", ...flags], dir);
+    const r = whet(
+      [
+        "translate",
+        "--model",
+        marian,
+        "--input",
+        "in.txt",
+        "--output",
+        `${name}.jsonl`,
+        "--max-new-tokens",
+        "12",
+        "--batch-size",
+        "3",
+        ...flags,
+      ],
+      dir,
+    );
     assert.equal(r.code, 0, r.err);
-    const lines = readFileSync(join(dir, `${name}.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    assert.deepEqual(lines, expected.texts.map((_: string, i: number) => wanted(byName[name], i)), name);
+    const lines = readFileSync(join(dir, `${name}.jsonl`), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines,
+      expected.texts.map((_: string, i: number) => wanted(byName[name], i)),
+      name,
+    );
     assert.equal(JSON.parse(r.out.trim()).texts, 4);
   }
 });
@@ -45,9 +68,15 @@ test("translate: greedy and beam search from a text file, line for line as trans
 test("translate: JSON Lines input with --text-field; generation_config.json's defaults", () => {
   const dir = mkdtempSync(join(tmpdir(), "whet-translate-"));
   writeFileSync(join(dir, "in.jsonl"), expected.texts.map((t: string) => JSON.stringify({ id: 1, src: t })).join("\n"));
-  const r = whet(["translate", "--model", marian, "--input", "in.jsonl", "--output", "out.jsonl", "--text-field", "src"], dir);
+  const r = whet(
+    ["translate", "--model", marian, "--input", "in.jsonl", "--output", "out.jsonl", "--text-field", "src"],
+    dir,
+  );
   assert.equal(r.code, 0, r.err);
-  const lines = readFileSync(join(dir, "out.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const lines = readFileSync(join(dir, "out.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 4);
   // num_beams 4 and max_length 64 from generation_config.json: every output ends in </s> within 63 tokens.
   for (const l of lines) assert.ok(l.ids.length <= 63 && l.ids.at(-1) === 0, JSON.stringify(l.ids));
@@ -56,12 +85,21 @@ test("translate: JSON Lines input with --text-field; generation_config.json's de
 test("translate: a checkpoint that is not Marian, a bad flag, a missing field: clear errors, nothing written", () => {
   const dir = mkdtempSync(join(tmpdir(), "whet-translate-"));
   writeFileSync(join(dir, "in.txt"), "hello\n");
-  const bert = whet(["translate", "--model", join(fx, "hf", "bert-seq"), "--input", "in.txt", "--output", "out.jsonl"], dir);
+  const bert = whet(
+    ["translate", "--model", join(fx, "hf", "bert-seq"), "--input", "in.txt", "--output", "out.jsonl"],
+    dir,
+  );
   assert.equal(bert.code, 1);
   assert.match(bert.err, /is not a MarianMT translation model: its config.json has model_type "bert"/);
-  const flag = whet(["translate", "--model", marian, "--input", "in.txt", "--output", "out.jsonl", "--early-stopping", "soon"], dir);
+  const flag = whet(
+    ["translate", "--model", marian, "--input", "in.txt", "--output", "out.jsonl", "--early-stopping", "soon"],
+    dir,
+  );
   assert.match(flag.err, /--early-stopping must be true, false or never, got "soon"/);
-  const beams = whet(["translate", "--model", marian, "--input", "in.txt", "--output", "out.jsonl", "--num-beams", "0"], dir);
+  const beams = whet(
+    ["translate", "--model", marian, "--input", "in.txt", "--output", "out.jsonl", "--num-beams", "0"],
+    dir,
+  );
   assert.match(beams.err, /--num-beams must be a positive integer, got "0"/);
   writeFileSync(join(dir, "in.jsonl"), '{"text": "a"}\n{"sentence": "b"}\n');
   const field = whet(["translate", "--model", marian, "--input", "in.jsonl", "--output", "out.jsonl"], dir);

@@ -35,14 +35,29 @@ function earlyStopping(v: string): EarlyStopping {
  */
 export function translateCommand(): Command {
   return new Command("translate")
-    .description("translate texts with a MarianMT (Helsinki-NLP opus-mt) model; writes JSON Lines {text, translation, ids}")
+    .description(
+      "translate texts with a MarianMT (Helsinki-NLP opus-mt) model; writes JSON Lines {text, translation, ids}",
+    )
     .requiredOption("--model <dir-or-id>", "Marian model folder or Hub id (e.g. Helsinki-NLP/opus-mt-en-de)")
-    .requiredOption("--input <file>", "texts: .txt (one per line) or .jsonl (a \"text\" field per line)")
+    .requiredOption("--input <file>", 'texts: .txt (one per line) or .jsonl (a "text" field per line)')
     .requiredOption("--output <file>", "JSON Lines file to write")
-    .option("--num-beams <n>", "beam width (1: greedy); default the model's generation_config.json", positiveInt("--num-beams"))
+    .option(
+      "--num-beams <n>",
+      "beam width (1: greedy); default the model's generation_config.json",
+      positiveInt("--num-beams"),
+    )
     .option("--max-new-tokens <n>", "tokens to generate at most, </s> included", positiveInt("--max-new-tokens"))
-    .option("--length-penalty <x>", "exponent of the length in beam scores (> 0 favours longer outputs)", finiteNumber("--length-penalty"))
+    .option(
+      "--length-penalty <x>",
+      "exponent of the length in beam scores (> 0 favours longer outputs)",
+      finiteNumber("--length-penalty"),
+    )
     .option("--early-stopping <when>", "beam search: true, false or never", earlyStopping)
+    .option("--do-sample", "sample instead of searching (one beam; --temperature, --top-k, --top-p, --seed)")
+    .option("--temperature <x>", "sampling: divide the logits by this", finiteNumber("--temperature"))
+    .option("--top-k <n>", "sampling: keep the k most likely tokens (default 50, 0: all)", Number)
+    .option("--top-p <x>", "sampling: keep the most likely tokens up to this probability mass", finiteNumber("--top-p"))
+    .option("--seed <n>", "sampling: seed of the random stream", Number)
     .option("--batch-size <n>", "texts per batch", positiveInt("--batch-size"), 8)
     .option("--text-field <name>", "JSON Lines input: the field holding the text", "text")
     .option("--threads <n>", "ONNX Runtime threads", positiveInt("--threads"))
@@ -53,8 +68,17 @@ export function translateCommand(): Command {
       let results;
       try {
         results = await translator.translate(texts, {
-          numBeams: o.numBeams, maxNewTokens: o.maxNewTokens, lengthPenalty: o.lengthPenalty, earlyStopping: o.earlyStopping,
-          batchSize: o.batchSize, onBatch: (done, total) => process.stderr.write(`translated ${done}/${total}\n`),
+          maxNewTokens: o.maxNewTokens,
+          lengthPenalty: o.lengthPenalty,
+          earlyStopping: o.earlyStopping,
+          doSample: o.doSample,
+          temperature: o.temperature,
+          topK: o.topK,
+          topP: o.topP,
+          seed: o.seed,
+          numBeams: o.doSample && o.numBeams === undefined ? 1 : o.numBeams,
+          batchSize: o.batchSize,
+          onBatch: (done, total) => process.stderr.write(`translated ${done}/${total}\n`),
         });
       } finally {
         await translator.release();
@@ -65,6 +89,13 @@ export function translateCommand(): Command {
       await rename(tmp, o.output);
       const tokens = results.reduce((n, r) => n + r.ids.length, 0);
       const seconds = (Date.now() - started) / 1000;
-      console.log(JSON.stringify({ output: o.output, texts: results.length, generated_tokens: tokens, seconds: Number(seconds.toFixed(2)) }));
+      console.log(
+        JSON.stringify({
+          output: o.output,
+          texts: results.length,
+          generated_tokens: tokens,
+          seconds: Number(seconds.toFixed(2)),
+        }),
+      );
     });
 }

@@ -30,7 +30,8 @@ export type LabelKind = "class" | "regression" | "multi_label" | "token" | "mask
 
 /** The label kind a text-classification label map trains. */
 export function labelKind(labels: LabelMap): LabelKind {
-  return labels.problemType === "regression" ? "regression" : labels.problemType === "multi_label_classification" ? "multi_label" : "class";
+  const t = labels.problemType;
+  return t === "regression" ? "regression" : t === "multi_label_classification" ? "multi_label" : "class";
 }
 
 export interface EncodedRows {
@@ -40,13 +41,18 @@ export interface EncodedRows {
 }
 
 /** Tokenize text rows (truncating to maxLength, longest first for pairs) and encode their labels. */
-export async function encodeRows(rows: readonly TextRow[], tok: Tokenizer, maxLength: number, labels: LabelMap | null): Promise<EncodedRows> {
+export async function encodeRows(
+  rows: readonly TextRow[], tok: Tokenizer, maxLength: number, labels: LabelMap | null,
+): Promise<EncodedRows> {
   const examples: Example[] = [], lengths: number[] = [];
   for (const r of rows) {
     let e = await tok.encode(r.text, r.textPair ?? null, { addSpecialTokens: true });
     lengths.push(e.ids.length);
-    if (e.ids.length > maxLength) e = await tok.encode(r.text, r.textPair ?? null, { maxLength, truncation: "longest_first" });
-    examples.push({ input_ids: e.ids, token_type_ids: e.typeIds, label: labels && r.label !== undefined ? labels.encode(r.label) : undefined });
+    if (e.ids.length > maxLength) {
+      e = await tok.encode(r.text, r.textPair ?? null, { maxLength, truncation: "longest_first" });
+    }
+    const label = labels && r.label !== undefined ? labels.encode(r.label) : undefined;
+    examples.push({ input_ids: e.ids, token_type_ids: e.typeIds, label });
   }
   return { examples, lengths };
 }

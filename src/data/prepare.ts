@@ -35,7 +35,9 @@ export interface DataSource {
 }
 
 /** The training split between reading and encoding, as the hook sees it. */
-export type TrainRows = { task: "sequence-classification"; rows: TextRow[] } | { task: "token-classification"; rows: TokenRow[] };
+export type TrainRows =
+  | { task: "sequence-classification"; rows: TextRow[] }
+  | { task: "token-classification"; rows: TokenRow[] };
 
 /**
  * Rewrites the training rows before labels are mapped and rows are encoded (augmentation). It never
@@ -104,14 +106,16 @@ async function prepareTextData(s: DataSource, o: PrepareOptions): Promise<Prepar
   const enc = await encodeRows(trainRows, o.tokenizer, o.maxLength, labels);
   const evalEnc = await encodeRows(evalRows, o.tokenizer, o.maxLength, labels);
   const lengthOf = new Map(trainRows.map((r, i) => [`${r.text}\u0000${r.textPair ?? ""}`, enc.lengths[i]]));
-  const report = buildReport(trainRows, { tokenCount: (t, p) => lengthOf.get(`${t}\u0000${p ?? ""}`) ?? 0, maxLength: o.maxLength, skipped: train.skipped });
+  const tokenCount = (t: string, p?: string) => lengthOf.get(`${t}\u0000${p ?? ""}`) ?? 0;
+  const report = buildReport(trainRows, { tokenCount, maxLength: o.maxLength, skipped: train.skipped });
   return {
-    train: enc.examples, eval: evalEnc.examples, kind: labelKind(labels), labelNames: [...labels.names], problemType: labels.problemType,
+    train: enc.examples, eval: evalEnc.examples, kind: labelKind(labels), labelNames: [...labels.names],
+    problemType: labels.problemType,
     freshHead: !!aligned.mismatch, labelMismatch: aligned.mismatch, report, reportText: formatReport(report),
   };
 }
 
-/** Token classification sentences (CoNLL or JSONL): tags sorted as run_ner sorts them, unless the model's cover them. */
+/** Token classification (CoNLL or JSONL): tags sorted as run_ner sorts them, unless the model's cover them. */
 async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<PreparedData> {
   const log = o.log ?? (() => {});
   const train = await readConll(s.trainFile);
@@ -134,12 +138,18 @@ async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<Prepa
   const tagIds = new Map(tagNames.map((t, i) => [t, i]));
   const enc = await encodeTokenRows(trainRows, o.tokenizer, o.maxLength, tagIds);
   const evalEnc = await encodeTokenRows(evalRows, o.tokenizer, o.maxLength, tagIds);
-  const counts = Object.fromEntries(train.tagSet.map((t) => [t, trainRows.reduce((n, r) => n + r.tags.filter((x) => x === t).length, 0)]));
-  const report = { sentences: trainRows.length, evaluation_sentences: evalRows.length, tags: counts, iob2: train.iob2, truncated: enc.truncated, skipped: train.skipped };
+  const tagCount = (t: string) => trainRows.reduce((n, r) => n + r.tags.filter((x) => x === t).length, 0);
+  const counts = Object.fromEntries(train.tagSet.map((t) => [t, tagCount(t)]));
+  const report = {
+    sentences: trainRows.length, evaluation_sentences: evalRows.length, tags: counts, iob2: train.iob2,
+    truncated: enc.truncated, skipped: train.skipped,
+  };
   const reportText = [
-    `Sentences: ${trainRows.length} for training, ${evalRows.length} for evaluation; ${enc.truncated} cut at max_length ${o.maxLength}`,
+    `Sentences: ${trainRows.length} for training, ${evalRows.length} for evaluation; ` +
+      `${enc.truncated} cut at max_length ${o.maxLength}`,
     `Tags: ${Object.entries(counts).map(([t, c]) => `${t} ${c}`).join(", ")}`,
-    ...(train.iob2.violations ? [`IOB2: ${train.iob2.violations} I- tags without a matching B- (counted, not fatal)`] : []),
+    ...(train.iob2.violations
+      ? [`IOB2: ${train.iob2.violations} I- tags without a matching B- (counted, not fatal)`] : []),
   ].join("\n");
   return {
     train: enc.examples, eval: evalEnc.examples, kind: "token", labelNames: tagNames, freshHead: !!aligned.mismatch,

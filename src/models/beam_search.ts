@@ -65,7 +65,12 @@ export interface RowBeams {
  * The top `k` of a row's candidates, best first: `scores(beam, token)` over numBeams × vocab.
  * Ties go to the lower flat index.
  */
-export function topCandidates(numBeams: number, vocab: number, k: number, scoreAt: (flat: number) => number): { score: number; flat: number }[] {
+export function topCandidates(
+  numBeams: number,
+  vocab: number,
+  k: number,
+  scoreAt: (flat: number) => number,
+): { score: number; flat: number }[] {
   const top: { score: number; flat: number }[] = [];
   let floor = -Infinity;
   for (let flat = 0; flat < numBeams * vocab; flat++) {
@@ -108,6 +113,7 @@ export function processRow(
       next.sources.push(beam);
     }
   }
-  if (next.tokens.length < k) throw new Error(`beam search: only ${next.tokens.length} of ${k} beams could be filled (too few candidates)`);
+  if (next.tokens.length < k)
+    throw new Error(`beam search: only ${next.tokens.length} of ${k} beams could be filled (too few candidates)`);
   return next;
 }

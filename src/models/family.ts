@@ -13,7 +13,9 @@ export interface TaskModel extends Module {
 }
 
 /** Architecture sizes under BERT's config names; a family maps them onto its own keys. */
-export const SIZE_KEYS = ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings"] as const;
+export const SIZE_KEYS = [
+  "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings",
+] as const;
 export type SizeKey = (typeof SIZE_KEYS)[number];
 
 /** Where a parameter sits in the network, for layer-wise learning rates and gradual unfreezing. */

@@ -2,9 +2,19 @@
 // (greedy_search, beam_search) with the logits processors a translation model's config turns on:
 // https://github.com/huggingface/transformers/blob/v4.30.0/src/transformers/generation/utils.py
 import { WhetError } from "../core/errors.js";
+import { Rng } from "../core/rng.js";
+import { sampleToken, warpScores } from "./sampling.js";
 import { BeamHypotheses, processRow, topCandidates, type RowBeams } from "./beam_search.js";
 import { effectiveMaxLength, type GenerationConfig } from "./generation_config.js";
 import type { MarianRunner } from "./marian_runner.js";
+
+/** Beam search's scorer state after one step, per input row (for diagnostics and tests). */
+export interface BeamStepInfo {
+  done: boolean[];
+  finishedHypotheses: number[];
+  /** The lowest kept hypothesis score, null while a row has none. */
+  worstScore: (number | null)[];
+}
 
 export interface GenerateOutput {
   /** As transformers returns them: decoder start first, finished rows right-padded with pad. */
@@ -21,8 +31,14 @@ export interface GenerateOutput {
  * The logits processors, in transformers' order, on one row's scores (modified in place):
  * NoBadWords, MinLength, ForcedEOS. `seq` is the row's ids so far, decoder start included.
  */
-export function processScores(scores: Float64Array, seq: readonly number[], cfg: GenerationConfig, maxLength: number): void {
+export function processScores(
+  scores: Float64Array,
+  seq: readonly number[],
+  cfg: GenerationConfig,
+  maxLength: number,
+): void {
   for (const banned of cfg.bad_words_ids ?? []) {
+    if (banned.length === 1 && banned[0] === cfg.eos_token_id) continue; // NoBadWordsLogitsProcessor drops [eos]
     const prefix = banned.slice(0, -1);
     const matches = prefix.length <= seq.length && prefix.every((t, i) => seq[seq.length - prefix.length + i] === t);
     if (matches) scores[banned[banned.length - 1]] = -Infinity;
@@ -36,8 +52,7 @@ export function processScores(scores: Float64Array, seq: readonly number[], cfg:
 }
 
 /** log_softmax of a row with the pad logit set to -inf first (MarianMTModel.adjust_logits_during_generation). */
-function logSoftmaxWithoutPad(logits: Float32Array, pad: number): Float64Array {
-  const out = new Float64Array(logits.length);
+function logSoftmaxWithoutPad(logits: Float32Array, pad: number, out: Float64Array): Float64Array {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (i !== pad && logits[i] > max) max = logits[i];
   let sum = 0;
@@ -62,25 +77,39 @@ function generated(seq: readonly number[], eos: number): number[] {
 
 function checkLength(runner: MarianRunner, maxLength: number): void {
   const limit = runner.model.config.max_position_embeddings;
-  if (maxLength > limit) throw new WhetError(`generate: max_length ${maxLength} needs more decoder positions than the model has (max_position_embeddings ${limit}); lower max_new_tokens`);
+  if (maxLength > limit)
+    throw new WhetError(
+      `generate: max_length ${maxLength} needs more decoder positions than the model has (max_position_embeddings ${limit}); lower max_new_tokens`,
+    );
 }
 
-/** Greedy search: the highest processed logit at every step; finished rows receive pad. */
-export async function greedySearch(runner: MarianRunner, inputIds: number[][], attentionMask: number[][], cfg: GenerationConfig): Promise<GenerateOutput> {
+/**
+ * Greedy search (the highest processed logit at every step) or, with do_sample, sampling from the
+ * warped distribution; finished rows receive pad.
+ */
+export async function greedySearch(
+  runner: MarianRunner,
+  inputIds: number[][],
+  attentionMask: number[][],
+  cfg: GenerationConfig,
+): Promise<GenerateOutput> {
   const maxLength = effectiveMaxLength(cfg);
   checkLength(runner, maxLength);
   const state = await runner.begin(inputIds, attentionMask, 1);
   const V = runner.model.config.vocab_size;
   const seqs = inputIds.map(() => [cfg.decoder_start_token_id]);
   const open = seqs.map(() => true);
+  const scores = new Float64Array(V); // reused: fresh pages cost more than the arithmetic
+  const rng = new Rng(cfg.seed, 0x73616d70);
   let steps = 0;
   while (seqs[0].length < maxLength && open.some((o) => o)) {
     const logits = await state.step(seqs.map((s) => s[s.length - 1]));
     steps++;
     seqs.forEach((seq, r) => {
-      const scores = Float64Array.from(logits.subarray(r * V, (r + 1) * V));
+      scores.set(logits.subarray(r * V, (r + 1) * V));
       processScores(scores, seq, cfg, maxLength);
-      const next = open[r] ? argmax(scores) : cfg.pad_token_id;
+      if (cfg.do_sample) warpScores(scores, cfg);
+      const next = !open[r] ? cfg.pad_token_id : cfg.do_sample ? sampleToken(scores, rng) : argmax(scores);
       seq.push(next);
       if (next === cfg.eos_token_id) open[r] = false;
     });
@@ -89,15 +118,37 @@ export async function greedySearch(runner: MarianRunner, inputIds: number[][], a
 }
 
 /** One row's step of beam search: processed log-probs plus running scores, ranked, then the scorer. */
-function beamRow(b: number, logits: Float32Array, seqs: number[][], beamScores: number[], hyps: BeamHypotheses, cfg: GenerationConfig, maxLength: number, vocab: number): RowBeams {
+interface BeamContext {
+  cfg: GenerationConfig;
+  maxLength: number;
+  vocab: number;
+  /** One vocab-sized buffer per beam, reused every row and step. */
+  scratch: Float64Array[];
+}
+
+function beamRow(
+  b: number,
+  logits: Float32Array,
+  seqs: number[][],
+  beamScores: number[],
+  hyps: BeamHypotheses,
+  bc: BeamContext,
+): RowBeams {
+  const { cfg, maxLength, vocab, scratch } = bc;
   const K = cfg.num_beams;
   const rows = Array.from({ length: K }, (_, j) => {
-    const lp = logSoftmaxWithoutPad(logits.subarray((b * K + j) * vocab, (b * K + j + 1) * vocab), cfg.pad_token_id);
+    const lp = logSoftmaxWithoutPad(
+      logits.subarray((b * K + j) * vocab, (b * K + j + 1) * vocab),
+      cfg.pad_token_id,
+      scratch[j],
+    );
     processScores(lp, seqs[b * K + j], cfg, maxLength);
     return lp;
   });
   // torch adds the float32 running score to the float32 log-prob: round as it does.
-  const cands = topCandidates(K, vocab, 2 * K, (flat) => Math.fround(rows[Math.floor(flat / vocab)][flat % vocab] + beamScores[b * K + Math.floor(flat / vocab)]));
+  const cands = topCandidates(K, vocab, 2 * K, (flat) =>
+    Math.fround(rows[Math.floor(flat / vocab)][flat % vocab] + beamScores[b * K + Math.floor(flat / vocab)]),
+  );
   const curLen = seqs[b * K].length + 1; // the length including the token chosen now
   const next = processRow(hyps, b, cands, vocab, cfg.eos_token_id, curLen, (beam) => seqs[beam]);
   next.done = hyps.isDone(cands[0].score, curLen);
@@ -105,15 +156,27 @@ function beamRow(b: number, logits: Float32Array, seqs: number[][], beamScores: 
 }
 
 /** Beam search with transformers' scorer (see beam_search.ts); one best sequence per input row. */
-export async function beamSearch(runner: MarianRunner, inputIds: number[][], attentionMask: number[][], cfg: GenerationConfig): Promise<GenerateOutput> {
+export async function beamSearch(
+  runner: MarianRunner,
+  inputIds: number[][],
+  attentionMask: number[][],
+  cfg: GenerationConfig,
+  observe?: (step: BeamStepInfo) => void,
+): Promise<GenerateOutput> {
   const maxLength = effectiveMaxLength(cfg);
   checkLength(runner, maxLength);
-  const K = cfg.num_beams, B = inputIds.length, V = runner.model.config.vocab_size;
+  const K = cfg.num_beams,
+    B = inputIds.length,
+    V = runner.model.config.vocab_size;
   const state = await runner.begin(inputIds, attentionMask, K);
   let seqs = Array.from({ length: B * K }, () => [cfg.decoder_start_token_id]);
   let beamScores: number[] = Array.from({ length: B * K }, (_, i) => (i % K === 0 ? 0 : -1e9));
-  const hyps = Array.from({ length: B }, () => new BeamHypotheses(K, cfg.length_penalty, cfg.early_stopping, maxLength));
+  const hyps = Array.from(
+    { length: B },
+    () => new BeamHypotheses(K, cfg.length_penalty, cfg.early_stopping, maxLength),
+  );
   const done = new Array<boolean>(B).fill(false);
+  const bc: BeamContext = { cfg, maxLength, vocab: V, scratch: Array.from({ length: K }, () => new Float64Array(V)) };
   let steps = 0;
   for (;;) {
     const logits = await state.step(seqs.map((s) => s[s.length - 1]));
@@ -122,8 +185,12 @@ export async function beamSearch(runner: MarianRunner, inputIds: number[][], att
     for (let b = 0; b < B; b++) {
       // A done row's beams get pad with score 0 (they are never read again).
       const row = done[b]
-        ? { scores: new Array<number>(K).fill(0), tokens: new Array<number>(K).fill(cfg.pad_token_id), sources: Array.from({ length: K }, (_, j) => b * K + j) }
-        : beamRow(b, logits, seqs, beamScores, hyps[b], cfg, maxLength, V);
+        ? {
+            scores: new Array<number>(K).fill(0),
+            tokens: new Array<number>(K).fill(cfg.pad_token_id),
+            sources: Array.from({ length: K }, (_, j) => b * K + j),
+          }
+        : beamRow(b, logits, seqs, beamScores, hyps[b], bc);
       done[b] = done[b] || row.done === true;
       next.scores.push(...row.scores);
       next.tokens.push(...row.tokens);
@@ -132,13 +199,26 @@ export async function beamSearch(runner: MarianRunner, inputIds: number[][], att
     seqs = next.sources.map((src, r) => [...seqs[src], next.tokens[r]]);
     beamScores = next.scores;
     state.reorder(next.sources);
+    observe?.({
+      done: [...done],
+      finishedHypotheses: hyps.map((h) => h.size),
+      worstScore: hyps.map((h) => (h.size ? h.worstScore : null)),
+    });
     if (done.every((d) => d) || seqs[0].length >= maxLength) break;
   }
   return finalize(hyps, done, seqs, beamScores, cfg, maxLength, steps);
 }
 
 /** BeamSearchScorer.finalize: open beams of unfinished rows become hypotheses; best per row, </s>, padding. */
-function finalize(hyps: BeamHypotheses[], done: boolean[], seqs: number[][], beamScores: number[], cfg: GenerationConfig, maxLength: number, steps: number): GenerateOutput {
+function finalize(
+  hyps: BeamHypotheses[],
+  done: boolean[],
+  seqs: number[][],
+  beamScores: number[],
+  cfg: GenerationConfig,
+  maxLength: number,
+  steps: number,
+): GenerateOutput {
   const K = cfg.num_beams;
   hyps.forEach((h, b) => {
     if (!done[b]) for (let j = 0; j < K; j++) h.add(seqs[b * K + j], beamScores[b * K + j]);
@@ -164,6 +244,13 @@ function finalize(hyps: BeamHypotheses[], done: boolean[], seqs: number[][], bea
  * const out = await generate(runner, ids, mask, withOptions(generationConfig, { numBeams: 4, maxNewTokens: 64 }));
  * out.tokens[0]; // [..., 0]: the translation's ids, </s> last
  */
-export function generate(runner: MarianRunner, inputIds: number[][], attentionMask: number[][], cfg: GenerationConfig): Promise<GenerateOutput> {
-  return cfg.num_beams === 1 ? greedySearch(runner, inputIds, attentionMask, cfg) : beamSearch(runner, inputIds, attentionMask, cfg);
+export function generate(
+  runner: MarianRunner,
+  inputIds: number[][],
+  attentionMask: number[][],
+  cfg: GenerationConfig,
+): Promise<GenerateOutput> {
+  return cfg.num_beams === 1
+    ? greedySearch(runner, inputIds, attentionMask, cfg)
+    : beamSearch(runner, inputIds, attentionMask, cfg);
 }

@@ -51,23 +51,44 @@ export interface MarianConfig {
 
 /** MarianConfig's defaults (opus-mt-en-de's shape). */
 export const MARIAN_DEFAULTS: MarianConfig = {
-  vocab_size: 58101, d_model: 1024, encoder_layers: 12, decoder_layers: 12,
-  encoder_attention_heads: 16, decoder_attention_heads: 16, encoder_ffn_dim: 4096, decoder_ffn_dim: 4096,
-  max_position_embeddings: 1024, activation_function: "gelu", scale_embedding: false,
-  dropout: 0.1, attention_dropout: 0, activation_dropout: 0, init_std: 0.02,
-  pad_token_id: 58100, eos_token_id: 0, decoder_start_token_id: 58100, share_encoder_decoder_embeddings: true,
+  vocab_size: 58101,
+  d_model: 1024,
+  encoder_layers: 12,
+  decoder_layers: 12,
+  encoder_attention_heads: 16,
+  decoder_attention_heads: 16,
+  encoder_ffn_dim: 4096,
+  decoder_ffn_dim: 4096,
+  max_position_embeddings: 1024,
+  activation_function: "gelu",
+  scale_embedding: false,
+  dropout: 0.1,
+  attention_dropout: 0,
+  activation_dropout: 0,
+  init_std: 0.02,
+  pad_token_id: 58100,
+  eos_token_id: 0,
+  decoder_start_token_id: 58100,
+  share_encoder_decoder_embeddings: true,
 };
 
 /** Complete a config.json with MarianConfig's defaults and refuse what whet does not run. */
 export function marianConfig(raw: PretrainedConfig | Record<string, unknown>): MarianConfig {
   const c = { ...MARIAN_DEFAULTS, ...(raw as Record<string, unknown>) } as MarianConfig;
   if (c.model_type !== undefined && c.model_type !== "marian") {
-    throw new WhetError(`model_type "${c.model_type}" is not a Marian translation model (expected "marian", as the Helsinki-NLP opus-mt checkpoints)`);
+    throw new WhetError(
+      `model_type "${c.model_type}" is not a Marian translation model (expected "marian", as the Helsinki-NLP opus-mt checkpoints)`,
+    );
   }
   if (c.share_encoder_decoder_embeddings === false || (c.decoder_vocab_size ?? c.vocab_size) !== c.vocab_size) {
-    throw new WhetError("Marian checkpoints with separate encoder and decoder vocabularies (share_encoder_decoder_embeddings false) are not supported yet");
+    throw new WhetError(
+      "Marian checkpoints with separate encoder and decoder vocabularies (share_encoder_decoder_embeddings false) are not supported yet",
+    );
   }
-  if (c.d_model % 2 !== 0) throw new WhetError(`d_model ${c.d_model} must be even: the sinusoidal positions put sines in one half and cosines in the other`);
+  if (c.d_model % 2 !== 0)
+    throw new WhetError(
+      `d_model ${c.d_model} must be even: the sinusoidal positions put sines in one half and cosines in the other`,
+    );
   activation(c.activation_function); // fail at load time, not at trace time
   return c;
 }
@@ -76,11 +97,16 @@ export function marianConfig(raw: PretrainedConfig | Record<string, unknown>): M
 function activation(name: string): (x: Tensor) => Tensor {
   switch (name) {
     case "swish":
-    case "silu": return (x) => mul(x, sigmoid(x));
-    case "gelu": return gelu;
-    case "relu": return relu;
-    case "tanh": return tanh;
-    default: throw new WhetError(`activation_function "${name}" is not supported (supported: swish, silu, gelu, relu, tanh)`);
+    case "silu":
+      return (x) => mul(x, sigmoid(x));
+    case "gelu":
+      return gelu;
+    case "relu":
+      return relu;
+    case "tanh":
+      return tanh;
+    default:
+      throw new WhetError(`activation_function "${name}" is not supported (supported: swish, silu, gelu, relu, tanh)`);
   }
 }
 
@@ -129,7 +155,12 @@ export class MarianAttention extends Module {
   readonly out_proj: Linear;
   readonly headDim: number;
 
-  constructor(readonly dim: number, readonly heads: number, std: number, private readonly pDrop: number) {
+  constructor(
+    readonly dim: number,
+    readonly heads: number,
+    std: number,
+    private readonly pDrop: number,
+  ) {
     super();
     if (dim % heads !== 0) throw new WhetError(`d_model ${dim} is not a multiple of the ${heads} attention heads`);
     this.headDim = dim / heads;
@@ -146,7 +177,10 @@ export class MarianAttention extends Module {
 
   /** Keys and values of `states` [B, S, D]: what the cache holds. */
   keyValue(states: Tensor): KeyValue {
-    return this.scope(() => ({ key: this.split(this.k_proj.forward(states)), value: this.split(this.v_proj.forward(states)) }));
+    return this.scope(() => ({
+      key: this.split(this.k_proj.forward(states)),
+      value: this.split(this.v_proj.forward(states)),
+    }));
   }
 
   /** Queries from x [B, T, D] attend over `kv`; `mask` is additive, broadcast to [B, A, T, S]. */
@@ -178,7 +212,10 @@ export class MarianEncoderLayer extends Module {
   constructor(readonly c: MarianConfig) {
     super();
     const std = c.init_std;
-    this.self_attn = this.add("self_attn", new MarianAttention(c.d_model, c.encoder_attention_heads, std, c.attention_dropout));
+    this.self_attn = this.add(
+      "self_attn",
+      new MarianAttention(c.d_model, c.encoder_attention_heads, std, c.attention_dropout),
+    );
     this.self_attn_layer_norm = this.add("self_attn_layer_norm", new LayerNorm(c.d_model, 1e-5));
     this.fc1 = this.add("fc1", new Linear(c.d_model, c.encoder_ffn_dim, { std }));
     this.fc2 = this.add("fc2", new Linear(c.encoder_ffn_dim, c.d_model, { std }));
@@ -219,9 +256,15 @@ export class MarianDecoderLayer extends Module {
   constructor(readonly c: MarianConfig) {
     super();
     const std = c.init_std;
-    this.self_attn = this.add("self_attn", new MarianAttention(c.d_model, c.decoder_attention_heads, std, c.attention_dropout));
+    this.self_attn = this.add(
+      "self_attn",
+      new MarianAttention(c.d_model, c.decoder_attention_heads, std, c.attention_dropout),
+    );
     this.self_attn_layer_norm = this.add("self_attn_layer_norm", new LayerNorm(c.d_model, 1e-5));
-    this.encoder_attn = this.add("encoder_attn", new MarianAttention(c.d_model, c.decoder_attention_heads, std, c.attention_dropout));
+    this.encoder_attn = this.add(
+      "encoder_attn",
+      new MarianAttention(c.d_model, c.decoder_attention_heads, std, c.attention_dropout),
+    );
     this.encoder_attn_layer_norm = this.add("encoder_attn_layer_norm", new LayerNorm(c.d_model, 1e-5));
     this.fc1 = this.add("fc1", new Linear(c.d_model, c.decoder_ffn_dim, { std }));
     this.fc2 = this.add("fc2", new Linear(c.decoder_ffn_dim, c.d_model, { std }));
@@ -255,15 +298,24 @@ function embed(c: MarianConfig, shared: Parameter, ids: Tensor, positions: Tenso
 export class MarianEncoder extends Module {
   readonly layers: ModuleList<MarianEncoderLayer>;
 
-  constructor(readonly c: MarianConfig, private readonly shared: Parameter, private readonly positions: Float32Array) {
+  constructor(
+    readonly c: MarianConfig,
+    private readonly shared: Parameter,
+    private readonly positions: Float32Array,
+  ) {
     super();
-    this.layers = this.add("layers", new ModuleList(Array.from({ length: c.encoder_layers }, () => new MarianEncoderLayer(c))));
+    this.layers = this.add(
+      "layers",
+      new ModuleList(Array.from({ length: c.encoder_layers }, () => new MarianEncoderLayer(c))),
+    );
   }
 
   /** input_ids [B, S], attention_mask [B, S] -> [B, S, D]; `hidden` collects the embedding output and each layer's. */
   forward(ids: Tensor, attentionMask: Tensor, hidden?: Tensor[]): Tensor {
     return this.scope(() => {
-      const table = currentGraph().constant(ndarray("float32", [this.c.max_position_embeddings, this.c.d_model], this.positions));
+      const table = currentGraph().constant(
+        ndarray("float32", [this.c.max_position_embeddings, this.c.d_model], this.positions),
+      );
       let x = embed(this.c, this.shared, ids, slice(table, 0, 0, ids.shape[1])); // positions 0..S-1
       hidden?.push(x);
       const mask = paddingMask(attentionMask);
@@ -281,18 +333,29 @@ export class MarianEncoder extends Module {
 export class MarianDecoder extends Module {
   readonly layers: ModuleList<MarianDecoderLayer>;
 
-  constructor(readonly c: MarianConfig, private readonly shared: Parameter, private readonly positions: Float32Array) {
+  constructor(
+    readonly c: MarianConfig,
+    private readonly shared: Parameter,
+    private readonly positions: Float32Array,
+  ) {
     super();
-    this.layers = this.add("layers", new ModuleList(Array.from({ length: c.decoder_layers }, () => new MarianDecoderLayer(c))));
+    this.layers = this.add(
+      "layers",
+      new ModuleList(Array.from({ length: c.decoder_layers }, () => new MarianDecoderLayer(c))),
+    );
   }
 
   private table(): Tensor {
-    return currentGraph().constant(ndarray("float32", [this.c.max_position_embeddings, this.c.d_model], this.positions));
+    return currentGraph().constant(
+      ndarray("float32", [this.c.max_position_embeddings, this.c.d_model], this.positions),
+    );
   }
 
   /** Cross-attention keys and values of every layer from the encoder output [B, S, D]. */
   crossKeyValues(encoderOut: Tensor): KeyValue[] {
-    return this.scope(() => this.layers.scope(() => this.layers.items.map((l) => l.scope(() => l.encoder_attn.keyValue(encoderOut)))));
+    return this.scope(() =>
+      this.layers.scope(() => this.layers.items.map((l) => l.scope(() => l.encoder_attn.keyValue(encoderOut)))),
+    );
   }
 
   /** Teacher forcing: decoder_input_ids [B, T] at positions 0..T-1 under a causal mask -> [B, T, D]. */
@@ -302,7 +365,12 @@ export class MarianDecoder extends Module {
       let x = embed(this.c, this.shared, ids, slice(this.table(), 0, 0, T));
       hidden?.push(x);
       const n = this.c.max_position_embeddings;
-      const causal = slice(slice(currentGraph().constant(ndarray("float32", [n, n], causalTable(n))), 0, 0, T), 1, 0, T); // [T, T]
+      const causal = slice(
+        slice(currentGraph().constant(ndarray("float32", [n, n], causalTable(n))), 0, 0, T),
+        1,
+        0,
+        T,
+      ); // [T, T]
       this.layers.scope(() => {
         this.layers.items.forEach((layer, i) => {
           x = layer.forward(x, { selfMask: causal, cross: cross[i], crossMask }).hidden;
@@ -317,7 +385,13 @@ export class MarianDecoder extends Module {
    * One cached step: ids [B, 1] at position `position` ([1] int64), each layer's past keys and
    * values [B, A, past, hd] in -> [B, 1, D] and the layers' keys and values [B, A, kv, hd] out.
    */
-  step(ids: Tensor, position: Tensor, past: KeyValue[], cross: KeyValue[], crossMask: Tensor): { hidden: Tensor; present: KeyValue[] } {
+  step(
+    ids: Tensor,
+    position: Tensor,
+    past: KeyValue[],
+    cross: KeyValue[],
+    crossMask: Tensor,
+  ): { hidden: Tensor; present: KeyValue[] } {
     return this.scope(() => {
       const pos = reshape(embedding(this.table(), position), [1, 1, this.c.d_model]); // [1] -> [1, 1, D]
       let x = embed(this.c, this.shared, ids, pos);
@@ -341,7 +415,10 @@ export class MarianModel extends Module {
 
   constructor(readonly c: MarianConfig) {
     super();
-    this.shared = this.add("shared", new Embedding(c.vocab_size, c.d_model, { std: c.init_std, paddingIdx: c.pad_token_id }));
+    this.shared = this.add(
+      "shared",
+      new Embedding(c.vocab_size, c.d_model, { std: c.init_std, paddingIdx: c.pad_token_id }),
+    );
     const positions = sinusoidalTable(c.max_position_embeddings, c.d_model);
     this.encoder = this.add("encoder", new MarianEncoder(c, this.shared.weight, positions));
     this.decoder = this.add("decoder", new MarianDecoder(c, this.shared.weight, positions));
@@ -385,18 +462,34 @@ export class MarianMTModel extends Module {
 
   /** Decoder states [..., D] -> logits [..., V]: the shared embedding transposed, plus final_logits_bias. */
   lmHead(h: Tensor): Tensor {
-    return add(matmul(h, this.model.shared.weight.t(), false, true), reshape(this.final_logits_bias.t(), [this.config.vocab_size]));
+    return add(
+      matmul(h, this.model.shared.weight.t(), false, true),
+      reshape(this.final_logits_bias.t(), [this.config.vocab_size]),
+    );
   }
 
   forward(b: Seq2SeqInputs): Seq2SeqOutput {
     return this.scope(() => {
-      const encoderHiddenStates: Tensor[] = [], decoderHiddenStates: Tensor[] = [];
+      const encoderHiddenStates: Tensor[] = [],
+        decoderHiddenStates: Tensor[] = [];
       const enc = this.model.encoder.forward(b.input_ids, b.attention_mask, encoderHiddenStates);
       const cross = this.model.decoder.crossKeyValues(enc);
-      const dec = this.model.decoder.forward(b.decoder_input_ids, cross, paddingMask(b.attention_mask), decoderHiddenStates);
+      const dec = this.model.decoder.forward(
+        b.decoder_input_ids,
+        cross,
+        paddingMask(b.attention_mask),
+        decoderHiddenStates,
+      );
       const logits = this.lmHead(dec); // [B, T, V]
       const loss = b.labels ? tokenClassificationLoss(logits, b.labels) : undefined;
-      return { logits, loss, encoderLastHiddenState: enc, lastHiddenState: dec, encoderHiddenStates, decoderHiddenStates };
+      return {
+        logits,
+        loss,
+        encoderLastHiddenState: enc,
+        lastHiddenState: dec,
+        encoderHiddenStates,
+        decoderHiddenStates,
+      };
     });
   }
 
@@ -409,7 +502,13 @@ export class MarianMTModel extends Module {
   }
 
   /** One cached decoder step -> logits [B, V] and the layers' keys and values. */
-  decodeStep(ids: Tensor, position: Tensor, past: KeyValue[], cross: KeyValue[], attentionMask: Tensor): { logits: Tensor; present: KeyValue[] } {
+  decodeStep(
+    ids: Tensor,
+    position: Tensor,
+    past: KeyValue[],
+    cross: KeyValue[],
+    attentionMask: Tensor,
+  ): { logits: Tensor; present: KeyValue[] } {
     return this.scope(() => {
       const { hidden, present } = this.model.decoder.step(ids, position, past, cross, paddingMask(attentionMask));
       const h = reshape(hidden, [ids.shape[0], this.config.d_model]); // [B, 1, D] -> [B, D]

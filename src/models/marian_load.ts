@@ -33,7 +33,8 @@ function readRawConfig(dir: string): Record<string, unknown> {
   } catch (e) {
     throw new WhetError(`reading ${path}: ${(e as Error).message}`);
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new WhetError(`reading ${path}: expected a JSON object`);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    throw new WhetError(`reading ${path}: expected a JSON object`);
   return raw as Record<string, unknown>;
 }
 
@@ -43,7 +44,8 @@ export function loadMarianWeights(model: MarianMTModel, tensors: Map<string, Raw
   const prefixed = [...tensors.keys()].some((k) => k.startsWith("model."));
   const lookup = (name: string): string | undefined => {
     const candidates = [name, ...(prefixed ? [] : [name.replace(/^model\./, "")])];
-    if (name === "model.shared.weight") candidates.push(...SHARED_ALIASES, "shared.weight", "encoder.embed_tokens.weight");
+    if (name === "model.shared.weight")
+      candidates.push(...SHARED_ALIASES, "shared.weight", "encoder.embed_tokens.weight");
     return candidates.find((k) => tensors.has(k));
   };
   const used = new Set<string>();
@@ -54,11 +56,15 @@ export function loadMarianWeights(model: MarianMTModel, tensors: Map<string, Raw
         p.data.fill(0); // transformers registers it as a zero buffer when the checkpoint lacks it
         continue;
       }
-      throw new WhetError(`loading ${source}: the checkpoint has no "${name}" (expected shape [${p.shape.join(", ")}])`);
+      throw new WhetError(
+        `loading ${source}: the checkpoint has no "${name}" (expected shape [${p.shape.join(", ")}])`,
+      );
     }
     const raw = tensors.get(key)!;
     if (raw.shape.length !== p.shape.length || raw.shape.some((d, i) => d !== p.shape[i])) {
-      throw new WhetError(`loading ${source}: cannot load "${key}": expected [${p.shape.join(", ")}], got [${raw.shape.join(", ")}]`);
+      throw new WhetError(
+        `loading ${source}: cannot load "${key}": expected [${p.shape.join(", ")}], got [${raw.shape.join(", ")}]`,
+      );
     }
     p.data = Float32Array.from(toFloat32(raw));
     used.add(key);
@@ -78,7 +84,9 @@ export async function loadMarian(idOrPath: string, opts: ResolveModelOptions = {
   const raw = readRawConfig(dir);
   if (raw.model_type !== "marian") {
     const arch = Array.isArray(raw.architectures) ? ` (${raw.architectures.join(", ")})` : "";
-    throw new WhetError(`"${idOrPath}" is not a MarianMT translation model: its config.json has model_type ${JSON.stringify(raw.model_type)}${arch}; translation needs a Marian checkpoint such as Helsinki-NLP/opus-mt-en-de`);
+    throw new WhetError(
+      `"${idOrPath}" is not a MarianMT translation model: its config.json has model_type ${JSON.stringify(raw.model_type)}${arch}; translation needs a Marian checkpoint such as Helsinki-NLP/opus-mt-en-de`,
+    );
   }
   if (!isMarianTokenizerDir(dir)) {
     const missing = ["source.spm", "target.spm", "vocab.json"].filter((f) => !existsSync(join(dir, f)));

@@ -8,19 +8,28 @@ import type { Tensor } from "../graph/tensor.js";
 import { CompiledGraph } from "../runtime/session.js";
 import type { KeyValue, MarianMTModel } from "./marian.js";
 
-const int64 = (shape: number[], values: number[]): NDArray => ({ dtype: "int64", shape, data: BigInt64Array.from(values, (v) => BigInt(v)) });
+const int64 = (shape: number[], values: number[]): NDArray => ({
+  dtype: "int64",
+  shape,
+  data: BigInt64Array.from(values, (v) => BigInt(v)),
+});
 
 /** The names of layer i's cache tensors in the step graph. */
-const cacheNames = (kind: "past" | "present" | "cross", i: number) => [`${kind}_key_${i}`, `${kind}_value_${i}`] as const;
+const cacheNames = (kind: "past" | "present" | "cross", i: number) =>
+  [`${kind}_key_${i}`, `${kind}_value_${i}`] as const;
 
 function paramFeeds(model: MarianMTModel): Record<string, NDArray> {
   const feeds: Record<string, NDArray> = {};
-  for (const [name, p] of model.namedParameters()) feeds[name] = { dtype: "float32", shape: [...p.shape], data: p.data };
+  for (const [name, p] of model.namedParameters())
+    feeds[name] = { dtype: "float32", shape: [...p.shape], data: p.data };
   return feeds;
 }
 
 /** The teacher-forced forward as a graph: logits, loss (when labels are fed) and every hidden state. */
-export function traceSeq2Seq(model: MarianMTModel, withLabels: boolean): { graph: Graph; outputs: Record<string, Tensor> } {
+export function traceSeq2Seq(
+  model: MarianMTModel,
+  withLabels: boolean,
+): { graph: Graph; outputs: Record<string, Tensor> } {
   const g = new Graph();
   g.training = false;
   return trace(g, () => {
@@ -30,7 +39,10 @@ export function traceSeq2Seq(model: MarianMTModel, withLabels: boolean): { graph
       decoder_input_ids: g.input("decoder_input_ids", ["batch", "tgt"], "int64"),
       labels: withLabels ? g.input("labels", ["batch", "tgt"], "int64") : undefined,
     });
-    const outputs: Record<string, Tensor> = { logits: out.logits, encoder_last_hidden_state: out.encoderLastHiddenState };
+    const outputs: Record<string, Tensor> = {
+      logits: out.logits,
+      encoder_last_hidden_state: out.encoderLastHiddenState,
+    };
     if (out.loss) outputs.loss = out.loss;
     out.encoderHiddenStates.forEach((h, i) => (outputs[`encoder_hidden_state_${i}`] = h));
     out.decoderHiddenStates.forEach((h, i) => (outputs[`decoder_hidden_state_${i}`] = h));
@@ -59,7 +71,10 @@ export class MarianRunner {
     const hd = model.config.d_model / heads;
     const enc = new Graph();
     const encOut = trace(enc, () => {
-      const { hidden, cross } = model.encode(enc.input("input_ids", ["batch", "src"], "int64"), enc.input("attention_mask", ["batch", "src"], "int64"));
+      const { hidden, cross } = model.encode(
+        enc.input("input_ids", ["batch", "src"], "int64"),
+        enc.input("attention_mask", ["batch", "src"], "int64"),
+      );
       const out: Record<string, Tensor> = { encoder_last_hidden_state: hidden };
       cross.forEach((kv, i) => ([out[cacheNames("cross", i)[0]], out[cacheNames("cross", i)[1]]] = [kv.key, kv.value]));
       return out;
@@ -71,13 +86,18 @@ export class MarianRunner {
       const mask = dec.input("attention_mask", ["batch", "src"], "int64");
       const cacheInput = (kind: "past" | "cross", i: number, len: string): KeyValue => {
         const [k, v] = cacheNames(kind, i);
-        return { key: dec.input(k, ["batch", heads, len, hd], "float32"), value: dec.input(v, ["batch", heads, len, hd], "float32") };
+        return {
+          key: dec.input(k, ["batch", heads, len, hd], "float32"),
+          value: dec.input(v, ["batch", heads, len, hd], "float32"),
+        };
       };
       const past = Array.from({ length: layers }, (_, i) => cacheInput("past", i, "past"));
       const cross = Array.from({ length: layers }, (_, i) => cacheInput("cross", i, "src"));
       const { logits, present } = model.decodeStep(ids, position, past, cross, mask);
       const out: Record<string, Tensor> = { logits };
-      present.forEach((kv, i) => ([out[cacheNames("present", i)[0]], out[cacheNames("present", i)[1]]] = [kv.key, kv.value]));
+      present.forEach(
+        (kv, i) => ([out[cacheNames("present", i)[0]], out[cacheNames("present", i)[1]]] = [kv.key, kv.value]),
+      );
       return out;
     });
     const [e, d] = await Promise.all([
@@ -96,16 +116,29 @@ export class MarianRunner {
     const S = inputIds[0]?.length ?? 0;
     if (B === 0 || S === 0) throw new WhetError("generate: the batch is empty");
     if (S > this.model.config.max_position_embeddings) {
-      throw new WhetError(`generate: inputs of ${S} tokens exceed the model's max_position_embeddings ${this.model.config.max_position_embeddings}`);
+      throw new WhetError(
+        `generate: inputs of ${S} tokens exceed the model's max_position_embeddings ${this.model.config.max_position_embeddings}`,
+      );
     }
     const rows = Array.from({ length: B * expand }, (_, r) => Math.floor(r / expand));
     const mask = int64([B, S], attentionMask.flat());
-    const out = await this.encoder.run({ ...paramFeeds(this.model), input_ids: int64([B, S], inputIds.flat()), attention_mask: mask });
+    const out = await this.encoder.run({
+      ...paramFeeds(this.model),
+      input_ids: int64([B, S], inputIds.flat()),
+      attention_mask: mask,
+    });
     const cross: Record<string, NDArray> = {};
     for (let i = 0; i < this.model.config.decoder_layers; i++) {
       for (const name of cacheNames("cross", i)) cross[name] = gatherRows(out[name], rows);
     }
-    return new DecoderState(this, int64([rows.length, S], rows.flatMap((r) => attentionMask[r])), cross);
+    return new DecoderState(
+      this,
+      int64(
+        [rows.length, S],
+        rows.flatMap((r) => attentionMask[r]),
+      ),
+      cross,
+    );
   }
 
   /** One decoder step for every row: the tokens just chosen, at `position`, over the cache. */
@@ -145,7 +178,8 @@ export class DecoderState {
     const { decoder_attention_heads: heads, d_model } = runner.model.config;
     this.past = {};
     for (let i = 0; i < runner.layers; i++) {
-      for (const name of cacheNames("past", i)) this.past[name] = { dtype: "float32", shape: [rows, heads, 0, d_model / heads], data: new Float32Array(0) };
+      for (const name of cacheNames("past", i))
+        this.past[name] = { dtype: "float32", shape: [rows, heads, 0, d_model / heads], data: new Float32Array(0) };
     }
   }
 
@@ -164,7 +198,8 @@ export class DecoderState {
       ...this.cross,
     });
     for (let i = 0; i < this.runner.layers; i++) {
-      const [pk, pv] = cacheNames("past", i), [nk, nv] = cacheNames("present", i);
+      const [pk, pv] = cacheNames("past", i),
+        [nk, nv] = cacheNames("present", i);
       this.past[pk] = out[nk];
       this.past[pv] = out[nv];
     }

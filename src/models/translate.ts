@@ -50,14 +50,20 @@ export class Translator {
 
   static async load(idOrPath: string, opts: LoadTranslatorOptions = {}): Promise<Translator> {
     const { model, tokenizer, generationConfig } = await loadMarian(idOrPath, opts);
-    return new Translator(model, tokenizer, generationConfig, await MarianRunner.compile(model, { threads: opts.threads }));
+    return new Translator(
+      model,
+      tokenizer,
+      generationConfig,
+      await MarianRunner.compile(model, { threads: opts.threads }),
+    );
   }
 
   /** Translate texts in order; inputs longer than the model takes are truncated (</s> kept). */
   async translate(texts: readonly string[], o: TranslateOptions = {}): Promise<Translation[]> {
     const cfg = withOptions(this.generationConfig, o);
     const batchSize = o.batchSize ?? 8;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new WhetError(`translate: batch size must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new WhetError(`translate: batch size must be a positive integer, got ${batchSize}`);
     texts.forEach((t, i) => {
       if (typeof t !== "string") throw new WhetError(`translate: text ${i} is not a string (${typeof t})`);
     });
@@ -86,7 +92,11 @@ export class Translator {
  * const de = await translate("Helsinki-NLP/opus-mt-en-de", ["Hello world"], { numBeams: 4, maxNewTokens: 64 });
  * const back = await translate("Helsinki-NLP/opus-mt-de-en", de.map((r) => r.translation));
  */
-export async function translate(model: string | Translator, texts: readonly string[], options: TranslateOptions & LoadTranslatorOptions = {}): Promise<Translation[]> {
+export async function translate(
+  model: string | Translator,
+  texts: readonly string[],
+  options: TranslateOptions & LoadTranslatorOptions = {},
+): Promise<Translation[]> {
   if (model instanceof Translator) return model.translate(texts, options);
   const t = await Translator.load(model, options);
   try {

@@ -5,7 +5,8 @@
  *
  * @example
  * import { finetune, resolveRunSpec } from "whetml";
- * const result = await finetune(resolveRunSpec({ model: "prajjwal1/bert-mini", train_file: "train.csv", output_dir: "runs/a" }));
+ * const spec = resolveRunSpec({ model: "prajjwal1/bert-mini", train_file: "train.csv", output_dir: "runs/a" });
+ * const result = await finetune(spec);
  * console.log(result.metrics.accuracy, result.outputDir);
  */
 import { createHash } from "node:crypto";
@@ -19,7 +20,9 @@ import { dropoutOverrides, familyOf, maxSequenceLength } from "../models/auto.js
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import type { TrainerCallback } from "../train/callbacks.js";
+import { formatTrainable, startingCounts } from "../train/fine_tuning.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
+import { augmentationStep } from "./augment_step.js";
 import type { RunSpec } from "./run_spec.js";
 
 /** What a recipe may be given besides the spec. */
@@ -59,6 +62,11 @@ export interface RunResult {
   initialized: string[];
 }
 
+/** Augmentation first, then the caller's own hook. */
+function chain(first: BeforeEncode, then?: BeforeEncode): BeforeEncode {
+  return async (train, ctx) => (then ? then(await first(train, ctx), ctx) : first(train, ctx));
+}
+
 function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
@@ -72,13 +80,19 @@ function clampMaxLength(spec: RunSpec, dir: string, log: (l: string) => void): v
   }
 }
 
-async function prepare(spec: RunSpec, dir: string, tok: Tokenizer, o: FinetuneOptions, log: (l: string) => void): Promise<PreparedData> {
+async function prepare(
+  spec: RunSpec, dir: string, tok: Tokenizer, o: FinetuneOptions, log: (l: string) => void,
+): Promise<PreparedData> {
   const a = spec.args;
-  return prepareData({
+  const source = {
     task: spec.task, trainFile: spec.train_file, validationFile: spec.validation_file, validationSplit: spec.validation_split,
     textColumn: spec.text_column, textPairColumn: spec.text_pair_column, labelColumn: spec.label_column,
     labelSeparator: spec.label_separator, strict: spec.strict,
-  }, { tokenizer: tok, maxLength: a.max_length, seed: a.seed, holdOut: a.eval_strategy !== "no", modelLabels: readConfig(dir), beforeEncode: o.beforeEncode, log });
+  };
+  return prepareData(source, {
+    tokenizer: tok, maxLength: a.max_length, seed: a.seed, holdOut: a.eval_strategy !== "no",
+    modelLabels: readConfig(dir), beforeEncode: o.beforeEncode, log,
+  });
 }
 
 /** Fine-tune for sequence or token classification; see the module comment. */
@@ -86,20 +100,34 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
   const spec: RunSpec = { ...input, args: { ...input.args } };
   const a = spec.args, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
   const dir = await resolveModel(spec.model);
+  const family = familyOf(readConfig(dir)); // an architecture whet cannot build is the first thing to say
   const tok = await loadTokenizer(dir);
   clampMaxLength(spec, dir, log);
-  const data = await prepare(spec, dir, tok, o, log);
+  const step = spec.augment ? augmentationStep(spec.augment) : null;
+  const data = await prepare(spec, dir, tok, step ? { ...o, beforeEncode: chain(step.hook, o.beforeEncode) } : o, log)
+    .finally(() => step?.release());
+  if (step) {
+    data.report = { ...(data.report as object), augmentation: step.summaries };
+    data.reportText = [data.reportText, ...step.reportLines()].join("\n");
+  }
   log(data.reportText);
-  await mkdir(a.output_dir, { recursive: true });
-  await writeFile(join(a.output_dir, "data_report.json"), JSON.stringify(data.report, null, 1));
 
-  const family = familyOf(readConfig(dir));
   const overrides: Record<string, unknown> = {
-    ...dropoutOverrides(family.modelType, { hidden: a.hidden_dropout_prob, attention: a.attention_dropout_prob, classifier: a.classifier_dropout_prob }),
+    ...dropoutOverrides(family.modelType, {
+      hidden: a.hidden_dropout_prob, attention: a.attention_dropout_prob, classifier: a.classifier_dropout_prob,
+    }),
     ...(data.problemType ? { problem_type: data.problemType } : {}),
   };
-  const { model, report: load } = await fromPretrained(dir, { task: spec.task, labels: data.labelNames, configOverrides: overrides, seed: a.seed, freshHead: data.freshHead });
+  const { model, report: load } = await fromPretrained(dir, {
+    task: spec.task, labels: data.labelNames, configOverrides: overrides, seed: a.seed, freshHead: data.freshHead,
+  });
   if (load.initialized.length) log(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
+  // The report ends with what will train (freeze, gradual unfreezing): known once the model is built.
+  const parameters = startingCounts(model, a);
+  log(formatTrainable(parameters));
+  await mkdir(a.output_dir, { recursive: true });
+  const report = { ...(data.report as object), parameters };
+  await writeFile(join(a.output_dir, "data_report.json"), JSON.stringify(report, null, 1));
   const trainer = new Trainer({
     model, args: a, train: data.train, eval: data.eval, labels: data.kind, labelNames: data.labelNames,
     padId: tok.padTokenId ?? 0, tokenizer: tok, log: o.log, callbacks: o.callbacks, signal: o.signal,
@@ -108,9 +136,11 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
       model: spec.model, model_dir: dir, family: family.prefix,
       data: {
         train_file: spec.train_file, train_sha256: sha256(spec.train_file),
-        ...(spec.validation_file ? { validation_file: spec.validation_file, validation_sha256: sha256(spec.validation_file) } : {}),
+        ...(spec.validation_file
+          ? { validation_file: spec.validation_file, validation_sha256: sha256(spec.validation_file) } : {}),
       },
       task: spec.task, labels: data.labelNames, whet: WHET_VERSION,
+      ...(step ? { augment: { ...spec.augment, summaries: step.summaries } } : {}),
     },
   });
   const result = await trainer.train();

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { WhetError } from "../core/errors.js";
+import { AugmentConfigSchema } from "../data/augment/augment_spec.js";
 import { resolveArguments, type TrainingArguments } from "../train/arguments.js";
 
 /**
@@ -28,6 +29,9 @@ export const DataKeysSchema = z.object({
   label_column: z.string().min(1).default("label").describe("column holding the label"),
   label_separator: z.string().min(1).optional().describe("multi-label: separator inside the label field, e.g. \"|\""),
   strict: z.boolean().default(false).describe("stop at the first bad row instead of skipping it"),
+  augment: AugmentConfigSchema.optional()
+    .describe("augment the training split, after the validation split is held out: " +
+      "{method: eda|template|back-translation|code-switch, …} (README: Data augmentation)"),
 }).strict();
 
 export const DATA_KEYS: readonly string[] = Object.keys(DataKeysSchema.shape);

@@ -26,19 +26,27 @@ export interface HtmlReportOptions {
   readonly evaluationNote?: string;
 }
 
+// Nothing may load: no script, no fetch; only the inline style and data: images.
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
 const CSS = `
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#222;background:#fafafa}
-header{background:#263238;color:#fff;padding:16px 28px}header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#cfd8dc}
-nav{padding:6px 28px;background:#eceff1;font-size:13px}nav a{margin-right:14px;color:#37474f}
-main{padding:8px 28px 40px;max-width:1180px}section{background:#fff;border:1px solid #e0e0e0;border-radius:6px;padding:10px 20px 16px;margin:16px 0}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC","Microsoft YaHei",sans-serif}
+body{margin:0;color:#222;background:#fafafa}
+header{background:#263238;color:#fff;padding:16px 28px}header h1{margin:0;font-size:20px}
+header p{margin:4px 0 0;color:#cfd8dc}nav{padding:6px 28px;background:#eceff1;font-size:13px}
+nav a{margin-right:14px;color:#37474f}main{padding:8px 28px 40px;max-width:1180px}
+section{background:#fff;border:1px solid #e0e0e0;border-radius:6px;padding:10px 20px 16px;margin:16px 0}
 h2{font-size:17px;margin:8px 0}h3{font-size:15px;margin:14px 0 6px}.note{color:#666;font-size:12.5px}
-table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border-bottom:1px solid #eee;padding:3px 10px;text-align:left;vertical-align:top}
-th{background:#f5f5f5}table.num td{font-variant-numeric:tabular-nums}table.examples td:first-child{max-width:520px}
-.ci{color:#888;font-size:11.5px}.row{display:flex;flex-wrap:wrap;gap:18px}figure{margin:6px 0;flex:1 1 460px;max-width:560px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}
+th,td{border-bottom:1px solid #eee;padding:3px 10px;text-align:left;vertical-align:top}th{background:#f5f5f5}
+table.num td{font-variant-numeric:tabular-nums}table.examples td:first-child{max-width:520px}
+.ci{color:#888;font-size:11.5px}.row{display:flex;flex-wrap:wrap;gap:18px}
+figure{margin:6px 0;flex:1 1 460px;max-width:560px}
 figcaption{font-weight:600;font-size:13px;margin-bottom:2px}svg.chart{width:100%;height:auto;background:#fff}
-svg .grid{stroke:#eee}svg .axis{stroke:#999}svg .tick{font-size:11px;fill:#555}svg .legend{font-size:11.5px;fill:#333}
-svg .axis-title{font-size:12px;fill:#333}svg .cell{font-size:12px}pre{background:#f5f5f5;padding:8px;overflow:auto;font-size:12px}
-.scroll{overflow-x:auto}.warnings li{color:#8a5a00}.kv td:first-child{color:#555;white-space:nowrap}`;
+svg .grid{stroke:#eee}svg .axis{stroke:#999}svg .tick{font-size:11px;fill:#555}
+svg .legend{font-size:11.5px;fill:#333}svg .axis-title{font-size:12px;fill:#333}svg .cell{font-size:12px}
+pre{background:#f5f5f5;padding:8px;overflow:auto;font-size:12px}.scroll{overflow-x:auto}
+.warnings li{color:#8a5a00}.kv td:first-child{color:#555;white-space:nowrap}`;
 
 function duration(s: number | undefined): string {
   if (s === undefined) return "—";
@@ -64,15 +72,19 @@ function summarySection(r: RunDir): string {
       [run.whet_version, run.node].filter(Boolean).join(" / ")],
   ];
   const shown = rows.filter(([, v]) => v !== undefined && v !== null && v !== "");
-  let html = `<section id="summary"><h2>Run summary</h2>${table(["", ""], shown.map(([k, v]) => [esc(k), typeof v === "number" ? num(v, 6) : esc(v)]), "kv")}`;
+  const kv = shown.map(([k, v]) => [esc(k), typeof v === "number" ? num(v, 6) : esc(v)]);
+  let html = `<section id="summary"><h2>Run summary</h2>${table(["", ""], kv, "kv")}`;
   if (run.args && typeof run.args === "object") {
-    html += `<details><summary>Training arguments</summary>${table(["argument", "value"], Object.entries(run.args).map(([k, v]) => [esc(k), cell(v)]), "kv")}</details>`;
+    const args = Object.entries(run.args).map(([k, v]) => [esc(k), cell(v)]);
+    html += `<details><summary>Training arguments</summary>${table(["argument", "value"], args, "kv")}</details>`;
   }
   if (r.dataReport) {
-    html += `<h3>Data report</h3>${table(["", ""], Object.entries(r.dataReport).map(([k, v]) => [esc(k), cell(v)]), "kv")}`;
+    const rows = Object.entries(r.dataReport).map(([k, v]) => [esc(k), cell(v)]);
+    html += `<h3>Data report</h3>${table(["", ""], rows, "kv")}`;
   }
   if (r.evalResults && Object.keys(r.evalResults).length) {
-    html += `<h3>Final evaluation</h3>${table(["metric", "value"], Object.entries(r.evalResults).map(([k, v]) => [esc(k), num(v)]), "num")}`;
+    const rows = Object.entries(r.evalResults).map(([k, v]) => [esc(k), num(v)]);
+    html += `<h3>Final evaluation</h3>${table(["metric", "value"], rows, "num")}`;
   }
   return html + "</section>";
 }
@@ -87,18 +99,25 @@ function trainingSection(r: RunDir): string {
     .filter((k) => k.startsWith("eval_") && k !== "eval_loss" && evals.every((e) => e[k] === undefined || (e[k] >= -1
       && e[k] <= 1)));
   // Too many lines read as noise: the headline metrics first, the rest in the table.
-  const headline = metricKeys.filter((k) => /^eval_(accuracy|f1|precision|recall|mcc|f1_macro|r2|pearson)$/.test(k)).slice(0, 6);
+  const headline = metricKeys.filter((k) => /^eval_(accuracy|f1|precision|recall|mcc|f1_macro|r2|pearson)$/.test(k))
+    .slice(0, 6);
   const loss = lineChart([series(r.log.filter((e) => "loss" in e), "loss", "training loss"), series(evals,
     "eval_loss", "evaluation loss")], { x: "step", y: "loss" });
   const lr = lineChart([series(r.log, "learning_rate", "learning rate")], { x: "step", y: "learning rate" });
-  const gn = r.log.some((e) => "grad_norm" in e) ? `<figure><figcaption>Gradient norm</figcaption>${lineChart([series(r.log, "grad_norm", "grad norm")], { x: "step", y: "grad norm" })}</figure>` : "";
-  const metrics = headline.length ? `<figure><figcaption>Evaluation metrics</figcaption>${lineChart(headline.map((k) => series(evals, k, k.slice(5))), { x: "step", y: "metric" })}</figure>` : "";
+  const figure = (caption: string, chart: string) => `<figure><figcaption>${caption}</figcaption>${chart}</figure>`;
+  const gn = r.log.some((e) => "grad_norm" in e)
+    ? figure("Gradient norm", lineChart([series(r.log, "grad_norm", "grad norm")], { x: "step", y: "grad norm" })) : "";
+  const curves = headline.map((k) => series(evals, k, k.slice(5)));
+  const metrics = headline.length
+    ? figure("Evaluation metrics", lineChart(curves, { x: "step", y: "value" }))
+    : "";
   const evalTable = evals.length ? table(["step", "epoch",
     ...metricKeys.concat("eval_loss").map((k) => esc(k.slice(5)))],
     evals.map((e) => [String(e.step), num(e.epoch, 3), ...metricKeys.concat("eval_loss").map((k) => num(e[k]))]),
       "num") : "";
-  return `<section id="training"><h2>Training</h2><div class="row"><figure><figcaption>Loss</figcaption>${loss}</figure>` +
-    `<figure><figcaption>Learning rate</figcaption>${lr}</figure>${gn}${metrics}</div>${evalTable ? `<h3>Evaluations</h3><div class="scroll">${evalTable}</div>` : ""}</section>`;
+  const evaluations = evalTable ? `<h3>Evaluations</h3><div class="scroll">${evalTable}</div>` : "";
+  return `<section id="training"><h2>Training</h2><div class="row">${figure("Loss", loss)}` +
+    `${figure("Learning rate", lr)}${gn}${metrics}</div>${evaluations}</section>`;
 }
 
 /**
@@ -121,9 +140,12 @@ export function buildHtmlReport(r: RunDir, o: HtmlReportOptions = {}): string {
       `<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>${html}</section>`]);
   }
   const title = `whet run report · ${String(r.run?.model ?? r.dir)}`;
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">` +
+  const generated = (o.generated ?? new Date()).toISOString();
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<meta http-equiv="Content-Security-Policy" content="${CSP}">` +
     `<title>${esc(title)}</title><style>${CSS}</style></head><body>` +
-    `<header><h1>${esc(title)}</h1><p>${esc(r.dir)} · generated ${esc((o.generated ?? new Date()).toISOString())}</p></header>` +
-    `<nav>${parts.map(([id, label]) => `<a href="#${id}">${esc(label)}</a>`).join("")}</nav><main>${parts.map((p) => p[2]).join("\n")}</main></body></html>\n`;
+    `<header><h1>${esc(title)}</h1><p>${esc(r.dir)} · generated ${esc(generated)}</p></header>` +
+    `<nav>${parts.map(([id, label]) => `<a href="#${id}">${esc(label)}</a>`).join("")}</nav>` +
+    `<main>${parts.map((p) => p[2]).join("\n")}</main></body></html>\n`;
 }

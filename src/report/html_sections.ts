@@ -41,8 +41,11 @@ export interface EvaluationView {
 
 export function evaluationSection(e: EvaluationView): string {
   const d = e.details, r = d.report;
-  const summary = `<p>${esc(e.file)}: ${r.classes.reduce((s, c) => s + c.support, 0)} rows · accuracy <b>${num(r.accuracy)}</b> · macro F1 <b>${num(r.macro_avg.f1)}</b>` +
-    `${d.roc_auc !== undefined ? ` · ROC-AUC <b>${num(d.roc_auc)}</b>` : ""} · ECE <b>${num(d.calibration.ece)}</b> (${d.calibration.bins.length} bins)</p>`;
+  const rows = r.classes.reduce((s, c) => s + c.support, 0);
+  const auc = d.roc_auc !== undefined ? ` · ROC-AUC <b>${num(d.roc_auc)}</b>` : "";
+  const summary = `<p>${esc(e.file)}: ${rows} rows · accuracy <b>${num(r.accuracy)}</b> · ` +
+    `macro F1 <b>${num(r.macro_avg.f1)}</b>` +
+    `${auc} · ECE <b>${num(d.calibration.ece)}</b> (${d.calibration.bins.length} bins)</p>`;
   const perClass = table(["class", "precision", "recall", "F1", "support"], [
     ...r.classes.map((c) => [esc(c.label), num(c.precision), num(c.recall), num(c.f1), String(c.support)]),
     ["<i>macro avg</i>", num(r.macro_avg.precision), num(r.macro_avg.recall), num(r.macro_avg.f1),
@@ -59,9 +62,11 @@ export function evaluationSection(e: EvaluationView): string {
   return `<section id="evaluation"><h2>Evaluation</h2>${summary}<div class="row">` +
     `<figure><figcaption>Confusion matrix</figcaption>${heatmap(d.confusion_matrix, d.labels)}</figure>` +
     `<figure><figcaption>Per-class precision, recall, F1</figcaption>${bars}</figure></div>${perClass}` +
-    `<div class="row"><figure><figcaption>Reliability diagram · ECE ${num(d.calibration.ece)}</figcaption>${reliabilityDiagram(d.calibration.bins, d.calibration.ece)}` +
-    `<p class="note">Bars: accuracy per confidence bin; red lines: mean confidence; dashed: perfect calibration.</p></figure></div>` +
-    `<h3>Worst-classified examples</h3><p class="note">Lowest probability given to the reference label first.</p>${worst}</section>`;
+    `<div class="row"><figure><figcaption>Reliability diagram · ECE ${num(d.calibration.ece)}</figcaption>` +
+    `${reliabilityDiagram(d.calibration.bins, d.calibration.ece)}<p class="note">Bars: accuracy per confidence bin; ` +
+    `red lines: mean confidence; dashed: perfect calibration.</p></figure></div>` +
+    `<h3>Worst-classified examples</h3><p class="note">Lowest probability given to the reference label first.</p>` +
+    `${worst}</section>`;
 }
 
 const interval = (ci: readonly [number,
@@ -69,11 +74,15 @@ const interval = (ci: readonly [number,
 
 export function biasSection(b: BiasCheckResult & { group_column?: string }): string {
   let html = `<section id="bias"><h2>Bias check</h2><p>${b.rows} rows · labels ${b.labels.map(esc).join(", ")}</p>`;
-  if (b.evaluation) html += `<p>Calibration on this file: ECE <b>${num(b.evaluation.calibration.ece)}</b>${b.evaluation.roc_auc !== undefined ? ` · ROC-AUC ${num(b.evaluation.roc_auc)}` : ""}</p>`;
+  if (b.evaluation) {
+    const auc = b.evaluation.roc_auc !== undefined ? ` · ROC-AUC ${num(b.evaluation.roc_auc)}` : "";
+    html += `<p>Calibration on this file: ECE <b>${num(b.evaluation.calibration.ece)}</b>${auc}</p>`;
+  }
   if (b.groups) {
     const g = b.groups, names = g.groups.map((x) => x.name);
     html += `<h3>Per-group metrics${b.group_column ? ` (${esc(b.group_column)})` : ""}</h3>` +
-      `<p class="note">Groups: ${g.groups.map((x) => `${esc(x.name)} (${x.count})`).join(", ")}. Brackets: ${Math.round((g.bootstrap.ci_quantiles[1] - g.bootstrap.ci_quantiles[0]) * 100)}% ` +
+      `<p class="note">Groups: ${g.groups.map((x) => `${esc(x.name)} (${x.count})`).join(", ")}. ` +
+      `Brackets: ${Math.round((g.bootstrap.ci_quantiles[1] - g.bootstrap.ci_quantiles[0]) * 100)}% ` +
       `bootstrap intervals (${g.bootstrap.n_boot} replicates, seed ${g.bootstrap.seed}).</p>`;
     html += `<div class="scroll">` + table(["metric", "overall", ...names.map(esc), "min", "max", "difference",
       "ratio"], Object.entries(g.metrics).map(([m, s]) => [
@@ -83,10 +92,13 @@ export function biasSection(b: BiasCheckResult & { group_column?: string }): str
         + interval(s.ci?.ratio),
     ]), "num") + "</div>";
     const shown = Object.keys(g.metrics).filter((m) => ["accuracy", "f1", "selection_rate"].includes(m));
-    html += `<div class="row"><figure><figcaption>By group</figcaption>${groupedBars(names, Object.fromEntries(shown.map((m) => [m, names.map((n) => g.metrics[m].by_group[n])])))}</figure></div>`;
+    const byGroup = (m: string) => names.map((n) => g.metrics[m].by_group[n]);
+    const bars = groupedBars(names, Object.fromEntries(shown.map((m) => [m, byGroup(m)])));
+    html += `<div class="row"><figure><figcaption>By group</figcaption>${bars}</figure></div>`;
   }
   if (b.counterfactuals.length) {
-    html += `<h3>Counterfactuals</h3><p class="note">INV: the prediction should not change. DIR (negation): a sentence predicted positive should not gain P(positive).</p>`;
+    html += `<h3>Counterfactuals</h3><p class="note">INV: the prediction should not change. ` +
+      `DIR (negation): a sentence predicted positive should not gain P(positive).</p>`;
     html += table(["perturbation", "test", "tested", "flipped", "flip rate", "mean |Δp|", "mean Δp(positive)",
       "failed"], b.counterfactuals.map((c) => [
       esc(c.name), c.type, c.skipped ? `skipped: ${esc(c.skipped)}` : String(c.tested), String(c.flipped),
@@ -98,7 +110,8 @@ export function biasSection(b: BiasCheckResult & { group_column?: string }): str
       esc(x.perturbed),
       `${esc(x.before.label)} ${num(x.before.probability, 3)}`,
         `${esc(x.after.label)} ${num(x.after.probability, 3)}`]));
-    if (rows.length) html += `<h3>Changed predictions</h3>${table(["perturbation", "text", "perturbed", "before", "after"], rows, "examples")}`;
+    const head = ["perturbation", "text", "perturbed", "before", "after"];
+    if (rows.length) html += `<h3>Changed predictions</h3>${table(head, rows, "examples")}`;
   }
   if (b.warnings.length) html += `<ul class="warnings">${b.warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>`;
   return html + "</section>";
@@ -119,7 +132,9 @@ export function studySection(s: StudyHistory): string {
   const keys = [...new Set(s.trials.flatMap((t) => Object.keys(t.params ?? {})))];
   const rows = s.trials.map((t) => [String(t.number), esc(t.state ?? ""), num(t.value ?? null),
     ...keys.map((k) => num(t.params?.[k]))]);
-  return `<section id="search"><h2>Hyperparameter search</h2><p>${s.trials.length} trials${s.direction ? ` · ${s.direction}` : ""}` +
-    `${s.metric ? ` ${esc(s.metric)}` : ""}${best !== null ? ` · best ${num(best)}` : ""}</p>` +
-    `<div class="row"><figure><figcaption>Search history</figcaption>${chart}</figure></div>${table(["trial", "state", "value", ...keys.map(esc)], rows, "num")}</section>`;
+  const what = `${s.direction ? ` · ${s.direction}` : ""}${s.metric ? ` ${esc(s.metric)}` : ""}` +
+    `${best !== null ? ` · best ${num(best)}` : ""}`;
+  return `<section id="search"><h2>Hyperparameter search</h2><p>${s.trials.length} trials${what}</p>` +
+    `<div class="row"><figure><figcaption>Search history</figcaption>${chart}</figure></div>` +
+    `${table(["trial", "state", "value", ...keys.map(esc)], rows, "num")}</section>`;
 }

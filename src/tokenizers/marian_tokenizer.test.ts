@@ -11,8 +11,9 @@ const DIR = fileURLToPath(new URL("../../fixtures/marian/", import.meta.url));
 const expected = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8"));
 const tok = loadMarianTokenizer(DIR);
 
-test("marian tokenizer: source and target pieces (nmt_nfkc, unknown runs, language code) as sentencepiece", async () => {
-  for (const [i, text] of expected.texts.entries()) assert.deepEqual(await tok.tokenize(text), expected.tokenizer.source_tokens[i], text);
+test("marian tokenizer: source and target pieces (nmt_nfkc, unknown runs, language code)", async () => {
+  for (const [i, text] of expected.texts.entries())
+    assert.deepEqual(await tok.tokenize(text), expected.tokenizer.source_tokens[i], text);
   for (const [i, text] of expected.target_texts.entries()) {
     assert.deepEqual(await tok.tokenize(text, { target: true }), expected.tokenizer.target_tokens[i], text);
   }
@@ -29,14 +30,21 @@ test("marian tokenizer: decode with and without special tokens, pieces only one 
   for (const c of expected.tokenizer.decode_cases) {
     assert.equal(tok.decode(c.ids, { skipSpecialTokens: c.skip_special_tokens }), c.text, JSON.stringify(c.tokens));
   }
-  for (const [piece, ex] of Object.entries(expected.tokenizer.spm_decode_examples) as [string, Record<string, string>][]) {
+  for (const [piece, ex] of Object.entries(expected.tokenizer.spm_decode_examples) as [
+    string,
+    Record<string, string>,
+  ][]) {
     assert.equal(tok.target.decodePieces([piece]), ex["target_spm_decode_pieces([piece])"], piece);
     assert.equal(tok.target.decodePieces(["\u2581a", piece]), ex["target_spm_decode_pieces(['▁a', piece])"], piece);
   }
 });
 
 test("marian tokenizer: special tokens typed in the text stay whole; truncation keeps </s>; empty text", async () => {
-  assert.deepEqual(await tok.tokenize("copy </s> the program"), [...(await tok.tokenize("copy")), "</s>", ...(await tok.tokenize("the program"))]);
+  assert.deepEqual(await tok.tokenize("copy </s> the program"), [
+    ...(await tok.tokenize("copy")),
+    "</s>",
+    ...(await tok.tokenize("the program")),
+  ]);
   const ids = await tok.encode(expected.texts[0], { maxLength: 5 });
   assert.deepEqual(ids, [...expected.inputs.input_ids[0].slice(0, 4), 0]);
   assert.deepEqual(await tok.encode("   "), [0]);

@@ -42,10 +42,12 @@ function readJsonFile(path: string): unknown {
 
 function readVocab(path: string): Map<string, number> {
   const raw = readJsonFile(path);
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new WhetError(`"${path}" must map piece strings to ids`);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    throw new WhetError(`"${path}" must map piece strings to ids`);
   const vocab = new Map<string, number>();
   for (const [piece, id] of Object.entries(raw)) {
-    if (!Number.isInteger(id) || (id as number) < 0) throw new WhetError(`"${path}": the id of "${piece}" must be a non-negative integer, got ${JSON.stringify(id)}`);
+    if (!Number.isInteger(id) || (id as number) < 0)
+      throw new WhetError(`"${path}": the id of "${piece}" must be a non-negative integer, got ${JSON.stringify(id)}`);
     vocab.set(piece, id as number);
   }
   return vocab;
@@ -152,12 +154,18 @@ export class MarianTokenizer {
   /**
    * A right-padded batch: `input_ids` and `attention_mask` rows of equal length.
    */
-  async encodeBatch(texts: readonly string[], opts: MarianEncodeOptions = {}): Promise<{ inputIds: number[][]; attentionMask: number[][] }> {
+  async encodeBatch(
+    texts: readonly string[],
+    opts: MarianEncodeOptions = {},
+  ): Promise<{ inputIds: number[][]; attentionMask: number[][] }> {
     const rows = await Promise.all(texts.map((t) => this.encode(t, opts)));
     const width = Math.max(0, ...rows.map((r) => r.length));
     return {
       inputIds: rows.map((r) => [...r, ...new Array<number>(width - r.length).fill(this.padTokenId)]),
-      attentionMask: rows.map((r) => [...new Array<number>(r.length).fill(1), ...new Array<number>(width - r.length).fill(0)]),
+      attentionMask: rows.map((r) => [
+        ...new Array<number>(r.length).fill(1),
+        ...new Array<number>(width - r.length).fill(0),
+      ]),
     };
   }
 
@@ -165,7 +173,9 @@ export class MarianTokenizer {
   decode(ids: readonly number[], opts: MarianDecodeOptions = {}): string {
     const skip = opts.skipSpecialTokens ?? true;
     const specialIds = new Set([this.eosTokenId, this.unkTokenId, this.padTokenId]);
-    const tokens = ids.filter((id) => !(skip && specialIds.has(id))).map((id) => this.targetIdToPiece.get(id) ?? this.unkToken);
+    const tokens = ids
+      .filter((id) => !(skip && specialIds.has(id)))
+      .map((id) => this.targetIdToPiece.get(id) ?? this.unkToken);
     const specials = new Set(this.specialTokens);
     let text = "";
     let run: string[] = [];
@@ -185,7 +195,7 @@ export class MarianTokenizer {
     const specials = [...this.specialTokens].sort((a, b) => b.length - a.length);
     const parts: { text: string; special: boolean }[] = [];
     let start = 0;
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       const hit = specials.find((s) => text.startsWith(s, i));
       if (!hit) {
         i++;
@@ -209,9 +219,16 @@ export class MarianTokenizer {
 /** PreTrainedTokenizerBase.clean_up_tokenization. */
 export function cleanUpTokenization(s: string): string {
   return s
-    .replaceAll(" .", ".").replaceAll(" ?", "?").replaceAll(" !", "!").replaceAll(" ,", ",")
-    .replaceAll(" ' ", "'").replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
+    .replaceAll(" .", ".")
+    .replaceAll(" ?", "?")
+    .replaceAll(" !", "!")
+    .replaceAll(" ,", ",")
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
 }
 
 /** Whether a folder holds a MarianTokenizer (source.spm, target.spm, vocab.json). */
@@ -223,7 +240,9 @@ export function isMarianTokenizerDir(dir: string): boolean {
 export function loadMarianTokenizer(dir: string): MarianTokenizer {
   const missing = ["source.spm", "target.spm", "vocab.json"].filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {
-    throw new WhetError(`"${dir}" is not a MarianTokenizer folder: ${missing.join(", ")} missing (opus-mt models ship source.spm, target.spm and vocab.json)`);
+    throw new WhetError(
+      `"${dir}" is not a MarianTokenizer folder: ${missing.join(", ")} missing (opus-mt models ship source.spm, target.spm and vocab.json)`,
+    );
   }
   const cfgPath = join(dir, "tokenizer_config.json");
   const config = existsSync(cfgPath) ? (readJsonFile(cfgPath) as Record<string, unknown>) : {};

@@ -8,7 +8,10 @@ import { WhetError } from "../core/errors.js";
 import type { SpmModel } from "./sentencepiece.js";
 
 const SPACE = "\u2581";
-const NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4;
+const NORMAL = 1,
+  UNKNOWN = 2,
+  CONTROL = 3,
+  USER_DEFINED = 4;
 
 /** tokenizer.json pieces for the Rust core: pieces the sentencepiece lattice may use, with their scores. */
 function latticeVocab(spm: SpmModel): [string, number][] {
@@ -36,22 +39,43 @@ export class SpmPieces {
   private readonly native: NativeTokenizer;
   private readonly types = new Map<string, number>();
 
-  constructor(readonly spm: SpmModel, readonly what: string) {
+  constructor(
+    readonly spm: SpmModel,
+    readonly what: string,
+  ) {
     if (spm.modelType !== 1) {
-      throw new WhetError(`"${what}" is a SentencePiece model of type ${spm.modelType}: piece-level encoding is implemented for Unigram (type 1) models`);
+      throw new WhetError(
+        `"${what}" is a SentencePiece model of type ${spm.modelType}: piece-level encoding is implemented for Unigram (type 1) models`,
+      );
     }
     for (const p of spm.pieces) if (!this.types.has(p.piece)) this.types.set(p.piece, p.type);
     const normalizers: unknown[] = [];
     if (spm.precompiledCharsmap.length > 0) {
-      normalizers.push({ type: "Precompiled", precompiled_charsmap: Buffer.from(spm.precompiledCharsmap).toString("base64") });
+      normalizers.push({
+        type: "Precompiled",
+        precompiled_charsmap: Buffer.from(spm.precompiledCharsmap).toString("base64"),
+      });
     }
     if (spm.removeExtraWhitespaces) {
-      normalizers.push({ type: "Replace", pattern: { Regex: " {2,}" }, content: " " }, { type: "Strip", strip_left: true, strip_right: true });
+      normalizers.push(
+        { type: "Replace", pattern: { Regex: " {2,}" }, content: " " },
+        { type: "Strip", strip_left: true, strip_right: true },
+      );
     }
     const json = {
-      version: "1.0", truncation: null, padding: null, added_tokens: [], post_processor: null, decoder: null,
+      version: "1.0",
+      truncation: null,
+      padding: null,
+      added_tokens: [],
+      post_processor: null,
+      decoder: null,
       normalizer: { type: "Sequence", normalizers },
-      pre_tokenizer: { type: "Metaspace", replacement: SPACE, prepend_scheme: spm.addDummyPrefix ? "always" : "never", split: false },
+      pre_tokenizer: {
+        type: "Metaspace",
+        replacement: SPACE,
+        prepend_scheme: spm.addDummyPrefix ? "always" : "never",
+        split: false,
+      },
       model: { type: "Unigram", unk_id: 0, vocab: latticeVocab(spm), byte_fallback: false },
     };
     try {

@@ -65,7 +65,8 @@ export interface TrainerCallback {
 }
 
 type Hook = keyof TrainerCallback;
-type ExtraArgs<H extends Hook> = NonNullable<TrainerCallback[H]> extends (s: TrainerState, c: TrainerControl, ...rest: infer R) => unknown ? R : never;
+type ExtraArgs<H extends Hook> =
+  NonNullable<TrainerCallback[H]> extends (s: TrainerState, c: TrainerControl, ...rest: infer R) => unknown ? R : never;
 
 export function newControl(): TrainerControl {
   return { shouldTrainingStop: false, shouldEvaluate: false, shouldSave: false, shouldLog: false };
@@ -97,7 +98,8 @@ export class CallbackList {
 
   async call<H extends Hook>(hook: H, ...args: ExtraArgs<H>): Promise<void> {
     for (const cb of this.list) {
-      const fn = cb[hook] as ((s: TrainerState, c: TrainerControl, ...rest: ExtraArgs<H>) => void | Promise<void>) | undefined;
+      type Fn = (s: TrainerState, c: TrainerControl, ...rest: ExtraArgs<H>) => void | Promise<void>;
+      const fn = cb[hook] as Fn | undefined;
       if (fn) await fn.call(cb, this.state(), this.control, ...args);
     }
   }

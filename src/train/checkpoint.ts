@@ -27,6 +27,8 @@ export interface LoopState {
   best_metric: number | null;
   best_model_checkpoint: string | null;
   loss_since_log: number;
+  /** The last step's gradient norm before clipping. */
+  grad_norm?: number;
   steps_since_log: number;
   finished: boolean;
 }
@@ -47,12 +49,16 @@ export async function saveCheckpoint(
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await saveModel(model, tmp, save);
+  // Every parameter that has optimizer state, trainable now or not (gradual unfreezing changes
+  // the set), with its own AdamW step count.
   const moments = new Map<string, TensorToWrite>();
-  for (const p of step.trainable) {
-    moments.set(`exp_avg.${p.name}`, { dtype: "F32", shape: [...p.shape] as number[], data: step.m.get(p.name)! });
-    moments.set(`exp_avg_sq.${p.name}`, { dtype: "F32", shape: [...p.shape] as number[], data: step.v.get(p.name)! });
+  const shapes = new Map(model.namedParameters().map(([n, p]) => [n, [...p.shape] as number[]]));
+  for (const [name, m] of step.m) {
+    moments.set(`exp_avg.${name}`, { dtype: "F32", shape: shapes.get(name) ?? [m.length], data: m });
+    moments.set(`exp_avg_sq.${name}`, { dtype: "F32", shape: shapes.get(name) ?? [m.length], data: step.v.get(name)! });
   }
-  await writeSafetensorsFile(join(tmp, "optimizer.safetensors"), moments, { step: String(step.t) });
+  const paramSteps = JSON.stringify(Object.fromEntries(step.paramSteps));
+  await writeSafetensorsFile(join(tmp, "optimizer.safetensors"), moments, { step: String(step.t), param_steps: paramSteps });
   await writeFile(join(tmp, "trainer_state.json"), JSON.stringify(state, null, 1));
   await writeFile(join(tmp, "training_args.json"), JSON.stringify(args, null, 1));
   if (tokenizer) await tokenizer.save(tmp);
@@ -72,12 +78,16 @@ export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainS
   const state = JSON.parse(await readFile(join(dir, "trainer_state.json"), "utf8")) as LoopState;
   const report = await loadPretrainedWeights(model, dir);
   if (report.initialized.length) throw new WhetError(`resuming from ${dir}: the checkpoint lacks ${report.initialized.join(", ")}`);
-  const { tensors } = await readSafetensorsFile(join(dir, "optimizer.safetensors"));
-  for (const p of step.trainable) {
-    const m = tensors.get(`exp_avg.${p.name}`), v = tensors.get(`exp_avg_sq.${p.name}`);
-    if (!m || !v) throw new WhetError(`resuming from ${dir}: optimizer.safetensors has no moments for ${p.name}`);
-    step.m.set(p.name, Float32Array.from(toFloat32(m)));
-    step.v.set(p.name, Float32Array.from(toFloat32(v)));
+  const { tensors, metadata } = await readSafetensorsFile(join(dir, "optimizer.safetensors"));
+  // Checkpoints from before per-parameter step counts: every stored parameter took every step.
+  const steps: Record<string, number> = metadata.param_steps ? JSON.parse(metadata.param_steps) : {};
+  const trained = metadata.param_steps ? Object.keys(steps).filter((n) => steps[n] > 0) : step.trainable.map((p) => p.name);
+  for (const name of trained) {
+    const m = tensors.get(`exp_avg.${name}`), v = tensors.get(`exp_avg_sq.${name}`);
+    if (!m || !v) throw new WhetError(`resuming from ${dir}: optimizer.safetensors has no moments for ${name}`);
+    step.m.set(name, Float32Array.from(toFloat32(m)));
+    step.v.set(name, Float32Array.from(toFloat32(v)));
+    step.paramSteps.set(name, steps[name] ?? state.optimizer_t);
   }
   step.t = state.optimizer_t;
   step.micro = state.micro;

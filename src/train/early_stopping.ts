@@ -18,7 +18,8 @@ export interface EarlyStoppingOptions {
  * the start of a run, so a resumed run stops where an uninterrupted one would.
  *
  * @example
- * const trainer = new Trainer({ ...options, callbacks: [new EarlyStoppingCallback({ patience: 3, metric: "f1", greaterIsBetter: true })] });
+ * const stop = new EarlyStoppingCallback({ patience: 3, metric: "f1", greaterIsBetter: true });
+ * const trainer = new Trainer({ ...options, callbacks: [stop] });
  */
 export class EarlyStoppingCallback implements TrainerCallback {
   private best: number | null = null;

@@ -34,7 +34,7 @@ export class ConsoleLogCallback implements TrainerCallback {
   }
 }
 
-/** Writes OUTPUT_DIR/run.json when training begins: the arguments, versions and what the caller adds (data hashes, command). */
+/** Writes OUTPUT_DIR/run.json as training begins: arguments, versions, what the caller adds (data hashes, command). */
 export class RunRecordCallback implements TrainerCallback {
   constructor(private readonly outputDir: string, private readonly record: Record<string, unknown>) {}
 

@@ -11,15 +11,19 @@ import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
 import { reportsTo, scheduleLength, type TrainingArguments } from "./arguments.js";
 import { CallbackList, type TrainerCallback, type TrainerState } from "./callbacks.js";
-import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type LoopState, type Saveable } from "./checkpoint.js";
+import {
+  listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type LoopState, type Saveable,
+} from "./checkpoint.js";
 import { batchInputs, collate, type Batch, type Example, type LabelKind } from "../data/collate.js";
 import { EarlyStoppingCallback } from "./early_stopping.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
+import { FineTuning } from "./fine_tuning.js";
 import { ConsoleLogCallback, JsonlLogCallback, round, RunRecordCallback } from "./log_callbacks.js";
 import type { LossPlugin } from "./loss_plugin.js";
 import { ProgressCallback } from "./progress_line.js";
 import { defaultLoggingDir, TensorBoardCallback } from "./tensorboard.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
+import { GradualUnfreezingCallback } from "./unfreezing.js";
 
 export interface TrainerOptions {
   model: TaskModel;
@@ -41,15 +45,22 @@ export interface TrainerOptions {
    * epoch). `indices` are the examples' positions in `train`; the result must depend only on the
    * examples and the key, so a resumed run repeats an uninterrupted one.
    */
-  transformBatch?: (examples: readonly Example[], key: { epoch: number; micro: number; indices: readonly number[] }) => Example[];
+  transformBatch?: (examples: readonly Example[], key: BatchKey) => Example[];
   /** The head saved into config.json's "architectures" (default: from `labels`; "masked-lm" when pretraining). */
   task?: Task;
   /** A loss beyond the task's own (e.g. `distillation({ alpha, temperature })`). */
   loss?: LossPlugin;
   /** Called in order after the built-in ones (run.json, trainer_log.jsonl, log lines, progress, early stopping). */
   callbacks?: readonly TrainerCallback[];
-  /** Aborting it stops after the current step with a checkpoint, as requestStop() does (the CLI wires SIGINT/SIGTERM here). */
+  /** Aborting it stops after the current step with a checkpoint, as requestStop() does (the CLI wires signals here). */
   signal?: AbortSignal;
+}
+
+/** The micro-batch transformBatch rewrites: its epoch, its index in the epoch, its examples' positions in `train`. */
+export interface BatchKey {
+  epoch: number;
+  micro: number;
+  indices: readonly number[];
 }
 
 export interface TrainResult {
@@ -72,8 +83,6 @@ interface Run {
   lossSum: number;
   steps: number;
   lastLoss: number;
-  /** The last optimizer step's gradient norm before clipping (transformers logs it as grad_norm). */
-  lastGradNorm: number;
 }
 
 /**
@@ -86,6 +95,8 @@ export class Trainer {
   private readonly write: (line: string) => void;
   private readonly progress: ProgressCallback | null;
   private readonly callbacks: CallbackList;
+  /** Frozen modules, layer-wise rates, free-form groups, gradual unfreezing (see fine_tuning.ts). */
+  readonly fineTuning: FineTuning;
   private stopReason: string | null = null;
   private run: Run | null = null;
 
@@ -97,13 +108,21 @@ export class Trainer {
     this.progress = o.log ? null : new ProgressCallback();
     const progress = this.progress;
     this.write = o.log ?? ((line) => progress!.print(line));
+    // Checked (and the freeze applied) before any work: a bad strategy is a usage error now.
+    this.fineTuning = new FineTuning(o.model, a, { epochs: scheduleLength(a, o.train.length).epochs, log: this.write });
+    const record = {
+      args: a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(),
+      fine_tuning: this.fineTuning.record(),
+    };
     const builtIn: TrainerCallback[] = [
-      new RunRecordCallback(a.output_dir, { args: a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(), ...o.runInfo }),
+      new RunRecordCallback(a.output_dir, { ...record, ...o.runInfo }),
       new JsonlLogCallback(a.output_dir),
       new ConsoleLogCallback(this.write),
       ...(progress ? [progress] : []),
       ...(reportsTo(a, "tensorboard") ? [new TensorBoardCallback(a.logging_dir ?? defaultLoggingDir(a.output_dir))] : []),
     ];
+    const plan = this.fineTuning.unfreezing;
+    if (plan) builtIn.push(new GradualUnfreezingCallback(plan, () => this.refreshTrainable(), this.write));
     if (a.early_stopping_patience !== undefined) {
       builtIn.push(new EarlyStoppingCallback({
         patience: a.early_stopping_patience, threshold: a.early_stopping_threshold, metric: a.metric_for_best_model!,
@@ -112,13 +131,23 @@ export class Trainer {
     }
     this.callbacks = new CallbackList([...builtIn, ...(o.callbacks ?? [])], () => this.state);
     const signal = o.signal;
-    if (signal?.aborted) this.requestStop(String(signal.reason ?? "stop requested"));
-    signal?.addEventListener("abort", () => this.requestStop(String(signal.reason ?? "stop requested")), { once: true });
+    const stop = () => this.requestStop(String(signal!.reason ?? "stop requested"));
+    if (signal?.aborted) stop();
+    signal?.addEventListener("abort", stop, { once: true });
   }
 
   /** Stop after the current step with a checkpoint (train() then returns `interrupted: true`). */
   requestStop(reason = "stop requested"): void {
     this.stopReason ??= reason;
+  }
+
+  /**
+   * Follow the parameters' requiresGrad flags (set by a callback, e.g. at onEpochBegin): when the
+   * trainable set changed, the step switches to that set's compiled program (compiling it the
+   * first time) and keeps every moment. Returns whether it changed. Outside train() it does nothing.
+   */
+  async refreshTrainable(): Promise<boolean> {
+    return this.run ? this.run.step.updateTrainable() : false;
   }
 
   /** Register a callback after those given to the constructor. */
@@ -164,13 +193,15 @@ export class Trainer {
     // then put the mega-batch holding the longest example first so memory peaks at once.
     const mega = a.per_device_train_batch_size * 50;
     const groups: number[][] = [];
-    for (let i = 0; i < n; i += mega) groups.push(perm.slice(i, i + mega).sort((x, y) => train[y].input_ids.length - train[x].input_ids.length));
+    const longestFirst = (x: number, y: number) => train[y].input_ids.length - train[x].input_ids.length;
+    for (let i = 0; i < n; i += mega) groups.push(perm.slice(i, i + mega).sort(longestFirst));
     return groups.flat();
   }
 
   private inputs(): InputDecl[] {
     const c = this.options.model.config;
-    const decl = batchInputs({ tokenTypes: familyOf(c).tokenTypes, labels: this.options.labels, numLabels: numLabels(c) });
+    const labels = this.options.labels;
+    const decl = batchInputs({ tokenTypes: familyOf(c).tokenTypes, labels, numLabels: numLabels(c) });
     return [...decl, ...(this.options.loss?.inputs({ numLabels: numLabels(c) }) ?? [])];
   }
 
@@ -178,7 +209,10 @@ export class Trainer {
     const cw = this.args.class_weights, o = this.options;
     if (cw === undefined) return undefined;
     const k = Number(Object.keys(o.model.config.id2label ?? {}).length || o.model.config.num_labels || 2);
-    if (cw === "balanced") return balancedClassWeights(o.train.flatMap((e) => (Array.isArray(e.label) ? e.label : [e.label as number])).filter((l) => l !== -100), k);
+    if (cw === "balanced") {
+      const labels = o.train.flatMap((e) => (Array.isArray(e.label) ? e.label : [e.label as number]));
+      return balancedClassWeights(labels.filter((l) => l !== -100), k);
+    }
     if (cw.length !== k) throw new WhetError(`class_weights has ${cw.length} values but the model has ${k} labels`);
     return cw;
   }
@@ -214,14 +248,15 @@ export class Trainer {
       evaluator = await this.createEvaluator(weights);
       let loop: LoopState = {
         global_step: 0, epoch: 0, epoch_index: 0, next_micro: 0, optimizer_t: 0, micro: 0, total_steps: totalSteps,
-        log_history: [], best_metric: null, best_model_checkpoint: null, loss_since_log: 0, steps_since_log: 0, finished: false,
+        log_history: [], best_metric: null, best_model_checkpoint: null, loss_since_log: 0, steps_since_log: 0,
+        finished: false,
       };
       const resume = this.resumePath();
       if (resume) {
         loop = await loadCheckpoint(resume, o.model, step);
         this.write(`resumed from ${resume} at step ${loop.global_step}`);
       }
-      return { step, evaluator, schedule, epochs, loop, lossSum: 0, steps: 0, lastLoss: NaN, lastGradNorm: NaN };
+      return { step, evaluator, schedule, epochs, loop, lossSum: 0, steps: 0, lastLoss: NaN };
     } catch (e) {
       await step.release();
       await evaluator?.release();
@@ -234,12 +269,17 @@ export class Trainer {
     return TrainStep.compile({
       inputs: this.inputs(),
       forward: (x) => {
-        const out = o.model.forward({ input_ids: x.input_ids, attention_mask: x.attention_mask, token_type_ids: x.token_type_ids, masked_positions: x.masked_positions });
-        const loss = taskLoss(out.logits, x.labels as Tensor, o.labels, { classWeights: weights, labelSmoothing: a.label_smoothing_factor });
+        const out = o.model.forward({
+          input_ids: x.input_ids, attention_mask: x.attention_mask, token_type_ids: x.token_type_ids,
+          masked_positions: x.masked_positions,
+        });
+        const lossOptions = { classWeights: weights, labelSmoothing: a.label_smoothing_factor };
+        const loss = taskLoss(out.logits, x.labels as Tensor, o.labels, lossOptions);
         return { loss: o.loss ? o.loss.combine(loss, out, x) : loss };
       },
       params: o.model.parameters(),
-      weightDecay: a.weight_decay,
+      groups: this.fineTuning.groups,
+      groupOf: this.fineTuning.groupOf,
       adam: { beta1: a.adam_beta1, beta2: a.adam_beta2, eps: a.adam_epsilon },
       maxGradNorm: a.max_grad_norm > 0 ? a.max_grad_norm : null,
       seed: a.seed,
@@ -256,7 +296,8 @@ export class Trainer {
     }
     if (!o.computeMetrics) {
       // Known before any work: a best-model metric the evaluation will not produce is an error now.
-      const names = ["loss", ...(o.labels === "masked_token" ? ["perplexity"] : []), ...Object.keys(standardMetrics(dummyPrediction(o.labels, o.eval[0]), o.model.config.id2label))];
+      const standard = standardMetrics(dummyPrediction(o.labels, o.eval[0]), o.model.config.id2label);
+      const names = ["loss", ...(o.labels === "masked_token" ? ["perplexity"] : []), ...Object.keys(standard)];
       if (!names.includes(a.metric_for_best_model!)) {
         throw new WhetError(`metric_for_best_model "${a.metric_for_best_model}" is not computed for this task; the metrics are: ${names.join(", ")}`);
       }
@@ -313,16 +354,17 @@ export class Trainer {
     const collateOpts = { padId: o.padId, tokenTypes: familyOf(o.model.config).tokenTypes, labels: o.labels };
     const batches: Batch[] = group.map((idx, j) => {
       const examples = idx.map((i) => o.train[i]);
-      return collate(o.transformBatch ? o.transformBatch(examples, { epoch, micro: m + j, indices: idx }) : examples, collateOpts);
+      const rewritten = o.transformBatch ? o.transformBatch(examples, { epoch, micro: m + j, indices: idx }) : examples;
+      return collate(rewritten, collateOpts);
     });
     const lr = learningRate(run.schedule, loop.global_step);
     let loss: number;
-    if (gas === 1) ({ loss, gradNorm: run.lastGradNorm } = await run.step.step(batches[0].feeds, lr));
+    if (gas === 1) ({ loss, gradNorm: loop.grad_norm } = await run.step.step(batches[0].feeds, lr));
     else {
       const total = batches.reduce((s, b) => s + b.count, 0);
       loss = 0;
       for (const b of batches) loss += (await run.step.accumulate(b.feeds, b.count / total)).loss * (b.count / total);
-      run.lastGradNorm = (await run.step.applyStep(lr)).gradNorm;
+      loop.grad_norm = (await run.step.applyStep(lr)).gradNorm;
     }
     m += group.length;
     loop.global_step++;
@@ -341,8 +383,11 @@ export class Trainer {
   private scheduleFlow(endOfEpoch: boolean): void {
     const a = this.args, c = this.callbacks.control, step = this.run!.loop.global_step;
     if (step % a.logging_steps === 0 || step === this.run!.loop.total_steps) c.shouldLog = true;
-    if (a.eval_strategy === "steps" ? step % (a.eval_steps ?? 1) === 0 : a.eval_strategy === "epoch" && endOfEpoch) c.shouldEvaluate = true;
-    if (a.save_strategy === "steps" ? step % a.save_steps === 0 : a.save_strategy === "epoch" && endOfEpoch) c.shouldSave = true;
+    const evalNow = a.eval_strategy === "steps" ? step % (a.eval_steps ?? 1) === 0
+      : a.eval_strategy === "epoch" && endOfEpoch;
+    const saveNow = a.save_strategy === "steps" ? step % a.save_steps === 0 : a.save_strategy === "epoch" && endOfEpoch;
+    if (evalNow) c.shouldEvaluate = true;
+    if (saveNow) c.shouldSave = true;
   }
 
   private async logSaveEvaluate(run: Run): Promise<void> {
@@ -362,8 +407,9 @@ export class Trainer {
       step: loop.global_step,
       epoch: round(loop.epoch, 4),
       loss: loop.loss_since_log / loop.steps_since_log,
+      // of the last step, before clipping (as transformers >= 4.38 logs it)
+      ...(Number.isFinite(loop.grad_norm) ? { grad_norm: loop.grad_norm } : {}),
       learning_rate: learningRate(run.schedule, loop.global_step), // the rate the next step will use, as Trainer logs it
-      ...(Number.isFinite(run.lastGradNorm) ? { grad_norm: run.lastGradNorm } : {}),
     };
     loop.loss_since_log = 0;
     loop.steps_since_log = 0;
@@ -386,7 +432,8 @@ export class Trainer {
     for (const [k, v] of Object.entries(metrics)) entry[`eval_${k}`] = v;
     await this.logEntry(entry);
     const v = metrics[name], t = a.early_stopping_threshold;
-    const better = loop.best_metric === null || (a.greater_is_better ? v > loop.best_metric + t : v < loop.best_metric - t);
+    const best = loop.best_metric;
+    const better = best === null || (a.greater_is_better ? v > best + t : v < best - t);
     if (better) loop.best_metric = v;
     await this.callbacks.call("onEvaluate", metrics);
     return better;
@@ -417,7 +464,8 @@ export class Trainer {
   }
 
   private result(run: Run, metrics: Record<string, number>, stoppedEarly: boolean, interrupted: boolean): TrainResult {
-    return { globalStep: run.loop.global_step, trainLoss: run.lossSum / Math.max(1, run.steps), metrics, stoppedEarly, interrupted };
+    const trainLoss = run.lossSum / Math.max(1, run.steps);
+    return { globalStep: run.loop.global_step, trainLoss, metrics, stoppedEarly, interrupted };
   }
 
   private async saveFinal(loop: LoopState, metrics: Record<string, number>): Promise<void> {

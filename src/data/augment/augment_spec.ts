@@ -7,6 +7,7 @@
  * const spec = parseAugmentSpec({ method: "eda", num_aug: 8, alpha_sr: 0.2 });
  */
 import { isAbsolute, join } from "node:path";
+import { z } from "zod";
 import { WhetError } from "../../core/errors.js";
 
 export const AUGMENT_METHODS = ["eda", "template", "back-translation", "code-switch"] as const;
@@ -136,3 +137,29 @@ export function checkCount(what: string, name: string, value: number): void {
     throw new WhetError(`${what}: ${name} must be a whole number >= 1, got ${value}`);
   }
 }
+
+const unit = () => z.number().min(0).max(1).optional();
+/**
+ * The run config's `augment:` block, for the JSON Schema (editor completion) and a first check of
+ * types; parseAugmentSpec then checks which options belong to which method.
+ */
+export const AugmentConfigSchema = z.object({
+  method: z.enum(AUGMENT_METHODS).describe("eda, template, back-translation or code-switch"),
+  num_aug: z.number().int().positive().optional().describe("augmented rows per training row (eda: 4; others: 1)"),
+  alpha_sr: unit().describe("eda: share of words replaced by WordNet synonyms (0.1)"),
+  alpha_ri: unit().describe("eda: share of words inserted (0.1)"),
+  alpha_rs: unit().describe("eda: share of words swapped (0.1)"),
+  p_rd: unit().describe("eda: probability of deleting each word (0.1)"),
+  templates: z.string().min(1).optional().describe("template: YAML file of templates with {slots}"),
+  max_per_template: z.number().int().positive().optional().describe("template: examples per template at most (100)"),
+  dictionaries: z.array(z.string().min(1)).min(1).optional()
+    .describe("code-switch: MUSE dictionaries (\"src tgt\" per line); \"lang=path\" names the language"),
+  ratio: unit().describe("code-switch: probability that a sentence is switched (1.0)"),
+  cross: unit().describe("code-switch: probability that a word is replaced (0.9)"),
+  back_translate: z.string().min(1).optional()
+    .describe("back-translation: e.g. en-de (Helsinki-NLP/opus-mt-en-de and -de-en)"),
+  pivot_models: z.array(z.string().min(1)).length(2).optional()
+    .describe("back-translation: source→pivot and pivot→source models"),
+  num_beams: z.number().int().positive().optional().describe("back-translation: beam width (default: the models' own)"),
+  pair: z.enum(["first", "both"]).optional().describe("text pairs: augment the first text (default) or both"),
+}).strict();
