@@ -51,3 +51,12 @@ export { finetune, type FinetuneOptions, type RecipeOptions, type RunResult } fr
 export { pretrain, runPretrain, type PretrainSpec, type PretrainResult } from "./recipes/pretraining.js";
 export { distill, type DistillSpec, type DistillResult } from "./recipes/distillation.js";
 export { resolveRunSpec, DataKeysSchema, type RunSpec } from "./recipes/run_spec.js";
+export { augmentTextRows, augmentTokenRows, type AugmentSummary } from "./data/augment/augment_rows.js";
+export { augmentFile } from "./data/augment/augment_file.js";
+export { parseAugmentSpec, AugmentConfigSchema, type AugmentSpec } from "./data/augment/augment_spec.js";
+export { eda, EDA_DEFAULTS } from "./data/augment/eda.js";
+export { Thesaurus } from "./data/augment/thesaurus.js";
+export { codeSwitch, readMuseDictionary } from "./data/augment/code_switch.js";
+export { generateFromTemplates, readTemplates } from "./data/augment/templates.js";
+export { writeTable } from "./data/write_table.js";
+export { BackTranslator } from "./models/back_translate.js";
