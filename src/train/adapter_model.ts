@@ -1,11 +1,15 @@
 // The glue between models and adapters (peft/ works on the bare Module tree): attach a new or a
 // saved adapter to a task model, and the files a Trainer writes for a model with an adapter.
+import { rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import type { RawTensor } from "../io/safetensors.js";
 import type { TaskModel } from "../models/auto.js";
+import { configForSave, type SaveOptions } from "../models/save.js";
 import { copyAdapterTensors, readAdapterConfig, readAdapterTensors, saveAdapter } from "../peft/adapter_files.js";
 import { applyAdapter, type AppliedAdapter } from "../peft/apply.js";
 import type { PeftSettings } from "../peft/config.js";
+import type { ModelFiles } from "./checkpoint.js";
 
 /** Attach a fresh adapter (weights drawn from `seed` as PEFT initialises them). */
 export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number): AppliedAdapter {
@@ -37,15 +41,19 @@ export function savedHeadLabels(tensors: Map<string, RawTensor>): number | null 
   return null;
 }
 
-/** What a Trainer saves and restores for a model with an adapter: the adapter files only. */
-export interface ModelFiles {
-  save(dir: string): Promise<void>;
-  load(dir: string): Promise<void>;
-}
-
-export function adapterModelFiles(a: AppliedAdapter, baseModel: string | null): ModelFiles {
+/**
+ * What a Trainer saves and restores for a model with an adapter: the adapter files (only the
+ * trainable tensors), plus the base's config.json with the run's labels so that the folder tells
+ * `--adapter` users the label names.
+ */
+export function adapterModelFiles(model: TaskModel, a: AppliedAdapter, baseModel: string | null, save: SaveOptions = {}): ModelFiles {
   return {
-    save: (dir) => saveAdapter(dir, a, baseModel),
+    save: async (dir) => {
+      await saveAdapter(dir, a, baseModel);
+      const tmp = join(dir, `.config.json.${process.pid}.tmp`);
+      await writeFile(tmp, JSON.stringify(configForSave(model, save), null, 2) + "\n");
+      await rename(tmp, join(dir, "config.json"));
+    },
     load: async (dir) => copyAdapterTensors(a, await readAdapterTensors(dir), dir),
   };
 }

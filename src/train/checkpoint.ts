@@ -29,6 +29,12 @@ export interface TrainerState {
   finished: boolean;
 }
 
+/** The weights a run saves and restores when they are not the whole model (an adapter's files). */
+export interface ModelFiles {
+  save(dir: string): Promise<void>;
+  load(dir: string): Promise<void>;
+}
+
 export interface Saveable {
   save(dir: string): Promise<void> | void;
 }
@@ -39,12 +45,13 @@ export interface Saveable {
  * checkpoint (and any older one) intact.
  */
 export async function saveCheckpoint(
-  dir: string, model: TaskModel, step: TrainStep, state: TrainerState, args: object, save: SaveOptions, tokenizer?: Saveable,
+  dir: string, model: TaskModel, step: TrainStep, state: TrainerState, args: object, save: SaveOptions, tokenizer?: Saveable, files?: ModelFiles,
 ): Promise<void> {
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  await saveModel(model, tmp, save);
+  if (files) await files.save(tmp);
+  else await saveModel(model, tmp, save);
   const moments = new Map<string, TensorToWrite>();
   for (const p of step.trainable) {
     moments.set(`exp_avg.${p.name}`, { dtype: "F32", shape: [...p.shape] as number[], data: step.m.get(p.name)! });
@@ -65,10 +72,10 @@ export async function saveCheckpoint(
 }
 
 /** Restore weights, moments and counters from a checkpoint folder; returns its trainer state. */
-export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainStep): Promise<TrainerState> {
+export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainStep, files?: ModelFiles): Promise<TrainerState> {
   if (!existsSync(join(dir, "trainer_state.json"))) throw new WhetError(`resuming: ${dir} is not a checkpoint (no trainer_state.json)`);
   const state = JSON.parse(await readFile(join(dir, "trainer_state.json"), "utf8")) as TrainerState;
-  const report = await loadPretrainedWeights(model, dir);
+  const report = files ? (await files.load(dir), { initialized: [] }) : await loadPretrainedWeights(model, dir);
   if (report.initialized.length) throw new WhetError(`resuming from ${dir}: the checkpoint lacks ${report.initialized.join(", ")}`);
   const { tensors } = await readSafetensorsFile(join(dir, "optimizer.safetensors"));
   for (const p of step.trainable) {

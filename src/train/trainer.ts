@@ -10,7 +10,7 @@ import { FAMILIES, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
 import { scheduleLength, type TrainingArguments } from "./arguments.js";
-import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type Saveable, type TrainerState } from "./checkpoint.js";
+import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type ModelFiles, type Saveable, type TrainerState } from "./checkpoint.js";
 import { batchInputs, collate, type Example, type LabelKind } from "./collate.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
 import { ProgressLine } from "./progress.js";
@@ -43,6 +43,8 @@ export interface TrainerOptions {
   task?: Task;
   /** Knowledge distillation: every training example carries its teacher's logits (`Example.teacher`). */
   distillation?: DistillOptions;
+  /** What checkpoints and the final save hold instead of the whole model (an adapter: see adapterModelFiles). */
+  modelFiles?: ModelFiles;
 }
 
 export interface TrainResult {
@@ -153,7 +155,7 @@ export class Trainer {
     };
     const resume = this.resumePath();
     if (resume) {
-      state = await loadCheckpoint(resume, o.model, step);
+      state = await loadCheckpoint(resume, o.model, step, o.modelFiles);
       this.log(`resumed from ${resume} at step ${state.global_step}`);
     }
     const handlers = this.installSignalHandlers();
@@ -229,7 +231,7 @@ export class Trainer {
         if (state.global_step >= totalSteps) break;
       }
       if (a.load_best_model_at_end && state.best_model_checkpoint) {
-        await loadCheckpoint(state.best_model_checkpoint, o.model, step);
+        await loadCheckpoint(state.best_model_checkpoint, o.model, step, o.modelFiles);
         this.log(`loaded the best model from ${state.best_model_checkpoint} (${a.metric_for_best_model} = ${state.best_metric})`);
       }
       const metrics = evaluator ? await evaluator.evaluate() : {};
@@ -294,13 +296,14 @@ export class Trainer {
     state.optimizer_t = step.t;
     state.micro = step.micro;
     const dir = join(this.a.output_dir, `checkpoint-${state.global_step}`);
-    await saveCheckpoint(dir, this.o.model, step, state, this.a, { task: this.task(), labels: this.o.labelNames }, this.o.tokenizer);
+    await saveCheckpoint(dir, this.o.model, step, state, this.a, { task: this.task(), labels: this.o.labelNames }, this.o.tokenizer, this.o.modelFiles);
     await rotateCheckpoints(this.a.output_dir, this.a.save_total_limit, state.best_model_checkpoint);
   }
 
   private async saveFinal(state: TrainerState, metrics: Record<string, number>): Promise<void> {
     const { saveModel } = await import("../models/save.js");
-    await saveModel(this.o.model, this.a.output_dir, { task: this.task(), labels: this.o.labelNames });
+    if (this.o.modelFiles) await this.o.modelFiles.save(this.a.output_dir);
+    else await saveModel(this.o.model, this.a.output_dir, { task: this.task(), labels: this.o.labelNames });
     if (this.o.tokenizer) await this.o.tokenizer.save(this.a.output_dir);
     await writeFile(join(this.a.output_dir, "trainer_state.json"), JSON.stringify(state, null, 1));
     await writeFile(join(this.a.output_dir, "eval_results.json"), JSON.stringify(metrics, null, 1));
@@ -320,7 +323,7 @@ export class Trainer {
 
   private async prepareOutputDir(): Promise<void> {
     const dir = this.a.output_dir;
-    const finished = existsSync(join(dir, "trainer_state.json")) && existsSync(join(dir, "model.safetensors"));
+    const finished = existsSync(join(dir, "trainer_state.json")) && (existsSync(join(dir, "model.safetensors")) || existsSync(join(dir, "adapter_model.safetensors")));
     if (finished && !this.a.overwrite_output_dir && !this.a.resume_from_checkpoint) {
       throw new WhetError(`output_dir ${dir} holds a finished run: pass overwrite_output_dir (--overwrite-output-dir) to replace it`);
     }
