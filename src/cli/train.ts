@@ -19,6 +19,7 @@ import { resolveArguments } from "../train/arguments.js";
 import type { Example, LabelKind } from "../train/collate.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
+import { addPeftOptions, peftSettings, setupRunAdapter } from "./peft_options.js";
 import { encodeTokenRows } from "./token_data.js";
 
 /** Keys of a run config that describe the data and model rather than TrainingArguments. */
@@ -118,9 +119,11 @@ export function trainCommand(): Command {
     .option("--label-separator <sep>", "multi-label: separator inside the label field (e.g. \"|\")")
     .option("--strict", "stop at the first bad row instead of skipping it")
     .option("--config <file>", "run config (YAML or JSON) with any of these options; flags override it");
-  addTrainingOptions(cmd);
+  addTrainingOptions(addPeftOptions(cmd));
   return cmd.action(async (opts: Record<string, unknown>) => {
     const fileCfg = opts.config ? readRunConfig(opts.config as string) : {};
+    const peftCfg = fileCfg.peft;
+    delete fileCfg.peft;
     const data: Record<string, unknown> = {};
     for (const k of DATA_KEYS) {
       if (k in fileCfg) data[k] = fileCfg[k];
@@ -150,6 +153,7 @@ export function trainCommand(): Command {
     if (task !== "sequence-classification" && task !== "token-classification") {
       throw new WhetError(`train: --task must be sequence-classification or token-classification, got "${task}"`);
     }
+    const peft = peftSettings(opts, peftCfg, task);
     const prepared = task === "token-classification"
       ? await prepareTokenData(data, args.seed, args.max_length, args.eval_strategy !== "no", tok)
       : await prepareTextData(data, readOpts, args.seed, args.max_length, args.eval_strategy !== "no", tok);
@@ -164,9 +168,10 @@ export function trainCommand(): Command {
     };
     const { model, report: load } = await fromPretrained(dir, { task, labels: prepared.labelNames, configOverrides: overrides, seed: args.seed });
     if (load.initialized.length) console.error(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
+    const run = await setupRunAdapter(model, opts, peft, args.seed, data.model as string, prepared.labelNames);
     const trainer = new Trainer({
       model, args, train: prepared.train, eval: prepared.eval, labels: prepared.kind, labelNames: prepared.labelNames,
-      padId: tok.padTokenId ?? 0, tokenizer: tok,
+      padId: tok.padTokenId ?? 0, tokenizer: tok, modelFiles: run?.files,
       runInfo: {
         command: process.argv.slice(2),
         model: data.model, model_dir: dir, family: FAMILIES[modelType].prefix,
