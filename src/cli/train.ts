@@ -5,7 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
-import { LabelMap } from "../data/labels.js";
+import { alignLabels, LabelMap, type ModelLabels } from "../data/labels.js";
 import { readConll, type TokenRow } from "../data/conll.js";
 import { readTable, type TextRow } from "../data/read.js";
 import { buildReport, formatReport } from "../data/report.js";
@@ -57,12 +57,14 @@ interface Prepared {
   kind: LabelKind;
   labelNames: string[];
   problemType?: string;
+  /** The model's own labels do not fit the data's: its head is drawn afresh. */
+  freshHead: boolean;
   report: unknown;
   reportText: string;
 }
 
 /** Text classification rows: read, split if needed, labels mapped, tokenized, reported. */
-async function prepareTextData(data: Record<string, unknown>, readOpts: Parameters<typeof readTable>[1], seed: number, maxLength: number, wantEval: boolean, tok: Tokenizer): Promise<Prepared> {
+async function prepareTextData(data: Record<string, unknown>, readOpts: Parameters<typeof readTable>[1], seed: number, maxLength: number, wantEval: boolean, tok: Tokenizer, model: ModelLabels): Promise<Prepared> {
   const train = await readTable(data.train_file as string, readOpts);
   let trainRows = train.rows, evalRows: TextRow[] = [];
   if (data.validation_file) evalRows = (await readTable(data.validation_file as string, readOpts)).rows;
@@ -72,16 +74,19 @@ async function prepareTextData(data: Record<string, unknown>, readOpts: Paramete
     evalRows = [...split.validation];
     console.error(`held out ${evalRows.length} of ${train.rows.length} rows for evaluation (stratified, seed ${seed})`);
   }
-  const labels = LabelMap.fit(trainRows.map((r) => r.label));
+  const aligned = alignLabels(LabelMap.fit(trainRows.map((r) => r.label)), model);
+  if (aligned.mismatch) console.error(aligned.mismatch);
+  const labels = aligned.labels;
   const enc = await encodeRows(trainRows, tok, maxLength, labels);
   const evalEnc = await encodeRows(evalRows, tok, maxLength, labels);
   const lengthOf = new Map(trainRows.map((r, i) => [`${r.text}\u0000${r.textPair ?? ""}`, enc.lengths[i]]));
   const report = buildReport(trainRows, { tokenCount: (t, p) => lengthOf.get(`${t}\u0000${p ?? ""}`) ?? 0, maxLength, skipped: train.skipped });
-  return { train: enc.examples, eval: evalEnc.examples, kind: labelKind(labels), labelNames: [...labels.names], problemType: labels.problemType, report, reportText: formatReport(report) };
+  return { train: enc.examples, eval: evalEnc.examples, kind: labelKind(labels), labelNames: [...labels.names], problemType: labels.problemType, freshHead: !!aligned.mismatch,
+    report, reportText: formatReport(report) };
 }
 
 /** Token classification sentences (CoNLL or JSONL): tags from the training file, sorted as run_ner sorts them. */
-async function prepareTokenData(data: Record<string, unknown>, seed: number, maxLength: number, wantEval: boolean, tok: Tokenizer): Promise<Prepared> {
+async function prepareTokenData(data: Record<string, unknown>, seed: number, maxLength: number, wantEval: boolean, tok: Tokenizer, model: ModelLabels): Promise<Prepared> {
   const train = await readConll(data.train_file as string);
   let trainRows = train.sentences, evalRows: TokenRow[] = [];
   if (data.validation_file) evalRows = (await readConll(data.validation_file as string)).sentences;
@@ -92,7 +97,10 @@ async function prepareTokenData(data: Record<string, unknown>, seed: number, max
     trainRows = order.slice(n).sort((a, b) => a - b).map((i) => train.sentences[i]);
     console.error(`held out ${evalRows.length} of ${train.sentences.length} sentences for evaluation (seed ${seed})`);
   }
-  const tagIds = new Map(train.tagSet.map((t, i) => [t, i]));
+  const aligned = alignLabels(LabelMap.fromNames(train.tagSet), model);
+  if (aligned.mismatch) console.error(aligned.mismatch);
+  const tagNames = [...aligned.labels.names];
+  const tagIds = new Map(tagNames.map((t, i) => [t, i]));
   const enc = await encodeTokenRows(trainRows, tok, maxLength, tagIds);
   const evalEnc = await encodeTokenRows(evalRows, tok, maxLength, tagIds);
   const counts = Object.fromEntries(train.tagSet.map((t) => [t, trainRows.reduce((s, r) => s + r.tags.filter((x) => x === t).length, 0)]));
@@ -102,7 +110,7 @@ async function prepareTokenData(data: Record<string, unknown>, seed: number, max
     `Tags: ${Object.entries(counts).map(([t, c]) => `${t} ${c}`).join(", ")}`,
     ...(train.iob2.violations ? [`IOB2: ${train.iob2.violations} I- tags without a matching B- (counted, not fatal)`] : []),
   ].join("\n");
-  return { train: enc.examples, eval: evalEnc.examples, kind: "token", labelNames: train.tagSet, report, reportText };
+  return { train: enc.examples, eval: evalEnc.examples, kind: "token", labelNames: tagNames, freshHead: !!aligned.mismatch, report, reportText };
 }
 
 export function trainCommand(): Command {
@@ -154,9 +162,10 @@ export function trainCommand(): Command {
       throw new WhetError(`train: --task must be sequence-classification or token-classification, got "${task}"`);
     }
     const peft = peftSettings(opts, peftCfg, task);
+    const modelConfig = readConfig(dir);
     const prepared = task === "token-classification"
-      ? await prepareTokenData(data, args.seed, args.max_length, args.eval_strategy !== "no", tok)
-      : await prepareTextData(data, readOpts, args.seed, args.max_length, args.eval_strategy !== "no", tok);
+      ? await prepareTokenData(data, args.seed, args.max_length, args.eval_strategy !== "no", tok, modelConfig)
+      : await prepareTextData(data, readOpts, args.seed, args.max_length, args.eval_strategy !== "no", tok, modelConfig);
     console.error(prepared.reportText);
     await mkdir(args.output_dir, { recursive: true });
     await writeFile(join(args.output_dir, "data_report.json"), JSON.stringify(prepared.report, null, 1));
@@ -166,7 +175,8 @@ export function trainCommand(): Command {
       ...dropoutOverrides(modelType, { hidden: args.hidden_dropout_prob, attention: args.attention_dropout_prob, classifier: args.classifier_dropout_prob }),
       ...(prepared.problemType ? { problem_type: prepared.problemType } : {}),
     };
-    const { model, report: load } = await fromPretrained(dir, { task, labels: prepared.labelNames, configOverrides: overrides, seed: args.seed });
+    const { model, report: load } = await fromPretrained(dir, { task, labels: prepared.labelNames, configOverrides: overrides, seed: args.seed,
+      freshHead: prepared.freshHead });
     if (load.initialized.length) console.error(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
     const run = await setupRunAdapter(model, opts, peft, args.seed, data.model as string, prepared.labelNames);
     const trainer = new Trainer({

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { WhetError } from "../core/errors.js";
-import { compareCodePoints, LabelMap } from "./labels.js";
+import { alignLabels, compareCodePoints, LabelMap } from "./labels.js";
 
 test("string labels: sorted(set(labels)) as run_glue builds label_list", () => {
   const map = LabelMap.fit(["positive", "negative", "neutral", "positive", undefined]);
@@ -88,4 +88,28 @@ test("fromNames keeps the given order and refuses duplicates", () => {
   assert.deepEqual(LabelMap.fromNames(["O", "B-PER", "I-PER"]).names, ["O", "B-PER", "I-PER"]);
   assert.throws(() => LabelMap.fromNames(["a", "b", "a"]), /the label "a" appears twice/);
   assert.throws(() => LabelMap.fit([undefined, undefined]), /no row has one/);
+});
+
+test("alignLabels: a model whose labels cover the data's keeps its ids and order (run_glue)", () => {
+  const model = { id2label: { 0: "pos", 1: "neg", 2: "neutral" }, label2id: { pos: 0, neg: 1, neutral: 2 } };
+  const a = alignLabels(LabelMap.fit(["neg", "pos", "neg"]), model);
+  assert.equal(a.source, "model");
+  assert.equal(a.mismatch, undefined);
+  assert.deepEqual(a.labels.names, ["pos", "neg", "neutral"]);
+  assert.equal(a.labels.encode("neg"), 1);
+  // Multi-label names map onto the model's positions too.
+  const m = alignLabels(LabelMap.fit([["neg", "pos"]]), model);
+  assert.deepEqual(m.labels.encode(["neg"]), [0, 1, 0]);
+});
+
+test("alignLabels: default LABEL_i names carry nothing; labels that do not fit are named, both sets", () => {
+  const plain = alignLabels(LabelMap.fit(["b", "a"]), { id2label: { 0: "LABEL_0", 1: "LABEL_1" } });
+  assert.equal(plain.source, "data");
+  assert.equal(plain.mismatch, undefined);
+  assert.deepEqual(plain.labels.names, ["a", "b"]);
+  const off = alignLabels(LabelMap.fit(["b", "a"]), { id2label: { 0: "x", 1: "a" } });
+  assert.equal(off.source, "data");
+  assert.deepEqual(off.labels.names, ["a", "b"]);
+  assert.match(off.mismatch!, /the model's labels \("x", "a"\) do not cover the data's labels \("a", "b"\)/);
+  assert.equal(alignLabels(LabelMap.fit([0.5, 1.5]), { id2label: { 0: "score" } }).labels.problemType, "regression");
 });

@@ -87,10 +87,10 @@ export class LabelMap {
   }
 
   /** A map over given class names, in the given order (ids 0..K-1). */
-  static fromNames(names: readonly string[], problemType: ProblemType = "single_label_classification"): LabelMap {
+  static fromNames(names: readonly string[], problemType: ProblemType = "single_label_classification", multiHotInput = false): LabelMap {
     if (problemType === "regression") return LabelMap.regression();
     if (names.length === 0) throw new WhetError("Cannot build a label map without labels");
-    return new LabelMap(problemType, [...names]);
+    return new LabelMap(problemType, [...names], multiHotInput);
   }
 
   static regression(): LabelMap {
@@ -218,4 +218,57 @@ function sortedNames(labels: readonly (string | number)[]): string[] {
   const uniq = [...new Set(labels.map((l) => (typeof l === "number" ? String(l) : l)))];
   if (uniq.every((l) => INT.test(l))) return uniq.sort((a, b) => Number(a) - Number(b));
   return uniq.sort(compareCodePoints);
+}
+
+/** The label part of a starting model's config.json, as alignLabels reads it. */
+export interface ModelLabels {
+  id2label?: Record<string, string | number>;
+  label2id?: Record<string, number>;
+}
+
+export interface AlignedLabels {
+  /** The map to train with: the model's when it covers the data's labels, else the data's. */
+  labels: LabelMap;
+  /** "model": the model's ids and order are kept; "data": the data's own (sorted) labels. */
+  source: "model" | "data";
+  /** Set when the model carries labels of its own that do not cover the data's: its head means something else. */
+  mismatch?: string;
+}
+
+/**
+ * Choose the label ids for fine-tuning a model that may already carry labels, as transformers'
+ * run_glue / run_ner do: when config.json's label2id names every label of the data, its ids and
+ * order are kept (a trained head stays meaningful); when the model has labels of its own that
+ * the data does not fit, the data's sorted labels are used and `mismatch` says why. A config
+ * with transformers' default names (LABEL_0, LABEL_1…) carries no labels.
+ *
+ * @example
+ * const { labels, mismatch } = alignLabels(LabelMap.fit(rows.map((r) => r.label)), readConfig(dir));
+ */
+export function alignLabels(data: LabelMap, model: ModelLabels): AlignedLabels {
+  const names = modelLabelNames(model);
+  if (!names || data.problemType === "regression") return { labels: data, source: "data" };
+  if (data.multiHotInput) {
+    // 0/1 vectors carry no names: their positions are the model's ids when the widths agree.
+    if (names.length === data.numLabels) return { labels: LabelMap.fromNames(names, data.problemType, true), source: "model" };
+  } else if (data.names.every((n) => names.includes(n))) {
+    return { labels: LabelMap.fromNames(names, data.problemType), source: "model" };
+  }
+  const show = (l: readonly string[]) => l.map((n) => JSON.stringify(n)).join(", ");
+  return {
+    labels: data,
+    source: "data",
+    mismatch: `the model's labels (${show(names)}) do not cover the data's labels (${show(data.names)}): ` +
+      `the classification head is initialised afresh for the data's labels`,
+  };
+}
+
+/** The model's label names in id order, or null for none / transformers' default LABEL_i names. */
+function modelLabelNames(model: ModelLabels): string[] | null {
+  const byId = Object.entries(model.id2label ?? {}).map(([id, n]) => [Number(id), String(n)] as const);
+  const entries = byId.length > 0 ? byId : Object.entries(model.label2id ?? {}).map(([n, id]) => [id, n] as const);
+  const names: string[] = [];
+  for (const [id, n] of entries) names[id] = n;
+  if (entries.length === 0 || names.length !== entries.length || names.some((n) => n === undefined)) return null;
+  return names.every((n, i) => n === `LABEL_${i}`) ? null : names;
 }

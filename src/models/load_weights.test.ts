@@ -64,3 +64,14 @@ test("load: a masked-LM checkpoint (no pooler) becomes a classifier with a fresh
   const ck = checkpointOf(2).filter(([k]) => !k.startsWith("bert.pooler.") && !k.startsWith("classifier."));
   assert.deepEqual(loadWeights(model, "bert", source(ck), "mlm").initialized, ["bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"]);
 });
+
+test("load: freshHead keeps the drawn head even where the checkpoint's fits by shape (labels that mean other classes)", () => {
+  const model = createModel(CONFIG, "sequence-classification", 1);
+  const before = Float32Array.from(model.namedParameters().find(([k]) => k === "classifier.weight")![1].data);
+  const r = loadWeights(model, "bert", source(checkpointOf(2)), "ck", { freshHead: true });
+  assert.deepEqual(r.initialized, ["classifier.weight", "classifier.bias"]);
+  assert.deepEqual(r.unused, []);
+  assert.deepEqual(model.namedParameters().find(([k]) => k === "classifier.weight")![1].data, before);
+  assert.notDeepEqual(model.namedParameters().find(([k]) => k === "bert.pooler.dense.weight")![1].data, createModel(CONFIG, "sequence-classification", 1)
+    .namedParameters().find(([k]) => k === "bert.pooler.dense.weight")![1].data, "the encoder still loads");
+});

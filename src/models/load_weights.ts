@@ -16,6 +16,14 @@ export interface LoadReport {
   unused: string[];
 }
 
+export interface LoadOptions {
+  /**
+   * Keep the freshly drawn task head even where the checkpoint has one of the right shape: its
+   * classes mean something else (the model's labels and the data's disagree).
+   */
+  freshHead?: boolean;
+}
+
 // Older checkpoints (the original BERT release) name LayerNorm parameters gamma and beta.
 const LEGACY = [[/\.gamma$/, ".weight"], [/\.beta$/, ".bias"]] as const;
 
@@ -25,7 +33,7 @@ const LEGACY = [[/\.gamma$/, ".weight"], [/\.beta$/, ".bias"]] as const;
  * shaped right (errors name the key and both shapes); a head that is missing or shaped for
  * another label count is initialised fresh and reported.
  */
-export function loadWeights(model: TaskModel, prefix: string, src: WeightSource, source: string): LoadReport {
+export function loadWeights(model: TaskModel, prefix: string, src: WeightSource, source: string, options: LoadOptions = {}): LoadReport {
   const available = new Map<string, string>(); // normalised name -> checkpoint key
   for (const key of src.keys()) {
     let k = key;
@@ -44,6 +52,11 @@ export function loadWeights(model: TaskModel, prefix: string, src: WeightSource,
     // The pooler counts as head: masked-LM checkpoints have none, and transformers draws it fresh.
     const isHead = !name.startsWith(`${prefix}.`) || name.startsWith(`${prefix}.pooler.`);
     const key = lookup(name);
+    if (options.freshHead && !name.startsWith(`${prefix}.`)) {
+      initialized.push(name);
+      if (key !== undefined) used.add(key);
+      continue;
+    }
     if (key === undefined) {
       if (isHead) {
         initialized.push(name);

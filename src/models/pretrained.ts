@@ -4,20 +4,20 @@ import { resolveModel, type ResolveModelOptions } from "../io/hub.js";
 import { toFloat32 } from "../io/raw_tensor.js";
 import { readModelWeights } from "../io/sharded.js";
 import { createModel, FAMILIES, type Task, type TaskModel } from "./auto.js";
-import { loadWeights, type LoadReport } from "./load_weights.js";
+import { loadWeights, type LoadOptions, type LoadReport } from "./load_weights.js";
 
 /**
  * Load a model folder's weights (model.safetensors, a sharded index, or pytorch_model.bin read
  * without executing pickle code) into `model`.
  */
-export async function loadPretrainedWeights(model: TaskModel, dir: string): Promise<LoadReport> {
+export async function loadPretrainedWeights(model: TaskModel, dir: string, options: LoadOptions = {}): Promise<LoadReport> {
   const { tensors, file } = await readModelWeights(dir);
   const prefix = FAMILIES[model.config.model_type].prefix;
   return loadWeights(model, prefix, {
     keys: () => tensors.keys(),
     shape: (k) => tensors.get(k)!.shape,
     float32: (k) => toFloat32(tensors.get(k)!),
-  }, file);
+  }, file, options);
 }
 
 export interface FromPretrainedOptions extends ResolveModelOptions {
@@ -28,6 +28,8 @@ export interface FromPretrainedOptions extends ResolveModelOptions {
   configOverrides?: Record<string, unknown>;
   /** Seed for freshly initialised heads. */
   seed?: number;
+  /** Draw the task head afresh even where the checkpoint's has the right shape (labels that mean something else). */
+  freshHead?: boolean;
 }
 
 export interface Pretrained {
@@ -56,6 +58,6 @@ export async function fromPretrained(idOrPath: string, o: FromPretrainedOptions 
     delete config.num_labels;
   }
   const model = createModel(config, o.task, o.seed ?? 42);
-  const report = await loadPretrainedWeights(model, dir);
+  const report = await loadPretrainedWeights(model, dir, { freshHead: o.freshHead });
   return { model, dir, config, report };
 }
