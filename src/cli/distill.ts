@@ -2,16 +2,16 @@ import { Command } from "commander";
 import { WhetError } from "../core/errors.js";
 import { LabelMap } from "../data/labels.js";
 import { readTable } from "../data/read.js";
-import { readConfig, type PretrainedConfig } from "../io/config.js";
-import { resolveModel } from "../io/hub.js";
+import type { PretrainedConfig } from "../io/config.js";
 import { createModel, FAMILIES, taskFromConfig, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
-import { loadTokenizer } from "../tokenizers/index.js";
+import { mergeAdapter } from "../peft/merge.js";
 import { resolveArguments } from "../train/arguments.js";
 import { teacherLogits } from "../train/distill.js";
 import { Evaluator } from "../train/evaluator.js";
 import { Trainer } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
+import { loadForInference } from "./common.js";
 import { encodeRows } from "./train.js";
 
 /**
@@ -39,6 +39,7 @@ export function distillCommand(): Command {
   const cmd = new Command("distill")
     .description("train a smaller student on a teacher's softened logits mixed with the labels (knowledge distillation)")
     .requiredOption("--teacher <dir-or-id>", "the fine-tuned teacher (sequence classification)")
+    .option("--adapter <dir>", "PEFT adapter folder that, loaded onto --teacher, makes the teacher")
     .option("--student <dir-or-id>", "the student to train (a pretrained folder or Hub id)")
     .option("--student-layers <n>", "or: a student made of this many of the teacher's layers", Number)
     .requiredOption("--train-file <file>", "training data (.csv, .tsv, .jsonl) with the teacher's labels")
@@ -53,10 +54,10 @@ export function distillCommand(): Command {
   return cmd.action(async (o: Record<string, unknown>) => {
     const args = resolveArguments({ ...(o.config ? readRunConfig(o.config as string) : {}), ...trainingFlags(o) }, "distill");
     if (!o.student === !o.studentLayers) throw new WhetError("distill: give exactly one of --student and --student-layers");
-    const tdir = await resolveModel(o.teacher as string);
-    const tconf = readConfig(tdir);
-    const { model: teacher } = await fromPretrained(tdir, { task: "sequence-classification" });
-    const tok = await loadTokenizer(tdir);
+    const t = await loadForInference(o.teacher as string, o.adapter as string | undefined);
+    // A teacher given as base + adapter is merged first, so a student made of its layers copies plain ones.
+    if (t.adapter) mergeAdapter(t.model, t.adapter);
+    const { model: teacher, tokenizer: tok } = t, tconf = teacher.config;
     const labels = LabelMap.fromConfig(tconf);
     const readOpts = { textColumn: (o.textColumn as string) ?? "text", textPairColumn: o.textPairColumn as string | undefined, labelColumn: (o.labelColumn as string) ?? "label" };
     const train = (await encodeRows((await readTable(o.trainFile as string, readOpts)).rows, tok, args.max_length, labels)).examples;

@@ -31,6 +31,7 @@ if (!light) {
     const distilling = await import("./distill.js");
     const pretraining = await import("./pretrain.js");
     const demo = await import("./demo.js");
+    const merging = await import("./merge.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -42,7 +43,8 @@ if (!light) {
       .addCommand(distilling.distillCommand())
       .addCommand(demo.demoCommand())
       .addCommand(exporting.exportCommand())
-      .addCommand(bench.benchCommand());
+      .addCommand(bench.benchCommand())
+      .addCommand(merging.mergeCommand());
   } catch (e) {
     loadError = e;
   }
