@@ -9,7 +9,8 @@ import { Module } from "../nn/module.js";
 import { ModuleList } from "../nn/module_list.js";
 import { gelu } from "../ops/activation.js";
 import { dropout } from "../ops/dropout.js";
-import { add, cast, div, mul, sub, tanh } from "../ops/elementwise.js";
+import { add, cast, div, exp, maximum, mul, sub, tanh } from "../ops/elementwise.js";
+import { max, sum } from "../ops/reduce.js";
 import { reshape, slice, transpose } from "../ops/layout.js";
 import { matmul } from "../ops/matmul.js";
 import { softmax } from "../ops/softmax.js";
@@ -80,13 +81,15 @@ export class BertEmbeddings extends Module {
     this.LayerNorm = this.add("LayerNorm", new LayerNorm(c.hidden_size, c.layer_norm_eps));
   }
 
-  forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor {
+  /** `pastLength`: keys and values already cached before these tokens (prefix tuning): positions start there. */
+  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength = 0): Tensor {
     return this.scope(() => {
       const T = ids.shape[1];
       const words = this.word_embeddings.forward(ids); // [B, T, H]
       // Absent token types are all 0: row 0 broadcast, as the registered zero buffer gives.
       const types = tokenTypeIds ? this.token_type_embeddings.forward(tokenTypeIds) : slice(this.token_type_embeddings.weight.t(), 0, 0, 1); // [B, T, H] or [1, H]
-      const positions = slice(this.position_embeddings.weight.t(), 0, 0, T); // [T, H]: position ids 0..T-1
+      const table = pastLength ? slice(this.position_embeddings.weight.t(), 0, pastLength) : this.position_embeddings.weight.t();
+      const positions = slice(table, 0, 0, T); // [T, H]: position ids past..past+T-1
       const x = add(add(words, types), positions);
       return dropout(this.LayerNorm.forward(x), this.c.hidden_dropout_prob);
     });
@@ -113,18 +116,46 @@ export class BertSelfAttention extends Module {
     this.value = this.add("value", new Linear(c.hidden_size, c.hidden_size, { std }));
   }
 
-  /** x [B, T, H], additive mask [B, 1, 1, T] -> context [B, T, H]. */
-  forward(x: Tensor, mask: Tensor): Tensor {
+  /** x [B, T, H], additive mask [B, 1, 1, T], optional prefix keys/values -> context [B, T, H]. */
+  forward(x: Tensor, mask: Tensor, prefix?: PrefixKV): Tensor {
     return this.scope(() => {
       const [B, T] = x.shape;
       const split = (t: Tensor) => transpose(reshape(t, [B, T, this.heads, this.headDim]), [0, 2, 1, 3]); // [B, T, H] -> [B, A, T, hd]
       const q = split(this.query.forward(x)), k = split(this.key.forward(x)), v = split(this.value.forward(x));
       const scores = add(div(matmul(q, k, false, true), Math.sqrt(this.headDim)), mask); // [B, A, T, T]
-      const probs = dropout(softmax(scores, -1), this.c.attention_probs_dropout_prob);
-      const ctx = transpose(matmul(probs, v), [0, 2, 1, 3]); // [B, A, T, hd] -> [B, T, A, hd]
+      const mixed = prefix ? this.withPrefix(q, scores, v, prefix)
+        : matmul(dropout(softmax(scores, -1), this.c.attention_probs_dropout_prob), v); // [B, A, T, hd]
+      const ctx = transpose(mixed, [0, 2, 1, 3]); // [B, A, T, hd] -> [B, T, A, hd]
       return reshape(ctx, [B, T, this.c.hidden_size]);
     });
   }
+
+  /**
+   * Attention over [prefix keys; own keys] without concatenating along the (symbolic) key axis:
+   * one softmax written over the two blocks, with a shared maximum. The prefix is always attended.
+   */
+  private withPrefix(q: Tensor, scores: Tensor, v: Tensor, prefix: PrefixKV): Tensor {
+    const n = prefix.key.shape[1];
+    const pk = reshape(prefix.key, [1, this.heads, n, this.headDim]), pv = reshape(prefix.value, [1, this.heads, n, this.headDim]);
+    const pre = div(matmul(q, pk, false, true), Math.sqrt(this.headDim)); // [B, A, T, n]
+    const m = maximum(max(scores, [-1], true), max(pre, [-1], true)); // [B, A, T, 1]
+    const eOwn = exp(sub(scores, m)), ePre = exp(sub(pre, m));
+    const z = add(sum(eOwn, [-1], true), sum(ePre, [-1], true));
+    const p = this.c.attention_probs_dropout_prob;
+    return add(matmul(dropout(div(ePre, z), p), pv), matmul(dropout(div(eOwn, z), p), v)); // [B, A, T, hd]
+  }
+}
+
+/** Prefix tuning's keys and values for one layer: [heads, n, headDim] each, attended before the layer's own. */
+export interface PrefixKV {
+  key: Tensor;
+  value: Tensor;
+}
+
+/** Virtual key/value tokens an adapter puts before every layer's own (PEFT's prefix tuning fills this in). */
+export interface PrefixTokens {
+  count: number;
+  layer(i: number): PrefixKV;
 }
 
 /** Dense, dropout, residual, LayerNorm: the tail of the attention and feed-forward blocks. */
@@ -153,8 +184,8 @@ export class BertAttention extends Module {
     this.output = this.add("output", new BertResidualOutput(c, c.hidden_size));
   }
 
-  forward(x: Tensor, mask: Tensor): Tensor {
-    return this.scope(() => this.output.forward(this.self.forward(x, mask), x));
+  forward(x: Tensor, mask: Tensor, prefix?: PrefixKV): Tensor {
+    return this.scope(() => this.output.forward(this.self.forward(x, mask, prefix), x));
   }
 }
 
@@ -184,9 +215,9 @@ export class BertLayer extends Module {
     this.output = this.add("output", new BertResidualOutput(c, c.intermediate_size));
   }
 
-  forward(x: Tensor, mask: Tensor): Tensor {
+  forward(x: Tensor, mask: Tensor, prefix?: PrefixKV): Tensor {
     return this.scope(() => {
-      const a = this.attention.forward(x, mask);
+      const a = this.attention.forward(x, mask, prefix);
       return this.output.forward(this.intermediate.forward(a), a);
     });
   }
@@ -200,8 +231,8 @@ export class BertEncoder extends Module {
     this.layer = this.add("layer", new ModuleList(Array.from({ length: c.num_hidden_layers }, () => new BertLayer(c))));
   }
 
-  forward(x: Tensor, mask: Tensor): Tensor {
-    return this.scope(() => this.layer.scope(() => this.layer.items.reduce((h, l) => l.forward(h, mask), x)));
+  forward(x: Tensor, mask: Tensor, prefix?: PrefixTokens | null): Tensor {
+    return this.scope(() => this.layer.scope(() => this.layer.items.reduce((h, l, i) => l.forward(h, mask, prefix?.layer(i)), x)));
   }
 }
 
@@ -229,13 +260,15 @@ export function extendedAttentionMask(mask: Tensor): Tensor {
 
 /** What BertModel needs of its embeddings (RoBERTa swaps in its own). */
 export interface EmbeddingsLike extends Module {
-  forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor;
+  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength?: number): Tensor;
 }
 
 export class BertModel extends Module {
   readonly embeddings: EmbeddingsLike;
   readonly encoder: BertEncoder;
   readonly pooler: BertPooler | null;
+  /** Prefix tuning's virtual keys and values (set by an adapter; see PrefixTokens). */
+  prefix: PrefixTokens | null = null;
 
   constructor(readonly config: BertConfig, opts: { pooler?: boolean; embeddings?: EmbeddingsLike } = {}) {
     super();
@@ -246,8 +279,8 @@ export class BertModel extends Module {
 
   forward(b: EncoderInputs): { lastHiddenState: Tensor; pooled: Tensor | null } {
     return this.scope(() => {
-      const x = this.embeddings.forward(b.input_ids, b.token_type_ids);
-      const h = this.encoder.forward(x, extendedAttentionMask(b.attention_mask));
+      const x = this.embeddings.forward(b.input_ids, b.token_type_ids, this.prefix?.count ?? 0);
+      const h = this.encoder.forward(x, extendedAttentionMask(b.attention_mask), this.prefix);
       return { lastHiddenState: h, pooled: this.pooler ? this.pooler.forward(h) : null };
     });
   }

@@ -48,10 +48,12 @@ export class RobertaEmbeddings extends Module {
     this.LayerNorm = this.add("LayerNorm", new LayerNorm(c.hidden_size, c.layer_norm_eps));
   }
 
-  forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor {
+  /** `pastLength` (prefix tuning): real tokens count up from pad_token_id + 1 + pastLength. */
+  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength = 0): Tensor {
     return this.scope(() => {
       const notPad = cast(not(equal(ids, this.padId)), "int64"); // [B, T]
-      const positions = add(mul(cumsum(notPad, 1), notPad), this.padId);
+      const counted = pastLength ? add(cumsum(notPad, 1), pastLength) : cumsum(notPad, 1);
+      const positions = add(mul(counted, notPad), this.padId);
       const words = this.word_embeddings.forward(ids);
       const types = tokenTypeIds ? this.token_type_embeddings.forward(tokenTypeIds) : slice(this.token_type_embeddings.weight.t(), 0, 0, 1);
       const x = add(add(words, types), this.position_embeddings.forward(positions));

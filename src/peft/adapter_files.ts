@@ -71,6 +71,7 @@ export function copyAdapterTensors(a: AppliedAdapter, file: Map<string, RawTenso
 export function adapterStateDict(a: AppliedAdapter): Map<string, TensorToWrite> {
   const out = new Map<string, TensorToWrite>();
   for (const [key, p] of a.tensors) out.set(key, { dtype: "F32", shape: [...p.shape], data: p.data });
+  for (const [key, d] of a.derived ?? []) out.set(key, { dtype: "F32", shape: d.shape, data: d.compute() });
   return out;
 }
 

@@ -30,6 +30,8 @@ export interface AppliedAdapter {
   wrapped: Wrapped[];
   /** Messages worth printing (target list entries that matched nothing). */
   notes: string[];
+  /** File tensors computed from trainable modules rather than stored (prefix_projection's table). */
+  derived?: Map<string, { shape: number[]; compute(): Float32Array }>;
 }
 
 /** "base_model.model." for tuners that wrap the model (LoRA, IA3); "base_model." for prompt learning. */

@@ -4,17 +4,32 @@ import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import type { RawTensor } from "../io/safetensors.js";
-import type { TaskModel } from "../models/auto.js";
+import { FAMILIES, type TaskModel } from "../models/auto.js";
+import { BertModel } from "../models/bert.js";
+import { applyPrefix } from "../peft/prefix.js";
 import { configForSave, type SaveOptions } from "../models/save.js";
 import { copyAdapterTensors, readAdapterConfig, readAdapterTensors, saveAdapter } from "../peft/adapter_files.js";
 import { applyAdapter, type AppliedAdapter } from "../peft/apply.js";
 import type { PeftSettings } from "../peft/config.js";
 import type { ModelFiles } from "./checkpoint.js";
 
-/** Attach a fresh adapter (weights drawn from `seed` as PEFT initialises them). */
-export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number): AppliedAdapter {
+/**
+ * Attach a fresh adapter (weights drawn from `seed` as PEFT initialises them). `loading`: the
+ * weights come from a saved file next, which PEFT loads as inference-mode configs (a projected
+ * prefix table, without its MLP).
+ */
+export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, loading = false): AppliedAdapter {
   if (s.peft_type === "LORA" || s.peft_type === "IA3") return applyAdapter(model, s, seed);
-  throw new WhetError(`${s.peft_type} is not implemented yet`);
+  const base = (model as unknown as Record<string, unknown>)[FAMILIES[model.config.model_type].prefix];
+  if (s.peft_type === "PREFIX_TUNING" && base instanceof BertModel) {
+    const c = base.config;
+    const { adapter, source } = applyPrefix(model, s, { layers: c.num_hidden_layers, heads: c.num_attention_heads, hidden: c.hidden_size }, seed,
+      s.prefix_projection && !loading);
+    base.prefix = source;
+    return adapter;
+  }
+  throw new WhetError(`${s.peft_type} is not implemented for model_type "${model.config.model_type}" yet (whet has LORA and IA3 for every model, `
+    + "PREFIX_TUNING for BERT, RoBERTa and XLM-R)");
 }
 
 /**
@@ -28,7 +43,7 @@ export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number): 
 export async function loadAdapter(model: TaskModel, dir: string, seed = 42): Promise<AppliedAdapter> {
   const s = readAdapterConfig(dir);
   const tensors = await readAdapterTensors(dir);
-  const a = attachAdapter(model, s, seed);
+  const a = attachAdapter(model, s, seed, true);
   copyAdapterTensors(a, tensors, dir);
   return a;
 }
