@@ -7,6 +7,7 @@ import type { AppliedAdapter } from "../peft/apply.js";
 import { parsePeftConfig, type PeftSettings } from "../peft/config.js";
 import { adapterModelFiles, attachAdapter, loadAdapter } from "../train/adapter_model.js";
 import type { ModelFiles } from "../train/checkpoint.js";
+import type { Tokenizer } from "../tokenizers/index.js";
 
 /** The adapter flags of `whet train`; PEFT's key names in kebab case. */
 export function addPeftOptions(cmd: Command): Command {
@@ -79,11 +80,14 @@ export interface RunAdapter {
 
 /** Attach the adapter a run asks for (new, or --adapter DIR) and say how much of the model trains. */
 export async function setupRunAdapter(
-  model: TaskModel, opts: Record<string, unknown>, settings: PeftSettings | null, seed: number, baseModel: string, labels?: readonly string[],
+  model: TaskModel, opts: Record<string, unknown>, settings: PeftSettings | null, seed: number, baseModel: string, labels?: readonly string[], tok?: Tokenizer,
 ): Promise<RunAdapter | null> {
   if (!settings && !opts.adapter) return null;
   if (opts.adapter) readAdapterConfig(opts.adapter as string); // validates before any work
-  const adapter = opts.adapter ? await loadAdapter(model, opts.adapter as string, seed) : attachAdapter(model, settings!, seed);
+  // PEFT tokenizes prompt_tuning_init_text with the special tokens.
+  const text = settings?.peft_type === "PROMPT_TUNING" && settings.prompt_tuning_init === "TEXT" ? settings.prompt_tuning_init_text : null;
+  const textIds = text !== null && tok ? (await tok.encode(text, null, { addSpecialTokens: true })).ids : undefined;
+  const adapter = opts.adapter ? await loadAdapter(model, opts.adapter as string, seed) : attachAdapter(model, settings!, seed, false, textIds);
   for (const n of adapter.notes) console.error(`${adapter.settings.peft_type}: ${n}`);
   const all = model.parameters().reduce((s, p) => s + p.size, 0);
   const trainable = model.parameters().filter((p) => p.requiresGrad).reduce((s, p) => s + p.size, 0);

@@ -178,7 +178,7 @@ export function trainCommand(): Command {
     const { model, report: load } = await fromPretrained(dir, { task, labels: prepared.labelNames, configOverrides: overrides, seed: args.seed,
       freshHead: prepared.freshHead });
     if (load.initialized.length) console.error(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
-    const run = await setupRunAdapter(model, opts, peft, args.seed, data.model as string, prepared.labelNames);
+    const run = await setupRunAdapter(model, opts, peft, args.seed, data.model as string, prepared.labelNames, tok);
     const trainer = new Trainer({
       model, args, train: prepared.train, eval: prepared.eval, labels: prepared.kind, labelNames: prepared.labelNames,
       padId: tok.padTokenId ?? 0, tokenizer: tok, modelFiles: run?.files,

@@ -82,7 +82,8 @@ export class BertEmbeddings extends Module {
   }
 
   /** `pastLength`: keys and values already cached before these tokens (prefix tuning): positions start there. */
-  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength = 0): Tensor {
+  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength = 0, contiguous = false): Tensor {
+    void contiguous; // BERT's positions always count every token
     return this.scope(() => {
       const T = ids.shape[1];
       const words = this.word_embeddings.forward(ids); // [B, T, H]
@@ -94,6 +95,20 @@ export class BertEmbeddings extends Module {
       return dropout(this.LayerNorm.forward(x), this.c.hidden_dropout_prob);
     });
   }
+
+  forwardVirtual(e: Tensor): Tensor {
+    return this.scope(() => virtualEmbeddings(this, e, 0, this.c));
+  }
+}
+
+/** [n, H] prompt embeddings + positions from `firstPosition` + token type 0, normalised -> [1, n, H]. */
+export function virtualEmbeddings(
+  m: { position_embeddings: Embedding; token_type_embeddings: Embedding; LayerNorm: LayerNorm }, e: Tensor, firstPosition: number, c: BertConfig,
+): Tensor {
+  const n = e.shape[0];
+  const positions = slice(m.position_embeddings.weight.t(), 0, firstPosition, firstPosition + (n as number)); // [n, H]
+  const x = add(add(e, slice(m.token_type_embeddings.weight.t(), 0, 0, 1)), positions);
+  return reshape(dropout(m.LayerNorm.forward(x), c.hidden_dropout_prob), [1, n, c.hidden_size]);
 }
 
 export class BertSelfAttention extends Module {
@@ -116,33 +131,59 @@ export class BertSelfAttention extends Module {
     this.value = this.add("value", new Linear(c.hidden_size, c.hidden_size, { std }));
   }
 
+  /** [B, T, H] -> queries, keys, values [B, A, T, hd]. */
+  private qkv(x: Tensor): [Tensor, Tensor, Tensor] {
+    const [B, T] = x.shape;
+    const split = (t: Tensor) => transpose(reshape(t, [B, T, this.heads, this.headDim]), [0, 2, 1, 3]); // [B, T, H] -> [B, A, T, hd]
+    return [split(this.query.forward(x)), split(this.key.forward(x)), split(this.value.forward(x))];
+  }
+
+  private merge(ctx: Tensor): Tensor {
+    const [B, , T] = ctx.shape;
+    return reshape(transpose(ctx, [0, 2, 1, 3]), [B, T, this.c.hidden_size]); // [B, A, T, hd] -> [B, T, A, hd] -> [B, T, H]
+  }
+
   /** x [B, T, H], additive mask [B, 1, 1, T], optional prefix keys/values -> context [B, T, H]. */
   forward(x: Tensor, mask: Tensor, prefix?: PrefixKV): Tensor {
     return this.scope(() => {
-      const [B, T] = x.shape;
-      const split = (t: Tensor) => transpose(reshape(t, [B, T, this.heads, this.headDim]), [0, 2, 1, 3]); // [B, T, H] -> [B, A, T, hd]
-      const q = split(this.query.forward(x)), k = split(this.key.forward(x)), v = split(this.value.forward(x));
+      const [q, k, v] = this.qkv(x);
+      if (prefix) {
+        const n = prefix.key.shape[1];
+        const pk = reshape(prefix.key, [1, this.heads, n, this.headDim]), pv = reshape(prefix.value, [1, this.heads, n, this.headDim]);
+        return this.merge(this.attendBlocks(q, [{ key: pk, value: pv }, { key: k, value: v, mask }]));
+      }
       const scores = add(div(matmul(q, k, false, true), Math.sqrt(this.headDim)), mask); // [B, A, T, T]
-      const mixed = prefix ? this.withPrefix(q, scores, v, prefix)
-        : matmul(dropout(softmax(scores, -1), this.c.attention_probs_dropout_prob), v); // [B, A, T, hd]
-      const ctx = transpose(mixed, [0, 2, 1, 3]); // [B, A, T, hd] -> [B, T, A, hd]
-      return reshape(ctx, [B, T, this.c.hidden_size]);
+      const probs = dropout(softmax(scores, -1), this.c.attention_probs_dropout_prob);
+      return this.merge(matmul(probs, v));
     });
   }
 
   /**
-   * Attention over [prefix keys; own keys] without concatenating along the (symbolic) key axis:
-   * one softmax written over the two blocks, with a shared maximum. The prefix is always attended.
+   * Prompt tuning: the virtual tokens' stream v [1 or B, n, H] and the real tokens' x [B, T, H]
+   * attend over both, as one sequence [v; x] would (the virtual tokens are never masked).
    */
-  private withPrefix(q: Tensor, scores: Tensor, v: Tensor, prefix: PrefixKV): Tensor {
-    const n = prefix.key.shape[1];
-    const pk = reshape(prefix.key, [1, this.heads, n, this.headDim]), pv = reshape(prefix.value, [1, this.heads, n, this.headDim]);
-    const pre = div(matmul(q, pk, false, true), Math.sqrt(this.headDim)); // [B, A, T, n]
-    const m = maximum(max(scores, [-1], true), max(pre, [-1], true)); // [B, A, T, 1]
-    const eOwn = exp(sub(scores, m)), ePre = exp(sub(pre, m));
-    const z = add(sum(eOwn, [-1], true), sum(ePre, [-1], true));
+  forwardPair(x: Tensor, virt: Tensor, mask: Tensor): [Tensor, Tensor] {
+    return this.scope(() => {
+      const [qx, kx, vx] = this.qkv(x), [qv, kv, vv] = this.qkv(virt);
+      const blocks = [{ key: kv, value: vv }, { key: kx, value: vx, mask }];
+      return [this.merge(this.attendBlocks(qx, blocks)), this.merge(this.attendBlocks(qv, blocks))];
+    });
+  }
+
+  /**
+   * Attention over key blocks without concatenating along the (symbolic) key axis: one softmax
+   * written over the blocks with a shared maximum. A block without a mask is always attended.
+   */
+  private attendBlocks(q: Tensor, blocks: { key: Tensor; value: Tensor; mask?: Tensor }[]): Tensor {
+    const scores = blocks.map((b) => {
+      const s = div(matmul(q, b.key, false, true), Math.sqrt(this.headDim)); // [B, A, T, n_b]
+      return b.mask ? add(s, b.mask) : s;
+    });
+    const m = scores.map((s) => max(s, [-1], true)).reduce((a, b) => maximum(a, b)); // [B, A, T, 1]
+    const e = scores.map((s) => exp(sub(s, m)));
+    const z = e.map((x) => sum(x, [-1], true)).reduce((a, b) => add(a, b));
     const p = this.c.attention_probs_dropout_prob;
-    return add(matmul(dropout(div(ePre, z), p), pv), matmul(dropout(div(eOwn, z), p), v)); // [B, A, T, hd]
+    return e.map((x, i) => matmul(dropout(div(x, z), p), blocks[i].value)).reduce((a, b) => add(a, b)); // [B, A, T, hd]
   }
 }
 
@@ -187,6 +228,13 @@ export class BertAttention extends Module {
   forward(x: Tensor, mask: Tensor, prefix?: PrefixKV): Tensor {
     return this.scope(() => this.output.forward(this.self.forward(x, mask, prefix), x));
   }
+
+  forwardPair(x: Tensor, virt: Tensor, mask: Tensor): [Tensor, Tensor] {
+    return this.scope(() => {
+      const [sx, sv] = this.self.forwardPair(x, virt, mask);
+      return [this.output.forward(sx, x), this.output.forward(sv, virt)];
+    });
+  }
 }
 
 export class BertIntermediate extends Module {
@@ -221,6 +269,14 @@ export class BertLayer extends Module {
       return this.output.forward(this.intermediate.forward(a), a);
     });
   }
+
+  /** Prompt tuning: the real and the virtual tokens' streams through one layer. */
+  forwardPair(x: Tensor, virt: Tensor, mask: Tensor): [Tensor, Tensor] {
+    return this.scope(() => {
+      const [ax, av] = this.attention.forwardPair(x, virt, mask);
+      return [this.output.forward(this.intermediate.forward(ax), ax), this.output.forward(this.intermediate.forward(av), av)];
+    });
+  }
 }
 
 export class BertEncoder extends Module {
@@ -233,6 +289,10 @@ export class BertEncoder extends Module {
 
   forward(x: Tensor, mask: Tensor, prefix?: PrefixTokens | null): Tensor {
     return this.scope(() => this.layer.scope(() => this.layer.items.reduce((h, l, i) => l.forward(h, mask, prefix?.layer(i)), x)));
+  }
+
+  forwardPair(x: Tensor, virt: Tensor, mask: Tensor): [Tensor, Tensor] {
+    return this.scope(() => this.layer.scope(() => this.layer.items.reduce(([h, v], l) => l.forwardPair(h, v, mask), [x, virt] as [Tensor, Tensor])));
   }
 }
 
@@ -260,7 +320,16 @@ export function extendedAttentionMask(mask: Tensor): Tensor {
 
 /** What BertModel needs of its embeddings (RoBERTa swaps in its own). */
 export interface EmbeddingsLike extends Module {
-  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength?: number): Tensor;
+  /** `contiguous`: positions count every token, padding included (inputs_embeds' positions in RoBERTa). */
+  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength?: number, contiguous?: boolean): Tensor;
+  /** Prompt tuning: [n, H] input embeddings at positions 0..n-1 with token type 0 -> [1, n, H]. */
+  forwardVirtual(e: Tensor): Tensor;
+}
+
+/** Prompt tuning's virtual tokens: input embeddings put before every row's own (PEFT fills this in). */
+export interface PromptTokens {
+  count: number;
+  embeddings(): Tensor;
 }
 
 export class BertModel extends Module {
@@ -269,6 +338,8 @@ export class BertModel extends Module {
   readonly pooler: BertPooler | null;
   /** Prefix tuning's virtual keys and values (set by an adapter; see PrefixTokens). */
   prefix: PrefixTokens | null = null;
+  /** Prompt tuning's virtual tokens (set by an adapter); the outputs are then those of the virtual tokens. */
+  prompt: PromptTokens | null = null;
 
   constructor(readonly config: BertConfig, opts: { pooler?: boolean; embeddings?: EmbeddingsLike } = {}) {
     super();
@@ -279,11 +350,25 @@ export class BertModel extends Module {
 
   forward(b: EncoderInputs): { lastHiddenState: Tensor; pooled: Tensor | null } {
     return this.scope(() => {
+      if (this.prompt) return this.forwardPrompt(b, this.prompt);
       const x = this.embeddings.forward(b.input_ids, b.token_type_ids, this.prefix?.count ?? 0);
       const h = this.encoder.forward(x, extendedAttentionMask(b.attention_mask), this.prefix);
       return { lastHiddenState: h, pooled: this.pooler ? this.pooler.forward(h) : null };
     });
   }
+
+  private forwardPrompt(b: EncoderInputs, prompt: PromptTokens): { lastHiddenState: Tensor; pooled: Tensor | null } {
+    return promptForward(this, b, prompt);
+  }
+}
+
+// (BertModel continues) Prompt tuning as PEFT runs it: the model sees [virtual; real] tokens, the
+// heads read position 0, which is the first virtual token, so the virtual stream is returned.
+function promptForward(m: BertModel, b: EncoderInputs, prompt: PromptTokens): { lastHiddenState: Tensor; pooled: Tensor | null } {
+  const x = m.embeddings.forward(b.input_ids, b.token_type_ids, prompt.count, true);
+  const v = m.embeddings.forwardVirtual(prompt.embeddings());
+  const [, hv] = m.encoder.forwardPair(x, v, extendedAttentionMask(b.attention_mask));
+  return { lastHiddenState: hv, pooled: m.pooler ? m.pooler.forward(hv) : null };
 }
 
 export class BertForSequenceClassification extends Module {

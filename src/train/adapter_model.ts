@@ -7,6 +7,7 @@ import type { RawTensor } from "../io/safetensors.js";
 import { FAMILIES, type TaskModel } from "../models/auto.js";
 import { BertModel } from "../models/bert.js";
 import { applyPrefix } from "../peft/prefix.js";
+import { applyPrompt } from "../peft/prompt.js";
 import { configForSave, type SaveOptions } from "../models/save.js";
 import { copyAdapterTensors, readAdapterConfig, readAdapterTensors, saveAdapter } from "../peft/adapter_files.js";
 import { applyAdapter, type AppliedAdapter } from "../peft/apply.js";
@@ -18,9 +19,15 @@ import type { ModelFiles } from "./checkpoint.js";
  * weights come from a saved file next, which PEFT loads as inference-mode configs (a projected
  * prefix table, without its MLP).
  */
-export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, loading = false): AppliedAdapter {
+export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, loading = false, textIds?: readonly number[]): AppliedAdapter {
   if (s.peft_type === "LORA" || s.peft_type === "IA3") return applyAdapter(model, s, seed);
   const base = (model as unknown as Record<string, unknown>)[FAMILIES[model.config.model_type].prefix];
+  if (s.peft_type === "PROMPT_TUNING" && base instanceof BertModel) {
+    const words = (base.embeddings as unknown as { word_embeddings: { weight: { data: Float32Array } } }).word_embeddings.weight.data;
+    const { adapter, source } = applyPrompt(model, s, { hidden: base.config.hidden_size, textIds, wordEmbeddings: words }, seed);
+    base.prompt = source;
+    return adapter;
+  }
   if (s.peft_type === "PREFIX_TUNING" && base instanceof BertModel) {
     const c = base.config;
     const { adapter, source } = applyPrefix(model, s, { layers: c.num_hidden_layers, heads: c.num_attention_heads, hidden: c.hidden_size }, seed,
@@ -29,7 +36,7 @@ export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, l
     return adapter;
   }
   throw new WhetError(`${s.peft_type} is not implemented for model_type "${model.config.model_type}" yet (whet has LORA and IA3 for every model, `
-    + "PREFIX_TUNING for BERT, RoBERTa and XLM-R)");
+    + "PROMPT_TUNING and PREFIX_TUNING for BERT, RoBERTa and XLM-R)");
 }
 
 /**

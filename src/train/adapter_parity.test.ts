@@ -90,7 +90,7 @@ function paramOf(l: Loaded, peftName: string) {
   return p;
 }
 
-export const METHODS = ["bert-lora", "roberta-lora", "bert-ia3", "bert-prefix"];
+export const METHODS = ["bert-lora", "roberta-lora", "bert-ia3", "bert-prefix", "bert-prompt"];
 
 for (const name of METHODS) {
   test(`${name}: the adapter file's tensors and the trainable set are PEFT's`, async () => {
@@ -156,7 +156,7 @@ for (const name of METHODS) {
     for (const p of l.model.parameters()) if (!p.requiresGrad) assert.deepEqual(p.data, before.get(p), `${p.name} is frozen and must not move`);
   });
 
-  if (name.includes("prefix")) continue; // virtual tokens: nothing to merge
+  if (name.includes("prefix") || name.includes("prompt")) continue; // virtual tokens: nothing to merge
   test(`${name}: merge_and_unload gives PEFT's merged weights and logits under the base model's names`, async () => {
     const l = await loadFixture(name);
     mergeAdapter(l.model, l.adapter);
