@@ -68,8 +68,10 @@ export function exportCommand(): Command {
     .action(async (o) => {
       if (o.quantize !== undefined && o.quantize !== "int8") throw new WhetError(`--quantize ${o.quantize}: only int8 is supported`);
       const m = await loadForInference(o.model, o.adapter);
-      // As merge_and_unload: the exported graph is a plain model with the adapter folded in.
-      if (m.adapter) mergeAdapter(m.model, m.adapter);
+      // LoRA / IA3 are folded in first (merge_and_unload): a plain model. Prompt and prefix tuning
+      // export with their virtual tokens as initializers of the graph.
+      const type = m.adapter?.settings.peft_type;
+      if (m.adapter && (type === "LORA" || type === "IA3")) mergeAdapter(m.model, m.adapter);
       // Optimum's signature: token_type_ids only where the model has more than one type
       // (BERT); RoBERTa / XLM-R (type_vocab_size 1) and DistilBERT take ids and mask alone.
       const tokenTypes = m.tokenTypes && Number(m.model.config.type_vocab_size ?? 2) > 1;

@@ -30,6 +30,10 @@ export function addPeftOptions(cmd: Command): Command {
     .option("--num-virtual-tokens <n>", "prompt / prefix tuning: number of virtual tokens", num("--num-virtual-tokens"));
 }
 
+/** Flags that stand for keys of the run config's peft: mapping (the schema lists `peft` and `adapter` only). */
+export const PEFT_SHORTHANDS = ["--peft-config", "--lora-r", "--lora-alpha", "--lora-dropout", "--target-modules", "--modules-to-save",
+  "--feedforward-modules", "--num-virtual-tokens"];
+
 const FLAG_KEYS: Record<string, string> = {
   loraR: "r", loraAlpha: "lora_alpha", loraDropout: "lora_dropout", targetModules: "target_modules", modulesToSave: "modules_to_save",
   feedforwardModules: "feedforward_modules", numVirtualTokens: "num_virtual_tokens",
@@ -50,8 +54,9 @@ function readConfigFile(path: string): Record<string, unknown> {
 export function peftSettings(opts: Record<string, unknown>, fromRunConfig: unknown, task: string): PeftSettings | null {
   let raw: Record<string, unknown> = {};
   let where = "the run config's peft";
-  if (fromRunConfig !== undefined) {
-    if (typeof fromRunConfig !== "object" || fromRunConfig === null) throw new WhetError(`${where}: expected a mapping with PEFT's keys (peft_type, r, …)`);
+  if (typeof fromRunConfig === "string") raw.peft_type = fromRunConfig.toUpperCase();
+  else if (fromRunConfig !== undefined) {
+    if (typeof fromRunConfig !== "object" || fromRunConfig === null) throw new WhetError(`${where}: expected a method name or a mapping with PEFT's keys (peft_type, r, …)`);
     raw = { ...(fromRunConfig as Record<string, unknown>) };
   }
   if (opts.peftConfig) {

@@ -131,7 +131,9 @@ export function trainCommand(): Command {
   return cmd.action(async (opts: Record<string, unknown>) => {
     const fileCfg = opts.config ? readRunConfig(opts.config as string) : {};
     const peftCfg = fileCfg.peft;
+    opts.adapter ??= fileCfg.adapter;
     delete fileCfg.peft;
+    delete fileCfg.adapter;
     const data: Record<string, unknown> = {};
     for (const k of DATA_KEYS) {
       if (k in fileCfg) data[k] = fileCfg[k];
