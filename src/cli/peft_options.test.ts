@@ -114,3 +114,23 @@ test("cli: adapter mistakes are clear errors and leave nothing behind", async ()
     assert.ok(!existsSync(join(dir, "run", "adapter_model.safetensors")));
   });
 });
+
+test("cli: prompt tuning from the run config's peft: mapping (TEXT init), then export with the virtual tokens", async () => {
+  await inTmp(async (dir) => {
+    writeFileSync(join(dir, "run.yaml"), [
+      "peft:", "  peft_type: PROMPT_TUNING", "  num_virtual_tokens: 3", "  prompt_tuning_init: TEXT", "  prompt_tuning_init_text: the licence",
+      "num_train_epochs: 1", "max_length: 32", "threads: 1", "output_dir: run", ""].join("\n"));
+    const t = whet(["train", "--model", join(traj, "init"), "--config", "run.yaml", ...SETTINGS.slice(0, 4)], dir);
+    assert.equal(t.code, 0, t.err);
+    const cfg = JSON.parse(readFileSync(join(dir, "run", "adapter_config.json"), "utf8"));
+    const peftWrote = JSON.parse(readFileSync(join(fx, "peft", "bert-prompt", "adapter", "adapter_config.json"), "utf8"));
+    assert.deepEqual(Object.keys(cfg), Object.keys(peftWrote), "the keys PEFT writes for prompt tuning");
+    assert.equal(cfg.num_virtual_tokens, 3);
+    const saved = await readSafetensorsFile(join(dir, "run", "adapter_model.safetensors"));
+    assert.deepEqual([...saved.tensors.keys()].sort(), ["base_model.classifier.bias", "base_model.classifier.weight", "prompt_embeddings"]);
+    assert.deepEqual(saved.tensors.get("prompt_embeddings")!.shape, [3, 32]);
+    const e = whet(["export", "--model", join(traj, "init"), "--adapter", "run", "--output", "onnx-out", "--threads", "1"], dir);
+    assert.equal(e.code, 0, e.err);
+    assert.ok(existsSync(join(dir, "onnx-out", "onnx", "model.onnx")));
+  });
+});

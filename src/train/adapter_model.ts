@@ -24,9 +24,11 @@ export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, l
   const base = (model as unknown as Record<string, unknown>)[FAMILIES[model.config.model_type].prefix];
   if (s.peft_type === "PROMPT_TUNING" && base instanceof BertModel) {
     const words = (base.embeddings as unknown as { word_embeddings: { weight: { data: Float32Array } } }).word_embeddings.weight.data;
-    const { adapter, source } = applyPrompt(model, s, { hidden: base.config.hidden_size, textIds, wordEmbeddings: words }, seed);
+    // Loading: the file's table replaces the init, so TEXT init (which needs the tokenizer) is skipped.
+    const init = loading ? { ...s, prompt_tuning_init: "RANDOM" as const } : s;
+    const { adapter, source } = applyPrompt(model, init, { hidden: base.config.hidden_size, textIds, wordEmbeddings: words }, seed);
     base.prompt = source;
-    return adapter;
+    return { ...adapter, settings: s };
   }
   if (s.peft_type === "PREFIX_TUNING" && base instanceof BertModel) {
     const c = base.config;
