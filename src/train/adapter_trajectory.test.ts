@@ -130,3 +130,35 @@ test("bert-seq-lora: checkpoints hold the adapter and its AdamW moments only, an
     await rm(out2, { recursive: true, force: true });
   }
 });
+
+test("bert-seq-lora: gradient accumulation with an adapter equals the larger batch; best model and early stopping reload the adapter", async () => {
+  const a = await mkdtemp(join(tmpdir(), "whet-lora-acc-a-")), b = await mkdtemp(join(tmpdir(), "whet-lora-acc-b-"));
+  try {
+    const big = await setup(a, { num_train_epochs: 1 });
+    await big.trainer.train();
+    const acc = await setup(b, { num_train_epochs: 1, per_device_train_batch_size: 4, gradient_accumulation_steps: 2 });
+    await acc.trainer.train();
+    const logOf = async (d: string) => (await readFile(join(d, "trainer_log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l).loss as number);
+    const [la, lb] = [await logOf(a), await logOf(b)];
+    assert.equal(la.length, lb.length);
+    la.forEach((v, i) => assert.ok(Math.abs(v - lb[i]) <= 1e-5 * v, `step ${i + 1}: ${v} vs ${lb[i]}`));
+  } finally {
+    await rm(a, { recursive: true, force: true });
+    await rm(b, { recursive: true, force: true });
+  }
+  const out = await mkdtemp(join(tmpdir(), "whet-lora-best-"));
+  try {
+    const run = await setup(out, {
+      num_train_epochs: 4, eval_strategy: "epoch", save_strategy: "epoch", load_best_model_at_end: true, metric_for_best_model: "loss",
+      greater_is_better: false, early_stopping_patience: 1, learning_rate: 0.05,
+    });
+    const res = await run.trainer.train();
+    const state = JSON.parse(readFileSync(join(out, "trainer_state.json"), "utf8"));
+    assert.ok(state.best_model_checkpoint, "a best checkpoint was kept");
+    const best = await readFile(join(state.best_model_checkpoint, "adapter_model.safetensors"));
+    assert.ok(best.equals(await readFile(join(out, "adapter_model.safetensors"))), "the final adapter is the best checkpoint's");
+    assert.ok(res.globalStep > 0);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
