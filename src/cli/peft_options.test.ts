@@ -134,3 +134,25 @@ test("cli: prompt tuning from the run config's peft: mapping (TEXT init), then e
     assert.ok(existsSync(join(dir, "onnx-out", "onnx", "model.onnx")));
   });
 });
+
+test("cli: bottleneck adapters (Houlsby) train, save under AdapterHub's module names and load back", async () => {
+  await inTmp(async (dir) => {
+    const t = whet(["train", "--model", join(traj, "init"), "--peft", "bottleneck", "--peft-config", "bn.json", ...SETTINGS.slice(0, 4),
+      "--num-train-epochs", "1", "--max-length", "32", "--threads", "1", "--output-dir", "run"], (writeFileSync(join(dir, "bn.json"),
+      JSON.stringify({ architecture: "double_seq_bn", reduction_factor: 8 })), dir));
+    assert.equal(t.code, 0, t.err);
+    const saved = await readSafetensorsFile(join(dir, "run", "adapter_model.safetensors"));
+    const keys = [...saved.tensors.keys()];
+    assert.ok(keys.includes("base_model.model.bert.encoder.layer.0.attention.output.adapters.adapter_down.0.weight"), keys.join(", "));
+    assert.ok(keys.includes("base_model.model.bert.encoder.layer.1.output.adapters.adapter_up.bias"));
+    assert.deepEqual(saved.tensors.get("base_model.model.bert.encoder.layer.0.output.adapters.adapter_down.0.weight")!.shape, [4, 32]);
+    const res = JSON.parse(t.out.trim().split("\n").at(-1)!);
+    const e = whet(["evaluate", "--model", join(traj, "init"), "--adapter", "run", "--file", join(traj, "eval.csv"), "--max-length", "32"], dir);
+    assert.equal(e.code, 0, e.err);
+    assert.ok(Math.abs(JSON.parse(e.out.trim()).eval_loss - res.eval_loss) < 1e-5, "the saved adapter gives the run's evaluation");
+    const m = whet(["merge", "--model", join(traj, "init"), "--adapter", "run", "--output", "merged"], dir);
+    assert.equal(m.code, 1);
+    assert.match(m.err, /only LoRA and IA3 merge/);
+    assert.ok(!existsSync(join(dir, "merged")));
+  });
+});

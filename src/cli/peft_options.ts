@@ -18,7 +18,7 @@ export function addPeftOptions(cmd: Command): Command {
   };
   const list = (v: string) => v.split(",").map((x) => x.trim()).filter((x) => x !== "");
   return cmd
-    .option("--peft <method>", "train an adapter instead of the whole model: lora, ia3, prompt_tuning or prefix_tuning")
+    .option("--peft <method>", "train an adapter instead of the whole model: lora, ia3, prompt_tuning, prefix_tuning or bottleneck (AdapterHub's seq_bn / double_seq_bn)")
     .option("--peft-config <file>", "PEFT's adapter_config.json (or a JSON/YAML file with its keys) describing the adapter to train")
     .option("--adapter <dir>", "load this adapter folder (PEFT layout) onto --model and continue training it")
     .option("--lora-r <n>", "LoRA rank r (default 8)", num("--lora-r"))

@@ -28,7 +28,7 @@ export const DataKeysSchema = z.object({
   label_column: z.string().min(1).default("label").describe("column holding the label"),
   label_separator: z.string().min(1).optional().describe("multi-label: separator inside the label field, e.g. \"|\""),
   strict: z.boolean().default(false).describe("stop at the first bad row instead of skipping it"),
-  peft: z.union([z.enum(["lora", "ia3", "prompt_tuning", "prefix_tuning"]), z.record(z.string(), z.unknown())]).optional()
+  peft: z.union([z.enum(["lora", "ia3", "prompt_tuning", "prefix_tuning", "bottleneck"]), z.record(z.string(), z.unknown())]).optional()
     .describe("train an adapter instead of the whole model: a method name, or PEFT's adapter_config.json keys (peft_type, r, lora_alpha, target_modules, …)"),
   adapter: z.string().min(1).optional().describe("a saved adapter folder (PEFT layout) loaded onto model and trained further"),
 }).strict();

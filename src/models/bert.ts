@@ -199,10 +199,17 @@ export interface PrefixTokens {
   layer(i: number): PrefixKV;
 }
 
+/** An adapter on a block's tail: gets the sublayer's output, the residual and the block's LayerNorm. */
+export interface ResidualHook {
+  forward(h: Tensor, residual: Tensor, norm: (t: Tensor) => Tensor): Tensor;
+}
+
 /** Dense, dropout, residual, LayerNorm: the tail of the attention and feed-forward blocks. */
 export class BertResidualOutput extends Module {
   readonly dense: Linear;
   readonly LayerNorm: LayerNorm;
+  /** Set by a bottleneck adapter: it takes over residual and normalisation (see ResidualHook). */
+  hook: ResidualHook | null = null;
 
   constructor(readonly c: BertConfig, inSize: number) {
     super();
@@ -211,7 +218,10 @@ export class BertResidualOutput extends Module {
   }
 
   forward(h: Tensor, residual: Tensor): Tensor {
-    return this.scope(() => this.LayerNorm.forward(add(dropout(this.dense.forward(h), this.c.hidden_dropout_prob), residual)));
+    return this.scope(() => {
+      const out = dropout(this.dense.forward(h), this.c.hidden_dropout_prob);
+      return this.hook ? this.hook.forward(out, residual, (t) => this.LayerNorm.forward(t)) : this.LayerNorm.forward(add(out, residual));
+    });
   }
 }
 

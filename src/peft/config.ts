@@ -2,7 +2,8 @@
 // PrefixTuningConfig): https://github.com/huggingface/peft/blob/v0.20.0/src/peft/tuners/lora/config.py
 import { WhetError } from "../core/errors.js";
 
-export const PEFT_TYPES = ["LORA", "IA3", "PROMPT_TUNING", "PREFIX_TUNING"] as const;
+// BOTTLENECK is whet's own type (AdapterHub's seq_bn / double_seq_bn); PEFT itself has no such type.
+export const PEFT_TYPES = ["LORA", "IA3", "PROMPT_TUNING", "PREFIX_TUNING", "BOTTLENECK"] as const;
 export type PeftType = (typeof PEFT_TYPES)[number];
 export const TASK_TYPES = ["SEQ_CLS", "TOKEN_CLS"] as const;
 
@@ -52,7 +53,15 @@ export interface PromptSettings extends Common {
   encoder_hidden_size: number | null;
 }
 
-export type PeftSettings = LoraSettings | IA3Settings | PromptSettings;
+export interface BottleneckPeftSettings extends Common {
+  peft_type: "BOTTLENECK";
+  architecture: "seq_bn" | "double_seq_bn";
+  reduction_factor: number;
+  non_linearity: "relu" | "swish";
+  original_ln_before: boolean;
+}
+
+export type PeftSettings = LoraSettings | IA3Settings | PromptSettings | BottleneckPeftSettings;
 
 /**
  * Options whet does not implement, with the values that mean "off". A file that turns one on is
@@ -203,7 +212,23 @@ export function parsePeftConfig(raw: Raw, where = "adapter_config.json"): PeftSe
   }
   if (type === "LORA") return lora(raw, where);
   if (type === "IA3") return ia3(raw, where);
+  if (type === "BOTTLENECK") return bottleneck(raw, where);
   return prompt(raw, where, type as "PROMPT_TUNING" | "PREFIX_TUNING");
+}
+
+function bottleneck(raw: Raw, where: string): BottleneckPeftSettings {
+  const arch = raw.architecture ?? "seq_bn";
+  if (arch !== "seq_bn" && arch !== "double_seq_bn") fail(where, "architecture", `"seq_bn" (Pfeiffer) or "double_seq_bn" (Houlsby)`, arch);
+  const act = raw.non_linearity ?? (arch === "seq_bn" ? "relu" : "swish");
+  if (act !== "relu" && act !== "swish") fail(where, "non_linearity", `"relu" or "swish"`, act);
+  return {
+    ...common(raw, where),
+    peft_type: "BOTTLENECK",
+    architecture: arch,
+    reduction_factor: num(raw, "reduction_factor", where, 16, (v) => v > 0, "a positive number"),
+    non_linearity: act,
+    original_ln_before: Boolean(raw.original_ln_before ?? arch === "seq_bn"),
+  };
 }
 
 /** The keys PEFT 0.20 writes for each type, in its order, with their defaults. */
@@ -232,6 +257,10 @@ const WRITTEN: Record<PeftType, Raw> = {
     auto_mapping: null, base_model_name_or_path: null, encoder_hidden_size: null, inference_mode: true, init_weights: null,
     modules_to_save: null, num_attention_heads: null, num_layers: null, num_transformer_submodules: 1, num_virtual_tokens: null,
     peft_type: "PREFIX_TUNING", peft_version: "0.20.0", prefix_projection: false, revision: null, task_type: null, token_dim: null,
+  },
+  BOTTLENECK: {
+    architecture: "seq_bn", base_model_name_or_path: null, inference_mode: true, modules_to_save: null, non_linearity: "relu",
+    original_ln_before: true, peft_type: "BOTTLENECK", reduction_factor: 16, task_type: null, whet_version: "0.1.0",
   },
 };
 

@@ -16,7 +16,7 @@ import { LoraHook } from "./lora.js";
  */
 export function mergeAdapter(model: Module, a: AppliedAdapter): void {
   if (a.settings.peft_type !== "LORA" && a.settings.peft_type !== "IA3") {
-    throw new WhetError(`merging: ${a.settings.peft_type} adds virtual tokens and has no weights to merge (only LoRA and IA3 merge)`);
+    throw new WhetError(`merging: ${a.settings.peft_type} adds tokens or modules and has no weights to fold into the base (only LoRA and IA3 merge)`);
   }
   for (const w of a.wrapped) {
     if (w.hook instanceof LoraHook) {

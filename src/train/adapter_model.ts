@@ -5,13 +5,15 @@ import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import type { RawTensor } from "../io/safetensors.js";
 import { FAMILIES, type TaskModel } from "../models/auto.js";
-import { BertModel } from "../models/bert.js";
+import { BertModel, BertResidualOutput } from "../models/bert.js";
+import type { Parameter } from "../nn/parameter.js";
+import { attachBottlenecks } from "../peft/bottleneck.js";
 import { applyPrefix } from "../peft/prefix.js";
 import { applyPrompt } from "../peft/prompt.js";
 import { configForSave, type SaveOptions } from "../models/save.js";
 import { copyAdapterTensors, readAdapterConfig, readAdapterTensors, saveAdapter } from "../peft/adapter_files.js";
-import { applyAdapter, type AppliedAdapter } from "../peft/apply.js";
-import type { PeftSettings } from "../peft/config.js";
+import { applyAdapter, effectiveModulesToSave, freezeBase, type AppliedAdapter } from "../peft/apply.js";
+import type { BottleneckPeftSettings, PeftSettings } from "../peft/config.js";
 import type { ModelFiles } from "./checkpoint.js";
 
 /**
@@ -30,6 +32,7 @@ export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, l
     base.prompt = source;
     return { ...adapter, settings: s };
   }
+  if (s.peft_type === "BOTTLENECK" && base instanceof BertModel) return attachBottleneckAdapter(model, s, seed);
   if (s.peft_type === "PREFIX_TUNING" && base instanceof BertModel) {
     const c = base.config;
     const { adapter, source } = applyPrefix(model, s, { layers: c.num_hidden_layers, heads: c.num_attention_heads, hidden: c.hidden_size }, seed,
@@ -38,7 +41,24 @@ export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, l
     return adapter;
   }
   throw new WhetError(`${s.peft_type} is not implemented for model_type "${model.config.model_type}" yet (whet has LORA and IA3 for every model, `
-    + "PROMPT_TUNING and PREFIX_TUNING for BERT, RoBERTa and XLM-R)");
+    + "PROMPT_TUNING, PREFIX_TUNING and BOTTLENECK for BERT, RoBERTa and XLM-R)");
+}
+
+/** Bottlenecks after each feed-forward block (seq_bn), and after each attention block too (double_seq_bn). */
+function attachBottleneckAdapter(model: TaskModel, s: BottleneckPeftSettings, seed: number): AppliedAdapter {
+  const mts = effectiveModulesToSave(s);
+  const saved = freezeBase(model, s, mts);
+  const wanted = s.architecture === "seq_bn" ? /\.layer\.\d+\.output$/ : /\.layer\.\d+\.(attention\.)?output$/;
+  const sites = model.namedModules().filter(([n, m]) => m instanceof BertResidualOutput && wanted.test(n))
+    .map(([path, owner]) => ({ path, owner, hidden: (owner as BertResidualOutput).dense.outFeatures }));
+  const blocks = attachBottlenecks(sites, s, seed);
+  sites.forEach((site, i) => ((site.owner as BertResidualOutput).hook = blocks[i]));
+  const tensors = new Map<string, Parameter>();
+  for (const [name, p] of model.namedParameters()) {
+    if (name.includes(".adapters.")) tensors.set(`base_model.model.${name}`, p);
+  }
+  for (const [k, p] of saved) tensors.set(k, p);
+  return { settings: s, modulesToSave: mts, tensors, wrapped: [], notes: [] };
 }
 
 /**
