@@ -24,6 +24,9 @@ import type { ModelFiles } from "./checkpoint.js";
 export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, loading = false, textIds?: readonly number[]): AppliedAdapter {
   if (s.peft_type === "LORA" || s.peft_type === "IA3") return applyAdapter(model, s, seed);
   const base = (model as unknown as Record<string, unknown>)[FAMILIES[model.config.model_type].prefix];
+  if (s.peft_type === "PROMPT_TUNING" && s.task_type === "TOKEN_CLS") {
+    throw new WhetError("PROMPT_TUNING: whet implements it for sequence classification (task_type SEQ_CLS) only");
+  }
   if (s.peft_type === "PROMPT_TUNING" && base instanceof BertModel) {
     const words = (base.embeddings as unknown as { word_embeddings: { weight: { data: Float32Array } } }).word_embeddings.weight.data;
     // Loading: the file's table replaces the init, so TEXT init (which needs the tokenizer) is skipped.

@@ -3,6 +3,7 @@
 // every trainable tensor, one AdamW step and the merged model.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { NDArray } from "../core/ndarray.js";
@@ -176,3 +177,44 @@ for (const name of METHODS) {
     l.e.merged!.logits.flat().forEach((v, i) => close(logits[i], v, 1e-5, `merged logits[${i}]`, 1e-6));
   });
 }
+
+test("distilbert-seq: LoRA needs target_modules (PEFT has no default); pre_classifier trains as a saved module; the files round-trip", async () => {
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { parsePeftConfig } = await import("../peft/config.js");
+  const { saveAdapter } = await import("../peft/adapter_files.js");
+  const { attachAdapter } = await import("./adapter_model.js");
+  const dir = fileURLToPath(new URL("../../fixtures/hf/distilbert-seq", import.meta.url));
+  const build = async () => {
+    const model = createModel(readConfig(dir), "sequence-classification");
+    await loadPretrainedWeights(model, dir);
+    return model;
+  };
+  assert.throws(() => attachAdapter(createModel(readConfig(dir), "sequence-classification"), parsePeftConfig({ peft_type: "LORA", task_type: "SEQ_CLS" }), 1),
+    /target_modules is required for model_type "distilbert".*distilbert\.transformer\.layer\.\*\.attention\.q_lin/);
+  const model = await build();
+  const s = parsePeftConfig({ peft_type: "LORA", task_type: "SEQ_CLS", r: 2, target_modules: ["q_lin", "v_lin", "lin2"], init_lora_weights: false });
+  const adapter = attachAdapter(model, s, 3);
+  const keys = [...adapter.tensors.keys()];
+  assert.ok(keys.includes("base_model.model.pre_classifier.weight") && keys.includes("base_model.model.classifier.bias"), keys.join(", "));
+  assert.ok(keys.includes("base_model.model.distilbert.transformer.layer.1.ffn.lin2.lora_B.weight"));
+  const out = await mkdtemp(join(tmpdir(), "whet-distil-lora-"));
+  try {
+    await saveAdapter(out, adapter, dir);
+    const again = await build();
+    const loaded = await loadAdapter(again, out);
+    for (const [k, p] of adapter.tensors) assert.deepEqual(loaded.tensors.get(k)!.data, p.data, k);
+    const e = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8"));
+    const feeds: Record<string, NDArray> = { input_ids: int64(e.inputs.input_ids), attention_mask: int64(e.inputs.attention_mask) };
+    const logits = async (m: TaskModel) => {
+      const { graph, outputs } = traceForward(m, { tokenTypes: false });
+      const run = await CompiledGraph.compile(graph, outputs, { threads: 1 });
+      const o = await run.run(withParams(m, feeds));
+      await run.release();
+      return Array.from(o.logits.data as Float32Array);
+    };
+    assert.deepEqual(await logits(again), await logits(model));
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
