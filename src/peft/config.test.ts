@@ -39,7 +39,7 @@ test("config: options whet does not implement, bad values and unknown types are 
     [{ peft_type: "LORA", target_modules: "(" }, /"target_modules" must be a list of module names or a valid regular expression/],
     [{ peft_type: "LORA", rank_pattern: { query: -1 } }, /"rank_pattern.query" must be a positive number/],
     [{ peft_type: "LORA", task_type: "CAUSAL_LM" }, /"task_type" must be one of SEQ_CLS, TOKEN_CLS/],
-    [{ peft_type: "VERA" }, /peft_type "VERA" is not supported by whet \(supported: LORA, IA3, PROMPT_TUNING, PREFIX_TUNING\)/],
+    [{ peft_type: "VERA" }, /peft_type "VERA" is not supported by whet \(supported: LORA, IA3, PROMPT_TUNING, PREFIX_TUNING, BOTTLENECK\)/],
     [{ r: 8 }, /peft_type undefined is not supported/],
     [{ peft_type: "PROMPT_TUNING", num_virtual_tokens: 4, prompt_tuning_init: "SAMPLE_VOCAB" }, /whet does not implement "SAMPLE_VOCAB"/],
     [{ peft_type: "PREFIX_TUNING" }, /"num_virtual_tokens" must be a positive integer/],
