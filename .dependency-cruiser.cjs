@@ -4,14 +4,17 @@
 /** @type {Record<string, number>} folder under src/ -> level */
 const LEVELS = {
   core: 0,
+  // Test helpers (a loopback Hub, zip builders): level 0 so any test may use them; shipped code may not (rule below).
+  testing: 0,
   graph: 1,
   ops: 2,
   runtime: 3,
   nn: 4, optim: 4, io: 4, tokenizers: 4,
   models: 5, data: 5, peft: 5, compress: 5, export: 5,
   train: 6,
-  hpo: 7,
-  cli: 8,
+  recipes: 7,
+  hpo: 8, report: 8,
+  cli: 9,
 };
 // Tests (*.test.ts) may also import anything up to this level (the engine and its test harness,
 // src/runtime/check.ts), so an op's test can run it on ONNX Runtime.
@@ -62,6 +65,13 @@ module.exports = {
       severity: "error",
       from: { path: "^src/([^/]+)/" },
       to: { circular: true, via: { pathNot: "^src/$1/" } },
+    },
+    {
+      name: "only tests import src/testing",
+      comment: "src/testing/ holds test helpers that are not shipped (package.json files): only *.test.ts files may import them.",
+      severity: "error",
+      from: { pathNot: `^src/testing/|${TEST}` },
+      to: { path: "^src/testing/" },
     },
     {
       name: "src must not import dist/",

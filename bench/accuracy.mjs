@@ -39,7 +39,7 @@ const { resolveModel } = await dist("io/hub.js");
 const { loadTokenizer } = await dist("tokenizers/index.js");
 const { resolveArguments } = await dist("train/arguments.js");
 const { Trainer } = await dist("train/trainer.js");
-const { encodeRows } = await dist("cli/train.js");
+const { encodeRows } = await dist("data/examples.js");
 
 const dir = await resolveModel(o.model);
 const tok = await loadTokenizer(dir);

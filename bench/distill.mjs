@@ -41,9 +41,9 @@ const { loadTokenizer } = await dist("tokenizers/index.js");
 const { resolveArguments } = await dist("train/arguments.js");
 const { Trainer } = await dist("train/trainer.js");
 const { Evaluator } = await dist("train/evaluator.js");
-const { teacherLogits } = await dist("train/distill.js");
-const { encodeRows } = await dist("cli/train.js");
-const { shrinkTeacher } = await dist("cli/distill.js");
+const { distillation, teacherLogits } = await dist("train/distill_loss.js");
+const { encodeRows } = await dist("data/examples.js");
+const { shrinkTeacher } = await dist("models/shrink.js");
 
 const seed = Number(o.seed), threads = Number(o.threads), maxLength = Number(o["max-length"]), hidden = Number(o.hidden);
 const work = await mkdtemp(join(tmpdir(), "whet-distill-bench-"));
@@ -75,7 +75,7 @@ try {
       output_dir: join(work, name), learning_rate: Number(o.lr), num_train_epochs: epochs, per_device_train_batch_size: 32, per_device_eval_batch_size: 128,
       warmup_ratio: 0.1, weight_decay: 0.01, eval_strategy: "no", save_strategy: "no", logging_steps: 200, seed, threads, max_length: maxLength,
     }, "bench");
-    await new Trainer({ model, args, train: extra.train ?? trainEx, labels: "class", labelNames: [...labels.names], padId, distillation: extra.distillation, log: (l) => log(`[${name}] ${l}`) }).train();
+    await new Trainer({ model, args, train: extra.train ?? trainEx, labels: "class", labelNames: [...labels.names], padId, loss: extra.loss, log: (l) => log(`[${name}] ${l}`) }).train();
     return (Date.now() - t0) / 60000;
   };
   const score = async (model) => {
@@ -99,7 +99,7 @@ try {
   const distilled = shrinkTeacher(teacher, Number(o["student-layers"]), seed);
   const control = shrinkTeacher(teacher, Number(o["student-layers"]), seed);
   const dMin = await fit("student-distilled", distilled, Number(o["student-epochs"]), {
-    train: trainEx.map((e, i) => ({ ...e, teacher: logits[i] })), distillation: { alpha: Number(o.alpha), temperature: Number(o.temperature) },
+    train: trainEx.map((e, i) => ({ ...e, teacher: logits[i] })), loss: distillation({ alpha: Number(o.alpha), temperature: Number(o.temperature) }),
   });
   rows.push({ model: `student (${o["student-layers"]} layers), distilled`, ...(await score(distilled)), train_minutes: dMin });
   const cMin = await fit("student-labels", control, Number(o["student-epochs"]));

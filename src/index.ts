@@ -1,8 +1,15 @@
 /**
- * whet's public API. A minimal fine-tuning run:
+ * whetml's public API: load a model and its tokenizer, read data, fine-tune with the Trainer (and
+ * its callbacks) or a recipe, evaluate, export. The engine (graphs, ops, autodiff, sessions) is
+ * the separate entry `whetml/engine`.
  *
  * @example
- * import { fromPretrained, loadTokenizer, resolveArguments, Trainer } from "whet";
+ * import { finetune, resolveRunSpec } from "whetml";
+ * const result = await finetune(resolveRunSpec({ model: "prajjwal1/bert-mini", train_file: "reviews.csv", output_dir: "runs/reviews" }));
+ * console.log(result.metrics.accuracy);
+ *
+ * @example
+ * import { fromPretrained, loadTokenizer, resolveArguments, Trainer } from "whetml";
  * const { model, dir } = await fromPretrained("prajjwal1/bert-mini", { task: "sequence-classification", labels: ["neg", "pos"] });
  * const tok = await loadTokenizer(dir);
  * const encode = async (text: string, label: number) => ({ ...(await tok.encode(text, null, { maxLength: 128 })), label });
@@ -11,36 +18,81 @@
  * const args = resolveArguments({ output_dir: "runs/demo", num_train_epochs: 1, eval_strategy: "no" });
  * await new Trainer({ model, args, train, labels: "class", labelNames: ["neg", "pos"], padId: tok.padTokenId ?? 0, tokenizer: tok }).train();
  */
-export { WhetError, ShapeError, NonFiniteError } from "./core/errors.js";
+export { WhetError, ShapeError, NonFiniteError, UsageError } from "./core/errors.js";
 export type { NDArray } from "./core/ndarray.js";
-export { Graph, trace } from "./graph/graph.js";
-export { gradients } from "./graph/autodiff.js";
-export type { Tensor } from "./graph/tensor.js";
-export * as ops from "./ops/index.js";
-export { CompiledGraph } from "./runtime/session.js";
-export { evaluate as evaluateReference } from "./runtime/reference.js";
-export { Module } from "./nn/module.js";
-export { Parameter } from "./nn/parameter.js";
-export { TrainStep } from "./optim/train_step.js";
-export { learningRate } from "./optim/schedule.js";
+// Models, tokenizers, files
 export { readConfig, type PretrainedConfig } from "./io/config.js";
 export { resolveModel } from "./io/hub.js";
 export { readSafetensorsFile, writeSafetensorsFile, readSafetensors, writeSafetensors } from "./io/safetensors.js";
 export { loadTokenizer, Tokenizer } from "./tokenizers/index.js";
-export { createModel, FAMILIES, type Task, type TaskModel } from "./models/auto.js";
+export { trainWordPiece } from "./tokenizers/train_wordpiece.js";
+export { createModel, FAMILIES, familyOf, maxSequenceLength, type ModelFamily, type ModelPart, type Task, type TaskModel } from "./models/auto.js";
 export { fromPretrained, loadPretrainedWeights } from "./models/pretrained.js";
 export { saveModel } from "./models/save.js";
+export { shrinkTeacher } from "./models/shrink.js";
 export { ForwardRunner } from "./models/forward.js";
-export { readTable } from "./data/read.js";
-export { LabelMap } from "./data/labels.js";
-export { Trainer } from "./train/trainer.js";
+// Data
+export { readTable, type TextRow } from "./data/read.js";
+export { readConll, type TokenRow } from "./data/conll.js";
+export { alignLabels, LabelMap } from "./data/labels.js";
+export { encodeRows, labelKind, type Example, type LabelKind } from "./data/examples.js";
+export { encodeTokenRows } from "./data/token_examples.js";
+export { collate } from "./data/collate.js";
+export { prepareData, type BeforeEncode, type DataSource, type PreparedData, type TrainRows } from "./data/prepare.js";
+export { buildReport, formatReport } from "./data/report.js";
+export { stratifiedSplit } from "./data/split.js";
+// Training
+export { Trainer, type TrainerOptions, type TrainResult } from "./train/trainer.js";
+export type { TrainerCallback, TrainerControl, TrainerState } from "./train/callbacks.js";
+export { EarlyStoppingCallback } from "./train/early_stopping.js";
+export { ConsoleLogCallback, JsonlLogCallback, RunRecordCallback } from "./train/log_callbacks.js";
+export { ProgressCallback } from "./train/progress_line.js";
+export type { LossPlugin } from "./train/loss_plugin.js";
 export { resolveArguments, TrainingArgumentsSchema, type TrainingArguments } from "./train/arguments.js";
+export { planParamGroups, matchParameters, modelLayout, type ParamGroupPlan, type NamedParamGroup } from "./train/param_groups.js";
+export { UnfreezingPlan, GradualUnfreezingCallback } from "./train/unfreezing.js";
+export { FineTuning } from "./train/fine_tuning.js";
 export { Evaluator } from "./train/evaluator.js";
 export { computeMetrics } from "./train/metrics.js";
-export { trainWordPiece } from "./tokenizers/train_wordpiece.js";
 export { maskTokens, mlmTransform, encodeForMlm } from "./train/mlm.js";
-export { teacherLogits } from "./train/distill.js";
+export { distillation, teacherLogits } from "./train/distill_loss.js";
+// Recipes
+export { finetune, type FinetuneOptions, type RecipeOptions, type RunResult } from "./recipes/finetune.js";
+export { pretrain, runPretrain, type PretrainSpec, type PretrainResult } from "./recipes/pretraining.js";
+export { distill, type DistillSpec, type DistillResult } from "./recipes/distillation.js";
+export { resolveRunSpec, DataKeysSchema, type RunSpec } from "./recipes/run_spec.js";
+// Export and compression
 export { exportOnnx, validateExport } from "./export/onnx_export.js";
 export { quantizeDynamicInt8, encodeQuantized } from "./compress/quantize.js";
-export { runPretrain, type PretrainSpec, type PretrainResult } from "./cli/pretrain.js";
-export { shrinkTeacher } from "./cli/distill.js";
+// Translation (MarianMT)
+export { translate, Translator, type Translation, type TranslateOptions } from "./models/translate.js";
+export { loadMarian, type MarianPretrained } from "./models/marian_load.js";
+export { MarianMTModel, type MarianConfig } from "./models/marian.js";
+export { MarianRunner } from "./models/marian_runner.js";
+export { generate, type GenerateOutput } from "./models/generate.js";
+export {
+  readGenerationConfig, withOptions as withGenerationOptions, type GenerationConfig, type GenerateOptions,
+} from "./models/generation_config.js";
+export { loadMarianTokenizer, MarianTokenizer } from "./tokenizers/marian_tokenizer.js";
+// Reports and the bias check
+export { TensorBoardCallback } from "./train/tensorboard.js";
+export { EventFileWriter } from "./train/tfevents.js";
+export { calibration, softmaxRows } from "./train/calibration.js";
+export { classificationReport, classifierDetails, rocAuc } from "./train/classification_report.js";
+export { metricFrame, standardGroupMetrics, type MetricFrameResult } from "./train/metric_frame.js";
+export { biasCheck, type BiasCheckResult } from "./report/bias_check.js";
+export { builtinLexicon, parseLexicon, readLexicon } from "./report/lexicon.js";
+export { buildHtmlReport, type ReportSection } from "./report/html_report.js";
+export { readRunDir } from "./report/run_dir.js";
+// Hyperparameter search in Optuna's storage (src/hpo).
+export { createStudy, loadStudy, type CreateStudyOptions } from "./hpo/study_api.js";
+export { Study, type OptimizeOptions } from "./hpo/study.js";
+export { Trial, TrialPruned } from "./hpo/trial.js";
+export { openStorage } from "./hpo/storage_url.js";
+export { TpeSampler } from "./hpo/tpe_sampler.js";
+export { RandomSampler } from "./hpo/random_sampler.js";
+export { GridSampler } from "./hpo/grid_sampler.js";
+export {
+  MedianPruner, PercentilePruner, SuccessiveHalvingPruner, HyperbandPruner, NopPruner,
+} from "./hpo/pruners.js";
+export { parameterImportances } from "./hpo/importance.js";

@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import YAML from "yaml";
 import { z } from "zod";
-import { WhetError } from "../core/errors.js";
+import { UsageError, WhetError } from "../core/errors.js";
 import { TrainingArgumentsSchema, suggestName } from "../train/arguments.js";
 
 const kebab = (k: string) => k.replace(/_/g, "-");
@@ -23,13 +23,24 @@ function parser(name: string, t: z.ZodType): (v: string) => unknown {
   return (v: string) => {
     if (type === "number") {
       const n = Number(v);
-      if (v.trim() === "" || !Number.isFinite(n)) throw new WhetError(`--${kebab(name)}: expected a number, got "${v}"`);
+      if (v.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${kebab(name)}: expected a number, got "${v}"`);
       return n;
     }
     if (type === "boolean") {
       if (["true", "1", "yes"].includes(v)) return true;
       if (["false", "0", "no"].includes(v)) return false;
-      throw new WhetError(`--${kebab(name)}: expected true or false, got "${v}"`);
+      throw new UsageError(`--${kebab(name)}: expected true or false, got "${v}"`);
+    }
+    if (type === "array") {
+      // freeze: a comma list of patterns; param_groups: JSON (a regex with commas fits only there too).
+      if (v.trim().startsWith("[")) {
+        try {
+          return JSON.parse(v);
+        } catch (e) {
+          throw new UsageError(`--${kebab(name)}: expected a JSON list, got ${v} (${(e as Error).message})`);
+        }
+      }
+      return v.split(",").map((s) => s.trim()).filter(Boolean);
     }
     if (type === "union") {
       // class_weights: "balanced" or a comma list; resume_from_checkpoint: a path or true.

@@ -5,6 +5,7 @@ import { Rng } from "../core/rng.js";
 import { Graph, trace } from "../graph/graph.js";
 import { BERT_DEFAULTS, BertForSequenceClassification, type BertConfig } from "../models/bert.js";
 import { TrainStep } from "../optim/train_step.js";
+import { resolvePatterns } from "../train/param_groups.js";
 import { CompiledGraph } from "../runtime/session.js";
 
 export interface BenchOptions {
@@ -19,6 +20,8 @@ export interface BenchOptions {
   threads: number;
   mode: "train" | "infer";
   dropout: number;
+  /** Modules kept frozen (the patterns of --freeze): no backward and no AdamW work for them. */
+  freeze?: string[];
 }
 
 function median(xs: number[]): number {
@@ -45,6 +48,8 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
   const model = new BertForSequenceClassification(config);
   model.initWeights(0);
   const params = model.parameters();
+  const frozen = resolvePatterns(model, o.freeze ?? [], "--freeze");
+  for (const p of params) p.requiresGrad = !frozen.has(p.name);
   const rng = new Rng(0, 1);
   const n = o.batch * o.seq;
   const batch: Record<string, NDArray> = {
@@ -59,6 +64,7 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
   const t0 = performance.now();
   let run: () => Promise<void>;
   let release: () => Promise<void>;
+  let graphNodes = 0;
   if (o.mode === "train") {
     const step = await TrainStep.compile({
       inputs: [...inputs, { name: "labels", shape: ["batch"], dtype: "int64" }],
@@ -69,6 +75,7 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
       threads: o.threads,
       seed: 0,
     });
+    graphNodes = step.graph.nodes.length;
     run = async () => void (await step.step(batch, 2e-5));
     release = () => step.release();
   } else {
@@ -103,6 +110,8 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
     seq: o.seq,
     threads: o.threads,
     params: params.reduce((s, p) => s + p.size, 0),
+    trainable: params.filter((p) => p.requiresGrad).reduce((s, p) => s + p.size, 0),
+    nodes: graphNodes,
     ms_per_step: Math.round(ms * 10) / 10,
     step_ms: times.map((t) => Math.round(t)),
     tokens_per_s: Math.round((o.batch * o.seq) / (ms / 1000)),
@@ -130,6 +139,7 @@ export function benchCommand(): Command {
     .option("--threads <n>", "ONNX Runtime intra-op threads", int, 2)
     .option("--dropout <p>", "dropout probability", Number, 0.1)
     .option("--mode <mode>", "train or infer", "train")
+    .option("--freeze <patterns>", "comma list of modules to freeze (as whet train --freeze)", (v: string) => v.split(",").filter(Boolean))
     .action(async (opts) => {
       if (opts.mode !== "train" && opts.mode !== "infer") throw new Error(`--mode must be train or infer, got "${opts.mode}"`);
       const res = await runBench(opts as BenchOptions);

@@ -37,7 +37,7 @@ test("cli: train, then evaluate, predict, forward and tokenize the trained model
     assert.equal(res.global_step, 16);
     assert.ok(res.eval_accuracy >= 0 && res.eval_accuracy <= 1);
     const log = readFileSync(join(dir, "run", "trainer_log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    assert.deepEqual(Object.keys(log[0]), ["step", "epoch", "loss", "learning_rate"]);
+    assert.deepEqual(Object.keys(log[0]), ["step", "epoch", "loss", "grad_norm", "learning_rate"]);
     assert.ok(log.some((e) => "eval_loss" in e && "eval_accuracy" in e));
     for (const f of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "run.json", "data_report.json", "checkpoint-16"]) {
       assert.ok(existsSync(join(dir, "run", f)), `${f} is written`);

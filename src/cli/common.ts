@@ -4,11 +4,11 @@ import { readJsonLines } from "../data/json_lines.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readConfig, id2label, numLabels, type PretrainedConfig } from "../io/config.js";
-import type { AppliedAdapter } from "../peft/apply.js";
 import { isAdapterFolder, readAdapterConfig, readAdapterTensors } from "../peft/adapter_files.js";
+import type { AppliedAdapter } from "../peft/apply.js";
 import { loadAdapter, savedHeadLabels } from "../train/adapter_model.js";
 import { resolveModel } from "../io/hub.js";
-import { createModel, FAMILIES, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
+import { createModel, familyOf, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
 import { loadPretrainedWeights } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 
@@ -43,7 +43,7 @@ export async function loadForInference(idOrPath: string, adapter?: string): Prom
   const applied = adapter ? await loadAdapter(model, adapter) : undefined;
   // The adapter's folder carries the tokenizer a run saved; else the base model's.
   const tokenizer = await loadTokenizer(adapter && existsSync(join(adapter, "tokenizer.json")) ? adapter : dir);
-  return { dir, model, tokenizer, task, tokenTypes: FAMILIES[config.model_type].tokenTypes, labels: id2label(config), adapter: applied };
+  return { dir, model, tokenizer, task, tokenTypes: familyOf(config).tokenTypes, labels: id2label(config), adapter: applied };
 }
 
 function hasWeights(dir: string): boolean {

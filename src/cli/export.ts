@@ -6,6 +6,7 @@ import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import { encodeQuantized, quantizeDynamicInt8 } from "../compress/quantize.js";
 import { dummyInputs, exportOnnx, validateExport, type Comparison } from "../export/onnx_export.js";
+import { maxSequenceLength } from "../models/auto.js";
 import { traceForward } from "../models/forward.js";
 import { configForSave } from "../models/save.js";
 import { loadForInference, padRows, type Loaded } from "./common.js";
@@ -29,8 +30,7 @@ function parseRegex(flag: string, v: string | undefined): RegExp | undefined {
 /** Random and tokenized inputs at several shapes: dynamic axes are exercised, not assumed. */
 async function checkInputs(m: Loaded, names: string[], batch: number): Promise<Record<string, NDArray>[]> {
   const c = m.model.config;
-  // RoBERTa-style positions start after padding_idx, so the longest usable length is 2 shorter.
-  const maxSeq = Number(c.max_position_embeddings ?? 512) - (c.model_type === "bert" || c.model_type === "distilbert" ? 0 : 2);
+  const maxSeq = maxSequenceLength(c);
   const base = { vocabSize: Number(c.vocab_size), typeVocabSize: Number(c.type_vocab_size ?? 2) };
   const sets = [
     dummyInputs(names, { ...base, batch, seq: Math.min(16, maxSeq), seed: 1 }),

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The `whet` program. Exit codes: 0 ok, 1 failure, 2 usage error (an unknown option, a missing
-// argument: commander's errors), 130 interrupted training.
+// argument: commander's errors; an invalid option value: UsageError), 130 interrupted training.
 //
 // Commands that load native modules (onnxruntime-node, tokenizers) are imported dynamically, so
 // that on a broken install `whet doctor` still runs and says which part failed, and the other
 // commands point to it instead of printing a module loader's stack trace. Add new commands to
 // that list; only doctor and init are imported statically.
 import { Command, CommanderError } from "commander";
+import { UsageError } from "../core/errors.js";
 import { doctorCommand } from "./doctor.js";
 import { initCommand } from "./init.js";
 
@@ -31,6 +32,11 @@ if (!light) {
     const distilling = await import("./distill.js");
     const pretraining = await import("./pretrain.js");
     const demo = await import("./demo.js");
+    const bias = await import("./bias.js");
+    const report = await import("./report.js");
+    const augmenting = await import("./augment.js");
+    const translating = await import("./translate.js");
+    const searching = await import("./search.js");
     const merging = await import("./merge.js");
     program
       .addCommand(train.trainCommand())
@@ -44,6 +50,11 @@ if (!light) {
       .addCommand(demo.demoCommand())
       .addCommand(exporting.exportCommand())
       .addCommand(bench.benchCommand())
+      .addCommand(bias.biasCommand())
+      .addCommand(report.reportCommand())
+      .addCommand(augmenting.augmentCommand())
+      .addCommand(translating.translateCommand())
+      .addCommand(searching.searchCommand())
       .addCommand(merging.mergeCommand());
   } catch (e) {
     loadError = e;
@@ -71,5 +82,5 @@ program.parseAsync(process.argv).catch((e: unknown) => {
     process.exit(e.exitCode === 0 ? 0 : 2);
   }
   console.error(`whet: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  process.exit(e instanceof UsageError ? 2 : 1);
 });

@@ -12,8 +12,8 @@ import { readConfig } from "../io/config.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import { resolveArguments, type TrainingArgumentsInput } from "../train/arguments.js";
-import { runPretrain, type PretrainSpec } from "./pretrain.js";
-import { checkStart } from "./pretrain_setup.js";
+import { checkStart } from "../recipes/pretrain_start.js";
+import { runPretrain, type PretrainSpec } from "../recipes/pretraining.js";
 
 const ANIMALS = ["cat", "dog", "horse", "sheep", "goat", "lion"], VERBS = ["eats", "sees", "chases", "follows"], PLACES = ["barn", "river", "field"];
 /** 240 short documents, the same every run. */

@@ -1,6 +1,6 @@
 /**
  * The run config (`whet train --config run.yaml`) described once, for machines and people: the
- * data keys below plus every TrainingArguments key, with zod's `.describe()` texts and defaults.
+ * data keys (recipes/run_spec.ts) plus every TrainingArguments key, with zod's `.describe()` texts and defaults.
  * The JSON Schema shipped in `schema/whet-run.schema.json` (editor completion), the README's
  * configuration reference and `whet init`'s starter file are all generated from here, so none of
  * them can drift from what `whet train` accepts (schema.test.ts fails when a committed copy is stale).
@@ -10,36 +10,10 @@
  * const table = configReferenceMarkdown();    // the README's reference tables
  */
 import { z } from "zod";
+import { DATA_KEYS, DataKeysSchema, TRAIN_REQUIRES } from "../recipes/run_spec.js";
 import { TrainingArgumentsSchema } from "../train/arguments.js";
 
-/**
- * Keys of a run config that describe the data and model rather than TrainingArguments: the
- * same names as `whet train`'s data flags (schema.test.ts checks that both lists agree).
- */
-export const DataKeysSchema = z.object({
-  model: z.string().min(1).optional().describe("pretrained model folder or Hub id (org/name[@revision])"),
-  task: z.enum(["sequence-classification", "token-classification"]).default("sequence-classification")
-    .describe("what to fine-tune for: a label per text, or a tag per word (NER; CoNLL or JSON Lines tokens/ner_tags)"),
-  train_file: z.string().min(1).optional().describe("training data (.csv, .tsv, .jsonl; CoNLL for token classification)"),
-  validation_file: z.string().min(1).optional().describe("evaluation data; default: a stratified split of the training data"),
-  validation_split: z.number().positive().default(0.1).describe("share (or number) of training rows held out when no validation_file is given"),
-  text_column: z.string().min(1).default("text").describe("column holding the text"),
-  text_pair_column: z.string().min(1).optional().describe("column holding the second text of a pair (NLI, paraphrase)"),
-  label_column: z.string().min(1).default("label").describe("column holding the label"),
-  label_separator: z.string().min(1).optional().describe("multi-label: separator inside the label field, e.g. \"|\""),
-  strict: z.boolean().default(false).describe("stop at the first bad row instead of skipping it"),
-  peft: z.union([z.enum(["lora", "ia3", "prompt_tuning", "prefix_tuning", "bottleneck"]), z.record(z.string(), z.unknown())]).optional()
-    .describe("train an adapter instead of the whole model: a method name, or PEFT's adapter_config.json keys (peft_type, r, lora_alpha, target_modules, …)"),
-  adapter: z.string().min(1).optional().describe("a saved adapter folder (PEFT layout) loaded onto model and trained further"),
-}).strict();
-
-export const DATA_KEYS: readonly string[] = Object.keys(DataKeysSchema.shape);
-
-/**
- * Keys `whet train` needs from the file or a flag. The JSON Schema does not list them as
- * "required" (a file may leave them to flags); the reference table says so instead.
- */
-export const TRAIN_REQUIRES: readonly string[] = ["model", "train_file", "output_dir"];
+export { DATA_KEYS, DataKeysSchema, TRAIN_REQUIRES } from "../recipes/run_spec.js";
 
 /**
  * Explanations for the TrainingArguments that carry no `.describe()` yet. Used only where the

@@ -59,3 +59,15 @@ test("train: labels the model's do not cover are named, both sets, and the head 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("train: a model whet cannot build is named before anything else is read", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-labels-"));
+  try {
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ model_type: "gpt2" }));
+    const r = whet(["train", "--model", dir, "--train-file", join(traj, "train.csv"), "--output-dir", join(dir, "run")], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /model_type "gpt2" is not supported \(supported: bert, roberta, xlm-roberta, distilbert\)/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -11,3 +11,9 @@ export class ShapeError extends WhetError {}
 
 /** Training produced a NaN or infinite loss. */
 export class NonFiniteError extends WhetError {}
+
+/**
+ * The user asked for something invalid (an option's value, a combination of options): the
+ * command line exits with code 2, as for an unknown flag.
+ */
+export class UsageError extends WhetError {}

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { startFakeHub, gitBlobSha, sha256, type FakeHub } from "./fake_hub.js";
+import { startFakeHub, gitBlobSha, sha256, type FakeHub } from "../testing/fake_hub.js";
 import { HubError, hubCacheDir, parseModelRef, resolveModel, type ResolveModelOptions } from "./hub.js";
 import { progressReporter, type ProgressEvent } from "./progress.js";
 

@@ -35,7 +35,12 @@ export interface ResolveModelOptions {
   retry?: { attempts?: number; baseDelayMs?: number };
 }
 
-const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt"];
+// Optional files fetched when present: tokenizers (Marian's source.spm / target.spm / target_vocab.json,
+// XLM-R's sentencepiece.bpe.model) and the generation defaults of translation models.
+const TOKENIZER_FILES = [
+  "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt",
+  "sentencepiece.bpe.model", "source.spm", "target.spm", "target_vocab.json", "generation_config.json",
+];
 const NO_WEIGHTS = "weights (model.safetensors, or model.safetensors.index.json and its shards, or pytorch_model.bin)";
 
 /**

@@ -6,7 +6,7 @@ import { Rng } from "../core/rng.js";
 import { toFloat32, toNDArray } from "./raw_tensor.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import { readTorchBin, readTorchBinFile } from "./torch_bin.js";
-import { storedZip } from "./zip_testing.js";
+import { storedZip } from "../testing/zip_testing.js";
 
 const url = (name: string) => new URL(`../../fixtures/io/${name}`, import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(url(name)));

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { ZipArchive } from "./zip.js";
-import { storedZip } from "./zip_testing.js";
+import { storedZip } from "../testing/zip_testing.js";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../fixtures/io/${name}`, import.meta.url)));
 

@@ -11,7 +11,7 @@ import type { Tensor } from "../graph/tensor.js";
 import { readConfig } from "../io/config.js";
 import { TrainStep } from "../optim/train_step.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { createModel, FAMILIES, type TaskModel } from "./auto.js";
+import { createModel, familyOf, type TaskModel } from "./auto.js";
 import { traceForward } from "./forward.js";
 import { loadPretrainedWeights } from "./pretrained.js";
 
@@ -64,7 +64,7 @@ async function load(name: string): Promise<{ model: TaskModel; e: Expected; type
   const model = createModel(config);
   await loadPretrainedWeights(model, dir);
   const e: Expected = JSON.parse(readFileSync(`${dir}/expected.json`, "utf8"));
-  return { model, e, types: FAMILIES[config.model_type].tokenTypes, tokenTask: Array.isArray(e.labels[0]) };
+  return { model, e, types: familyOf(config).tokenTypes, tokenTask: Array.isArray(e.labels[0]) };
 }
 
 for (const name of NAMES) {

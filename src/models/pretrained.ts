@@ -3,7 +3,7 @@ import { readConfig, type PretrainedConfig } from "../io/config.js";
 import { resolveModel, type ResolveModelOptions } from "../io/hub.js";
 import { toFloat32 } from "../io/raw_tensor.js";
 import { readModelWeights } from "../io/sharded.js";
-import { createModel, FAMILIES, type Task, type TaskModel } from "./auto.js";
+import { createModel, familyOf, type Task, type TaskModel } from "./auto.js";
 import { loadWeights, type LoadOptions, type LoadReport } from "./load_weights.js";
 
 /**
@@ -12,7 +12,7 @@ import { loadWeights, type LoadOptions, type LoadReport } from "./load_weights.j
  */
 export async function loadPretrainedWeights(model: TaskModel, dir: string, options: LoadOptions = {}): Promise<LoadReport> {
   const { tensors, file } = await readModelWeights(dir);
-  const prefix = FAMILIES[model.config.model_type].prefix;
+  const prefix = familyOf(model.config).prefix;
   return loadWeights(model, prefix, {
     keys: () => tensors.keys(),
     shape: (k) => tensors.get(k)!.shape,

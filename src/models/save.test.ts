@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { readConfig } from "../io/config.js";
 import { readSafetensorsFile } from "../io/safetensors.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { createModel, FAMILIES, type TaskModel } from "./auto.js";
+import { createModel, familyOf, type TaskModel } from "./auto.js";
 import { traceForward } from "./forward.js";
 import { loadPretrainedWeights } from "./pretrained.js";
 import { saveModel } from "./save.js";
@@ -36,7 +36,7 @@ for (const name of ["bert-seq", "bert-mlm", "roberta-seq", "distilbert-seq"]) {
       const config = readConfig(fixtures + name);
       const model = createModel(config);
       await loadPretrainedWeights(model, fixtures + name);
-      const types = FAMILIES[config.model_type].tokenTypes;
+      const types = familyOf(config).tokenTypes;
       await saveModel(model, dir);
       const saved = await readSafetensorsFile(join(dir, "model.safetensors"));
       const original = await readSafetensorsFile(join(fixtures + name, "model.safetensors"));

@@ -2,7 +2,7 @@ import { mkdir, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { id2label, type PretrainedConfig } from "../io/config.js";
 import { writeSafetensorsFile, type TensorToWrite } from "../io/safetensors.js";
-import { FAMILIES, taskFromConfig, type Task, type TaskModel } from "./auto.js";
+import { familyOf, taskFromConfig, type Task, type TaskModel } from "./auto.js";
 
 export interface SaveOptions {
   task?: Task;
@@ -18,7 +18,7 @@ export interface SaveOptions {
  */
 export function configForSave(model: TaskModel, o: SaveOptions = {}): PretrainedConfig {
   const base = { ...model.config, ...o.configOverrides } as PretrainedConfig;
-  const fam = FAMILIES[base.model_type];
+  const fam = familyOf(base);
   const task = o.task ?? taskFromConfig(base) ?? "sequence-classification";
   const names = o.labels ?? id2label(base);
   const out: PretrainedConfig = { ...base, architectures: [fam.architectures[task]] };
@@ -37,11 +37,11 @@ export function stateDict(model: TaskModel): Map<string, TensorToWrite> {
   const out = new Map<string, TensorToWrite>();
   for (const [name, p] of model.namedParameters()) out.set(name, { dtype: "F32", shape: [...p.shape], data: p.data });
   const c = model.config;
-  const prefix = FAMILIES[c.model_type].prefix;
+  const fam = familyOf(c);
   // BERT and RoBERTa (4.30) keep position_ids as a persistent int64 buffer [1, max_positions].
-  if (c.model_type !== "distilbert" && out.has(`${prefix}.embeddings.position_embeddings.weight`)) {
+  if (fam.positionIdsBuffer && out.has(`${fam.prefix}.embeddings.position_embeddings.weight`)) {
     const n = Number(c.max_position_embeddings);
-    out.set(`${prefix}.embeddings.position_ids`, { dtype: "I64", shape: [1, n], data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)) });
+    out.set(`${fam.prefix}.embeddings.position_ids`, { dtype: "I64", shape: [1, n], data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)) });
   }
   return out;
 }

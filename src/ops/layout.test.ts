@@ -48,6 +48,10 @@ const cases: Record<string, CheckCase> = {
     inputs: [{ shape: [2, 3, 2], dims: ["b", "t", 2] }, { shape: [2, 3, 3], dims: ["b", "t", 3] }],
     build: (a, b) => [concat([a, b, a], -1), concat([a, F.exp(a)], 1)],
   },
+  "concat to a named length (a key/value cache)": {
+    inputs: [{ shape: [2, 3, 4], dims: [2, "past", 4] }, { shape: [2, 1, 4] }, { shape: [4], dims: ["kv"] }],
+    build: (past, now, w) => F.mul(concat([past, now], 1, "kv"), reshape(w, [1, "kv", 1])),
+  },
   "concat numeric then reshape": {
     inputs: [{ shape: [2, 3] }, { shape: [1, 3] }],
     build: (a, b) => reshape(concat([a, b], 0), [9]),

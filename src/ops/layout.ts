@@ -345,17 +345,17 @@ export function padTo(x: Tensor, axis: number, before: Dim, total: Dim): Tensor 
 // ---------------------------------------------------------------------------------------------
 // Concat
 
-export const concatOp = defineOp<{ axis: number }>({
+export const concatOp = defineOp<{ axis: number; length?: Dim }>({
   name: "Concat",
-  infer(xs, { axis }) {
+  infer(xs, { axis, length }) {
     const [x0] = xs;
     for (const x of xs) {
       if (x.dtype !== x0.dtype) throw new ShapeError(`dtypes differ: ${x0.dtype} and ${x.dtype}`);
       const same = x.rank === x0.rank && x.shape.every((d, i) => i === axis || d === x0.shape[i]);
       if (!same) throw new ShapeError(`shapes ${formatShape(x0.shape)} and ${formatShape(x.shape)} differ off axis ${axis}`);
     }
-    const total = addDims(xs.map((x) => x.shape[axis]));
-    if (total === null) throw new ShapeError(`the concatenated length ${xs.map((x) => x.shape[axis]).join(" + ")} is not a dim`);
+    const total = addDims(xs.map((x) => x.shape[axis])) ?? length ?? null;
+    if (total === null) throw new ShapeError(`the concatenated length ${xs.map((x) => x.shape[axis]).join(" + ")} is not a dim: name it (concat's length)`);
     return [{ shape: withAxis(x0.shape, axis, total), dtype: x0.dtype }];
   },
   reference(xs, { axis }) {
@@ -382,12 +382,14 @@ export const concatOp = defineOp<{ axis: number }>({
 });
 
 /**
- * Join tensors along `axis`; the joined length must be a dim (numbers, or copies of one symbol).
+ * Join tensors along `axis`. The joined length must be a dim (numbers, or copies of one symbol)
+ * or be named by `length`: a key/value cache of "past" rows plus 1 new row is "kv" rows long.
  * @example concat([a, b], -1) // [B, T, 3] and [B, T, 5] -> [B, T, 8]
+ * @example concat([pastKeys, newKeys], 2, "kv") // [B, A, past, d] and [B, A, 1, d] -> [B, A, kv, d]
  */
-export function concat(xs: readonly Tensor[], axis: number): Tensor {
+export function concat(xs: readonly Tensor[], axis: number, length?: Dim): Tensor {
   if (xs.length === 0) throw new ShapeError("Concat: no tensors to concatenate");
   const a = normAxis(axis, xs[0].rank, `concat ${formatShape(xs[0].shape)}`);
   if (xs.length === 1) return xs[0];
-  return apply1(concatOp, xs, { axis: a });
+  return apply1(concatOp, xs, length === undefined ? { axis: a } : { axis: a, length });
 }

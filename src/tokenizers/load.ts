@@ -4,7 +4,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
-import { readJson, readTokenizerConfig, SPECIAL_TOKEN_KEYS, type ResolvedConfig } from "./config.js";
+import { readJson, readTokenizerConfig, SPECIAL_TOKEN_KEYS, type ResolvedConfig } from "./tokenizer_config.js";
 import { bertTokenizerJson, robertaTokenizerJson, slowFilesPresent, type AddedTokenJson, type TokenizerJson } from "./convert.js";
 import { xlmrTokenizerJson } from "./sentencepiece.js";
 import { Tokenizer } from "./tokenizer.js";

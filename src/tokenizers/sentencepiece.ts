@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
-import { withDefaults, SPECIAL_TOKEN_KEYS, type ResolvedConfig } from "./config.js";
+import { withDefaults, SPECIAL_TOKEN_KEYS, type ResolvedConfig } from "./tokenizer_config.js";
 import { specialAddedTokens, type TokenizerJson } from "./convert.js";
 
 export interface SpmPiece {
@@ -23,6 +23,12 @@ export interface SpmModel {
   modelType: number;
   byteFallback: boolean;
   precompiledCharsmap: Uint8Array;
+  /** NormalizerSpec: prepend one "▁" (true unless the model says otherwise). */
+  addDummyPrefix: boolean;
+  /** NormalizerSpec: trim and collapse runs of spaces (true unless the model says otherwise). */
+  removeExtraWhitespaces: boolean;
+  /** TrainerSpec's unknown piece ("<unk>"). */
+  unkPiece: string;
 }
 
 /** A protobuf wire-format cursor: just varints, fixed32 and length-delimited fields. */
@@ -88,7 +94,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
 
 /** Parse the fields of a ModelProto that the converters use. */
 export function parseSpmModel(buf: Uint8Array, what = "sentencepiece model"): SpmModel {
-  const m: SpmModel = { pieces: [], modelType: 1, byteFallback: false, precompiledCharsmap: new Uint8Array(0) };
+  const m: SpmModel = {
+    pieces: [], modelType: 1, byteFallback: false, precompiledCharsmap: new Uint8Array(0),
+    addDummyPrefix: true, removeExtraWhitespaces: true, unkPiece: "<unk>",
+  };
   const top = new Wire(buf, what);
   while (!top.done) {
     const [field, wire] = top.tag();
@@ -109,6 +118,7 @@ export function parseSpmModel(buf: Uint8Array, what = "sentencepiece model"): Sp
         const [f, t] = w.tag();
         if (f === 3 && t === 0) m.modelType = w.varint();
         else if (f === 35 && t === 0) m.byteFallback = w.varint() !== 0;
+        else if (f === 45 && t === 2) m.unkPiece = utf8.decode(w.bytes());
         else w.skip(t);
       }
     } else if (field === 3 && wire === 2) {
@@ -116,6 +126,8 @@ export function parseSpmModel(buf: Uint8Array, what = "sentencepiece model"): Sp
       while (!w.done) {
         const [f, t] = w.tag();
         if (f === 2 && t === 2) m.precompiledCharsmap = w.bytes().slice();
+        else if (f === 3 && t === 0) m.addDummyPrefix = w.varint() !== 0;
+        else if (f === 4 && t === 0) m.removeExtraWhitespaces = w.varint() !== 0;
         else w.skip(t);
       }
     } else top.skip(wire);
@@ -134,8 +146,8 @@ export function xlmrTokenizerJson(dir: string, cfg: ResolvedConfig): TokenizerJs
     throw new WhetError(`Cannot read tokenizer file "${path}": ${(e as Error).message}`);
   }
   const spm = parseSpmModel(buf, path);
-  if (spm.modelType !== 1) {
-    throw new WhetError(`"${path}" is a SentencePiece model of type ${spm.modelType}; only Unigram (type 1, as XLM-R uses) is supported: save the tokenizer with tokenizer.json instead`);
+  if (spm.modelType !== 1 && spm.modelType !== 2) {
+    throw new WhetError(`"${path}" is a SentencePiece model of type ${spm.modelType} (${spm.modelType === 3 ? "word" : "char"}); Unigram (1) and BPE (2) are supported, as transformers' SpmConverter: save the tokenizer with tokenizer.json instead`);
   }
   const vocab: [string, number][] = [["<s>", 0], ["<pad>", 0], ["</s>", 0], ["<unk>", 0]];
   for (const p of spm.pieces.slice(3)) vocab.push([p.piece, p.score]);
@@ -159,7 +171,9 @@ export function xlmrTokenizerJson(dir: string, cfg: ResolvedConfig): TokenizerJs
   const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
   const sequence = (id: string) => ({ Sequence: { id, type_id: 0 } });
   const replaceSpaces = { type: "Replace", pattern: { Regex: " {2,}" }, content: " " };
-  const metaspace = { replacement: "\u2581", prepend_scheme: "always", split: true };
+  // The dummy prefix as the model says (transformers 4.30 always added it; later converters and
+  // sentencepiece itself honour add_dummy_prefix).
+  const metaspace = { replacement: "\u2581", prepend_scheme: spm.addDummyPrefix ? "always" : "never", split: true };
   return {
     version: "1.0",
     truncation: null,
@@ -182,7 +196,46 @@ export function xlmrTokenizerJson(dir: string, cfg: ResolvedConfig): TokenizerJs
         [sep.content]: { id: sep.content, ids: [sep.id], tokens: [sep.content] },
       },
     },
-    decoder: { type: "Metaspace", ...metaspace },
-    model: { type: "Unigram", unk_id: 3, vocab, byte_fallback: spm.byteFallback },
+    decoder: spm.byteFallback
+      ? { type: "Sequence", decoders: [{ type: "ByteFallback" }, { type: "Metaspace", ...metaspace }] }
+      : { type: "Metaspace", ...metaspace },
+    model: spm.modelType === 2 ? spmBpeModel(spm, vocab) : { type: "Unigram", unk_id: 3, vocab, byte_fallback: spm.byteFallback },
+  };
+}
+
+/**
+ * The merges SentencePieceExtractor derives from a BPE model: every pair of pieces whose
+ * concatenation is a piece, ranked by that piece's id (lower first; SentencePiece orders BPE
+ * pieces by merge priority), ties in the order of the left then the right piece's id.
+ */
+export function spmBpeMerges(spm: SpmModel): [string, string][] {
+  const id = new Map<string, number>();
+  spm.pieces.forEach((p, i) => {
+    if (!id.has(p.piece)) id.set(p.piece, i);
+  });
+  const merges: [number, number, number, string, string][] = [];
+  for (const [piece, merged] of id) {
+    if (merged === 0) continue; // the extractor's `if piece_score:` skips id 0
+    const chars = [...piece];
+    for (let k = 1; k < chars.length; k++) {
+      const left = chars.slice(0, k).join(""), right = chars.slice(k).join("");
+      const l = id.get(left), r = id.get(right);
+      if (l !== undefined && r !== undefined) merges.push([merged, l, r, left, right]);
+    }
+  }
+  merges.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+  return merges.map(([, , , left, right]) => [left, right]);
+}
+
+/**
+ * SpmConverter's model for model_type 2: BPE over the converted vocabulary with the extracted
+ * merges, unknown runs fused into one unknown token (fuse_unk), byte pieces when the model has them.
+ */
+function spmBpeModel(spm: SpmModel, vocab: readonly [string, number][]): Record<string, unknown> {
+  const ids: Record<string, number> = {};
+  vocab.forEach(([piece], i) => (ids[piece] = i)); // a Python dict comprehension: the last id wins
+  return {
+    type: "BPE", dropout: null, unk_token: spm.unkPiece, continuing_subword_prefix: null, end_of_word_suffix: null,
+    fuse_unk: true, byte_fallback: spm.byteFallback, vocab: ids, merges: spmBpeMerges(spm),
   };
 }

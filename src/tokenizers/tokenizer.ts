@@ -3,10 +3,10 @@
 // truncation and padding are done here, with transformers' rules, on the pieces it returns.
 import { Encoding as NativeEncoding, Tokenizer as NativeTokenizer } from "tokenizers";
 import { WhetError } from "../core/errors.js";
-import { SPECIAL_TOKEN_KEYS, type ResolvedConfig, type SpecialTokenKey } from "./config.js";
+import { SPECIAL_TOKEN_KEYS, type ResolvedConfig, type SpecialTokenKey } from "./tokenizer_config.js";
 import type { TokenizerJson } from "./convert.js";
 import { codePointToUtf16, makeBatch, padEncoding, type BatchEncoding, type Encoding } from "./encoding.js";
-import { saveTokenizer } from "./save.js";
+import { saveTokenizer } from "./save_tokenizer.js";
 import { planTruncation, type TruncationStrategy } from "./truncation.js";
 
 export interface EncodeOptions {

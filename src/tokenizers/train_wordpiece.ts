@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { bertNormalizer, bertPreTokenizer } from "tokenizers";
 import { WhetError } from "../core/errors.js";
 import { loadTokenizer } from "./load.js";
-import { pythonJson } from "./save.js";
+import { pythonJson } from "./save_tokenizer.js";
 import type { Tokenizer } from "./tokenizer.js";
 import { learnWordPieces } from "./wordpiece_merges.js";
 

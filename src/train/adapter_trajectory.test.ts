@@ -16,7 +16,7 @@ import { loadPretrainedWeights } from "../models/pretrained.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import { adapterModelFiles, loadAdapter } from "./adapter_model.js";
 import { resolveArguments, type TrainingArguments } from "./arguments.js";
-import type { Example } from "./collate.js";
+import type { Example } from "../data/examples.js";
 import { Evaluator } from "./evaluator.js";
 import { Trainer } from "./trainer.js";
 

@@ -1,5 +1,8 @@
 import { z } from "zod";
-import { WhetError } from "../core/errors.js";
+import { UsageError } from "../core/errors.js";
+
+/** Integrations `report_to` may name; "all" is every one of them, as in transformers. */
+const REPORT_TARGETS = ["none", "all", "tensorboard"] as const;
 
 /**
  * Training arguments, named as transformers' TrainingArguments names them (the command line
@@ -34,6 +37,9 @@ export const TrainingArgumentsSchema = z.object({
   early_stopping_patience: z.number().int().positive().optional().describe("evaluations without improvement before stopping"),
   early_stopping_threshold: z.number().min(0).default(0),
   logging_steps: z.number().int().positive().default(10),
+  logging_dir: z.string().optional().describe("TensorBoard log folder (default: output_dir/runs/<date>_<host>)"),
+  report_to: z.union([z.enum(REPORT_TARGETS), z.array(z.enum(REPORT_TARGETS))]).default("none")
+    .describe("where logs go besides trainer_log.jsonl: none, tensorboard or all"),
   seed: z.number().int().min(0).default(42),
   data_seed: z.number().int().min(0).optional().describe("seed of the training order; default: seed"),
   label_smoothing_factor: z.number().min(0).max(1).default(0),
@@ -46,12 +52,29 @@ export const TrainingArgumentsSchema = z.object({
   group_by_length: z.boolean().optional().describe("true = train_sampling group_by_length (transformers' name): batches of similar lengths, less padding"),
   resume_from_checkpoint: z.union([z.string(), z.boolean()]).optional().describe("a checkpoint folder, or true for the latest in output_dir"),
   threads: z.number().int().positive().optional().describe("ONNX Runtime intra-op threads (default: all cores)"),
+  freeze: z.array(z.string().min(1)).optional()
+    .describe("modules never trained: names matched on . boundaries (embeddings, encoder.layer.0, layer.0.attention) or a regex (full match)"),
+  layerwise_lr_decay: z.number().gt(0).max(1).optional()
+    .describe("layer-wise lr decay D: the head gets learning_rate, encoder layer i of L lr·D^(L−i), the embeddings lr·D^(L+1)"),
+  gradual_unfreezing: z.boolean().default(false)
+    .describe("train the head alone first, then unfreeze one more encoder layer from the top each epoch (the lowest with the embeddings)"),
+  unfreeze_every_steps: z.number().int().positive().optional()
+    .describe("gradual unfreezing by optimizer steps instead of epochs: one more layer every N steps"),
+  param_groups: z.array(z.object({
+    match: z.string().min(1).describe("module or parameter names, as in freeze"),
+    learning_rate: z.number().positive().optional().describe("this group's peak learning rate (scheduled like the others)"),
+    weight_decay: z.number().min(0).optional().describe("this group's weight decay (for every matched parameter)"),
+  }).strict()).optional()
+    .describe("optimizer groups for what the flags don't cover; a parameter takes the first rule that matches it"),
 }).strict();
 
 export type TrainingArgumentsInput = z.input<typeof TrainingArgumentsSchema>;
 export type TrainingArguments = z.output<typeof TrainingArgumentsSchema>;
 
 export const ARGUMENT_NAMES: readonly string[] = Object.keys(TrainingArgumentsSchema.shape);
+const PARAM_GROUP_KEYS = ["match", "learning_rate", "weight_decay"];
+/** torch's param-group keys, which users will write here. */
+const TORCH_GROUP_KEYS: Record<string, string> = { lr: "learning_rate", params: "match" };
 
 /** The closest known name, for "did you mean …?" (Levenshtein distance at most a third of the length). */
 export function suggestName(name: string, known: readonly string[] = ARGUMENT_NAMES): string | null {
@@ -86,14 +109,19 @@ export function resolveArguments(input: Record<string, unknown>, source = "train
   if (!r.success) {
     const lines = r.error.issues.map((i) => {
       if (i.code === "unrecognized_keys") {
+        // Only param_groups entries are nested objects: an unknown key there is named with its entry.
+        const inside = i.path.length ? `${i.path.join(".")} (--${String(i.path[0]).replace(/_/g, "-")}): ` : "";
         return i.keys.map((k) => {
-          const s = suggestName(k);
-          return `unknown argument "${k}"${s ? ` (did you mean ${s}?)` : ""}`;
+          const s = inside ? (Object.hasOwn(TORCH_GROUP_KEYS, k) ? TORCH_GROUP_KEYS[k] : suggestName(k, PARAM_GROUP_KEYS)) : suggestName(k);
+          return `${inside}unknown ${inside ? "key" : "argument"} "${k}"${s ? ` (did you mean ${s}?)` : ""}`;
         }).join("; ");
       }
-      return `${i.path.join(".") || "(root)"}: ${i.message}${"received" in i ? "" : ` (got ${JSON.stringify(pick(input, i.path))})`}`;
+      // Name the key as a run config spells it and as a flag, since either may have given it.
+      const key = i.path.join(".") || "(root)";
+      const flag = typeof i.path[0] === "string" ? ` (--${i.path[0].replace(/_/g, "-")})` : "";
+      return `${key}${flag}: ${i.message}${"received" in i ? "" : ` (got ${JSON.stringify(pick(input, i.path))})`}`;
     });
-    throw new WhetError(`${source}: ${lines.join("; ")}`);
+    throw new UsageError(`${source}: ${lines.join("; ")}`);
   }
   const a = r.data;
   const problems: string[] = [];
@@ -113,12 +141,23 @@ export function resolveArguments(input: Record<string, unknown>, source = "train
   if (a.save_strategy === "best" && a.eval_strategy === "no") problems.push('save_strategy "best" needs evaluations: set eval_strategy to epoch or steps');
   if (a.early_stopping_patience !== undefined && a.eval_strategy === "no") problems.push("early stopping needs evaluations: set eval_strategy to epoch or steps");
   if (a.lr_scheduler_type === "polynomial" && a.learning_rate <= 1e-7) problems.push("the polynomial schedule decays to 1e-7: learning_rate must be larger");
-  if (problems.length) throw new WhetError(`${source}: ${problems.join("; ")}`);
+  problems.push(...strategyProblems(a));
+  if (problems.length) throw new UsageError(`${source}: ${problems.join("; ")}`);
   a.metric_for_best_model ??= "loss";
   a.metric_for_best_model = a.metric_for_best_model.replace(/^eval_/, "");
   a.greater_is_better ??= !(a.metric_for_best_model.endsWith("loss") || LOWER_IS_BETTER.includes(a.metric_for_best_model));
   a.data_seed ??= a.seed;
   return a;
+}
+
+/** Fine-tuning strategy settings that contradict each other or the schedule. */
+function strategyProblems(a: TrainingArguments): string[] {
+  const out: string[] = [];
+  if (a.unfreeze_every_steps !== undefined && !a.gradual_unfreezing) out.push("unfreeze_every_steps (--unfreeze-every-steps) needs gradual_unfreezing (--gradual-unfreezing)");
+  if (a.gradual_unfreezing && a.unfreeze_every_steps === undefined && a.max_steps <= 0 && a.num_train_epochs < 2) {
+    out.push(`gradual_unfreezing (--gradual-unfreezing) unfreezes one layer per epoch: it needs num_train_epochs (--num-train-epochs) of 2 or more, got ${a.num_train_epochs} (or give unfreeze_every_steps)`);
+  }
+  return out;
 }
 
 function pick(o: unknown, path: readonly PropertyKey[]): unknown {
@@ -135,4 +174,10 @@ export function scheduleLength(a: TrainingArguments, trainRows: number): { steps
   const epochs = a.max_steps > 0 ? Math.ceil(a.max_steps / stepsPerEpoch) : Math.ceil(a.num_train_epochs);
   const warmupSteps = a.warmup_steps > 0 ? a.warmup_steps : Math.ceil(a.warmup_ratio * totalSteps);
   return { stepsPerEpoch, totalSteps, warmupSteps, epochs };
+}
+
+/** Whether `report_to` asks for an integration ("all" names every one). */
+export function reportsTo(a: Pick<TrainingArguments, "report_to">, target: "tensorboard"): boolean {
+  const list = Array.isArray(a.report_to) ? a.report_to : [a.report_to];
+  return list.includes(target) || list.includes("all");
 }

@@ -8,8 +8,11 @@ import { loadPretrainedWeights } from "../models/pretrained.js";
 import { saveModel, type SaveOptions } from "../models/save.js";
 import type { TrainStep } from "../optim/train_step.js";
 
-/** Everything besides tensors that a resumed run needs to continue exactly where it stopped. */
-export interface TrainerState {
+/**
+ * Everything besides tensors that a resumed run needs to continue exactly where it stopped
+ * (trainer_state.json; callbacks see the camel-case TrainerState of callbacks.ts instead).
+ */
+export interface LoopState {
   global_step: number;
   /** Fractional epoch, as logged. */
   epoch: number;
@@ -23,8 +26,9 @@ export interface TrainerState {
   log_history: Record<string, number>[];
   best_metric: number | null;
   best_model_checkpoint: string | null;
-  evals_without_improvement: number;
   loss_since_log: number;
+  /** The last step's gradient norm before clipping. */
+  grad_norm?: number;
   steps_since_log: number;
   finished: boolean;
 }
@@ -45,19 +49,23 @@ export interface Saveable {
  * checkpoint (and any older one) intact.
  */
 export async function saveCheckpoint(
-  dir: string, model: TaskModel, step: TrainStep, state: TrainerState, args: object, save: SaveOptions, tokenizer?: Saveable, files?: ModelFiles,
+  dir: string, model: TaskModel, step: TrainStep, state: LoopState, args: object, save: SaveOptions, tokenizer?: Saveable, files?: ModelFiles,
 ): Promise<void> {
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   if (files) await files.save(tmp);
   else await saveModel(model, tmp, save);
+  // Every parameter that has optimizer state, trainable now or not (gradual unfreezing changes
+  // the set), with its own AdamW step count.
   const moments = new Map<string, TensorToWrite>();
-  for (const p of step.trainable) {
-    moments.set(`exp_avg.${p.name}`, { dtype: "F32", shape: [...p.shape] as number[], data: step.m.get(p.name)! });
-    moments.set(`exp_avg_sq.${p.name}`, { dtype: "F32", shape: [...p.shape] as number[], data: step.v.get(p.name)! });
+  const shapes = new Map(model.namedParameters().map(([n, p]) => [n, [...p.shape] as number[]]));
+  for (const [name, m] of step.m) {
+    moments.set(`exp_avg.${name}`, { dtype: "F32", shape: shapes.get(name) ?? [m.length], data: m });
+    moments.set(`exp_avg_sq.${name}`, { dtype: "F32", shape: shapes.get(name) ?? [m.length], data: step.v.get(name)! });
   }
-  await writeSafetensorsFile(join(tmp, "optimizer.safetensors"), moments, { step: String(step.t) });
+  const paramSteps = JSON.stringify(Object.fromEntries(step.paramSteps));
+  await writeSafetensorsFile(join(tmp, "optimizer.safetensors"), moments, { step: String(step.t), param_steps: paramSteps });
   await writeFile(join(tmp, "trainer_state.json"), JSON.stringify(state, null, 1));
   await writeFile(join(tmp, "training_args.json"), JSON.stringify(args, null, 1));
   if (tokenizer) await tokenizer.save(tmp);
@@ -72,17 +80,21 @@ export async function saveCheckpoint(
 }
 
 /** Restore weights, moments and counters from a checkpoint folder; returns its trainer state. */
-export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainStep, files?: ModelFiles): Promise<TrainerState> {
+export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainStep, files?: ModelFiles): Promise<LoopState> {
   if (!existsSync(join(dir, "trainer_state.json"))) throw new WhetError(`resuming: ${dir} is not a checkpoint (no trainer_state.json)`);
-  const state = JSON.parse(await readFile(join(dir, "trainer_state.json"), "utf8")) as TrainerState;
+  const state = JSON.parse(await readFile(join(dir, "trainer_state.json"), "utf8")) as LoopState;
   const report = files ? (await files.load(dir), { initialized: [] }) : await loadPretrainedWeights(model, dir);
   if (report.initialized.length) throw new WhetError(`resuming from ${dir}: the checkpoint lacks ${report.initialized.join(", ")}`);
-  const { tensors } = await readSafetensorsFile(join(dir, "optimizer.safetensors"));
-  for (const p of step.trainable) {
-    const m = tensors.get(`exp_avg.${p.name}`), v = tensors.get(`exp_avg_sq.${p.name}`);
-    if (!m || !v) throw new WhetError(`resuming from ${dir}: optimizer.safetensors has no moments for ${p.name}`);
-    step.m.set(p.name, Float32Array.from(toFloat32(m)));
-    step.v.set(p.name, Float32Array.from(toFloat32(v)));
+  const { tensors, metadata } = await readSafetensorsFile(join(dir, "optimizer.safetensors"));
+  // Checkpoints from before per-parameter step counts: every stored parameter took every step.
+  const steps: Record<string, number> = metadata.param_steps ? JSON.parse(metadata.param_steps) : {};
+  const trained = metadata.param_steps ? Object.keys(steps).filter((n) => steps[n] > 0) : step.trainable.map((p) => p.name);
+  for (const name of trained) {
+    const m = tensors.get(`exp_avg.${name}`), v = tensors.get(`exp_avg_sq.${name}`);
+    if (!m || !v) throw new WhetError(`resuming from ${dir}: optimizer.safetensors has no moments for ${name}`);
+    step.m.set(name, Float32Array.from(toFloat32(m)));
+    step.v.set(name, Float32Array.from(toFloat32(v)));
+    step.paramSteps.set(name, steps[name] ?? state.optimizer_t);
   }
   step.t = state.optimizer_t;
   step.micro = state.micro;

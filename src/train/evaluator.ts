@@ -1,9 +1,9 @@
 import type { NDArray } from "../core/ndarray.js";
 import { Graph, trace } from "../graph/graph.js";
 import { numLabels } from "../io/config.js";
-import { FAMILIES, type TaskModel } from "../models/auto.js";
+import { familyOf, type TaskModel } from "../models/auto.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { batchInputs, collate, type Example, type LabelKind } from "./collate.js";
+import { batchInputs, collate, type Example, type LabelKind } from "../data/collate.js";
 import { computeMetrics, type MetricsTask } from "./metrics.js";
 import { taskLoss } from "./task_loss.js";
 
@@ -43,7 +43,7 @@ export class Evaluator {
 
   static async create(o: EvaluatorOptions): Promise<Evaluator> {
     const g = new Graph();
-    const types = FAMILIES[o.model.config.model_type].tokenTypes;
+    const types = familyOf(o.model.config).tokenTypes;
     const outs = trace(g, () => {
       const x = Object.fromEntries(batchInputs({ tokenTypes: types, labels: o.labels, numLabels: numLabels(o.model.config) }).map((d) => [d.name, g.input(d.name, d.shape, d.dtype)]));
       const out = o.model.forward({ input_ids: x.input_ids, attention_mask: x.attention_mask, token_type_ids: x.token_type_ids, masked_positions: x.masked_positions });
@@ -55,7 +55,7 @@ export class Evaluator {
 
   async predict(): Promise<{ loss: number; prediction: EvalPrediction }> {
     const o = this.o;
-    const types = FAMILIES[o.model.config.model_type].tokenTypes;
+    const types = familyOf(o.model.config).tokenTypes;
     const params: Record<string, NDArray> = {};
     for (const [k, p] of o.model.namedParameters()) params[k] = { dtype: "float32", shape: [...p.shape], data: p.data };
     let lossSum = 0, count = 0;

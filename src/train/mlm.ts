@@ -4,7 +4,7 @@
 // https://github.com/huggingface/transformers/blob/v4.30.0/src/transformers/data/data_collator.py
 import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
-import type { Example } from "./collate.js";
+import type { Example } from "../data/collate.js";
 
 /** Keeps the masking stream apart from other users of the same seed (dropout, data order). */
 const MLM_STREAM = 0x6d6c6d;

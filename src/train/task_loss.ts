@@ -3,7 +3,7 @@ import type { Tensor } from "../graph/tensor.js";
 import { cast } from "../ops/elementwise.js";
 import { reshape } from "../ops/layout.js";
 import { bceWithLogits, crossEntropy, mse } from "../ops/loss.js";
-import type { LabelKind } from "./collate.js";
+import type { LabelKind } from "../data/collate.js";
 
 export interface TaskLossOptions {
   /** Per-class weights (single-label and token classification). */

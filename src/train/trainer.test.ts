@@ -8,7 +8,7 @@ import { Rng } from "../core/rng.js";
 import type { PretrainedConfig } from "../io/config.js";
 import { createModel, type TaskModel } from "../models/auto.js";
 import { resolveArguments, type TrainingArgumentsInput } from "./arguments.js";
-import type { Example } from "./collate.js";
+import type { Example } from "../data/collate.js";
 import { Trainer } from "./trainer.js";
 
 const CONFIG = {

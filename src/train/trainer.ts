@@ -1,22 +1,29 @@
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import { Rng } from "../core/rng.js";
 import type { Tensor } from "../graph/tensor.js";
 import { numLabels } from "../io/config.js";
-import { FAMILIES, type Task, type TaskModel } from "../models/auto.js";
+import { familyOf, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
-import { scheduleLength, type TrainingArguments } from "./arguments.js";
-import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type ModelFiles, type Saveable, type TrainerState } from "./checkpoint.js";
-import { batchInputs, collate, type Example, type LabelKind } from "./collate.js";
+import { reportsTo, scheduleLength, type TrainingArguments } from "./arguments.js";
+import { CallbackList, type TrainerCallback, type TrainerState } from "./callbacks.js";
+import {
+  listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type LoopState, type ModelFiles, type Saveable,
+} from "./checkpoint.js";
+import { batchInputs, collate, type Batch, type Example, type LabelKind } from "../data/collate.js";
+import { EarlyStoppingCallback } from "./early_stopping.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
-import { ProgressLine } from "./progress.js";
-import { add, mul } from "../ops/elementwise.js";
-import { distillationLoss, type DistillOptions } from "./distill.js";
+import { FineTuning } from "./fine_tuning.js";
+import { ConsoleLogCallback, JsonlLogCallback, round, RunRecordCallback } from "./log_callbacks.js";
+import type { LossPlugin } from "./loss_plugin.js";
+import { ProgressCallback } from "./progress_line.js";
+import { defaultLoggingDir, TensorBoardCallback } from "./tensorboard.js";
 import { balancedClassWeights, taskLoss } from "./task_loss.js";
+import { GradualUnfreezingCallback } from "./unfreezing.js";
 
 export interface TrainerOptions {
   model: TaskModel;
@@ -29,7 +36,7 @@ export interface TrainerOptions {
   padId: number;
   computeMetrics?: MetricsFn;
   tokenizer?: Saveable;
-  /** Where progress lines go (default: stderr). */
+  /** Where log lines go (default: stderr, below a progress line on a terminal). */
   log?: (line: string) => void;
   /** Recorded in run.json: data file hashes, the command line, versions. */
   runInfo?: Record<string, unknown>;
@@ -38,283 +45,447 @@ export interface TrainerOptions {
    * epoch). `indices` are the examples' positions in `train`; the result must depend only on the
    * examples and the key, so a resumed run repeats an uninterrupted one.
    */
-  transformBatch?: (examples: readonly Example[], key: { epoch: number; micro: number; indices: readonly number[] }) => Example[];
+  transformBatch?: (examples: readonly Example[], key: BatchKey) => Example[];
   /** The head saved into config.json's "architectures" (default: from `labels`; "masked-lm" when pretraining). */
   task?: Task;
-  /** Knowledge distillation: every training example carries its teacher's logits (`Example.teacher`). */
-  distillation?: DistillOptions;
+  /** A loss beyond the task's own (e.g. `distillation({ alpha, temperature })`). */
+  loss?: LossPlugin;
+  /** Called in order after the built-in ones (run.json, trainer_log.jsonl, log lines, progress, early stopping). */
+  callbacks?: readonly TrainerCallback[];
+  /** Aborting it stops after the current step with a checkpoint, as requestStop() does (the CLI wires signals here). */
+  signal?: AbortSignal;
   /** What checkpoints and the final save hold instead of the whole model (an adapter: see adapterModelFiles). */
   modelFiles?: ModelFiles;
+}
+
+/** The micro-batch transformBatch rewrites: its epoch, its index in the epoch, its examples' positions in `train`. */
+export interface BatchKey {
+  epoch: number;
+  micro: number;
+  indices: readonly number[];
 }
 
 export interface TrainResult {
   globalStep: number;
   trainLoss: number;
   metrics: Record<string, number>;
+  /** A callback (early stopping, a search's pruner) ended the run before its last step. */
   stoppedEarly: boolean;
+  /** A stop request (requestStop, the abort signal) ended the run with a checkpoint to resume from. */
   interrupted: boolean;
+}
+
+/** What one call of train() holds while it runs. */
+interface Run {
+  step: TrainStep;
+  evaluator: Evaluator | null;
+  schedule: ScheduleOptions;
+  epochs: number;
+  loop: LoopState;
+  lossSum: number;
+  steps: number;
+  lastLoss: number;
 }
 
 /**
  * The fine-tuning loop of transformers' Trainer: schedules, accumulation, evaluation and saving on
- * schedule, best-model tracking, early stopping, and checkpoints that resume bit for bit.
+ * schedule, best-model tracking, checkpoints that resume bit for bit, and callbacks around it
+ * (see callbacks.ts) for logging, progress, early stopping and whatever a caller adds.
  */
 export class Trainer {
-  private readonly a: TrainingArguments;
-  private log: (line: string) => void;
-  private stopSignal: string | null = null;
+  private readonly args: TrainingArguments;
+  private readonly write: (line: string) => void;
+  private readonly progress: ProgressCallback | null;
+  private readonly callbacks: CallbackList;
+  /** Frozen modules, layer-wise rates, free-form groups, gradual unfreezing (see fine_tuning.ts). */
+  readonly fineTuning: FineTuning;
+  private stopReason: string | null = null;
+  private run: Run | null = null;
 
-  constructor(private readonly o: TrainerOptions) {
-    this.a = o.args;
-    this.log = o.log ?? ((l) => process.stderr.write(l + "\n"));
+  constructor(private readonly options: TrainerOptions) {
+    const o = options, a = o.args;
+    this.args = a;
     if (o.train.length === 0) throw new WhetError("training: the training set is empty");
-    if (o.distillation) {
-      const { alpha, temperature } = o.distillation;
-      if (!(alpha >= 0 && alpha <= 1)) throw new WhetError(`distillation: alpha must be in [0, 1], got ${alpha}`);
-      if (!(temperature > 0)) throw new WhetError(`distillation: temperature must be positive, got ${temperature}`);
-      if (o.labels !== "class") throw new WhetError("distillation: only single-label sequence classification is supported so far");
-      if (o.train.some((e) => !e.teacher)) throw new WhetError("distillation: every training example needs its teacher's logits (see teacherLogits())");
+    o.loss?.check?.({ train: o.train, labels: o.labels });
+    this.progress = o.log ? null : new ProgressCallback();
+    const progress = this.progress;
+    this.write = o.log ?? ((line) => progress!.print(line));
+    // Checked (and the freeze applied) before any work: a bad strategy is a usage error now.
+    this.fineTuning = new FineTuning(o.model, a, { epochs: scheduleLength(a, o.train.length).epochs, log: this.write });
+    const record = {
+      args: a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(),
+      fine_tuning: this.fineTuning.record(),
+    };
+    const builtIn: TrainerCallback[] = [
+      new RunRecordCallback(a.output_dir, { ...record, ...o.runInfo }),
+      new JsonlLogCallback(a.output_dir),
+      new ConsoleLogCallback(this.write),
+      ...(progress ? [progress] : []),
+      ...(reportsTo(a, "tensorboard") ? [new TensorBoardCallback(a.logging_dir ?? defaultLoggingDir(a.output_dir))] : []),
+    ];
+    const plan = this.fineTuning.unfreezing;
+    if (plan) builtIn.push(new GradualUnfreezingCallback(plan, () => this.refreshTrainable(), this.write));
+    if (a.early_stopping_patience !== undefined) {
+      builtIn.push(new EarlyStoppingCallback({
+        patience: a.early_stopping_patience, threshold: a.early_stopping_threshold, metric: a.metric_for_best_model!,
+        greaterIsBetter: a.greater_is_better!, log: this.write,
+      }));
     }
+    this.callbacks = new CallbackList([...builtIn, ...(o.callbacks ?? [])], () => this.state);
+    const signal = o.signal;
+    const stop = () => this.requestStop(String(signal!.reason ?? "stop requested"));
+    if (signal?.aborted) stop();
+    signal?.addEventListener("abort", stop, { once: true });
   }
 
-  /** Stop after the current step with a checkpoint, as SIGINT / SIGTERM do. */
+  /** Stop after the current step with a checkpoint (train() then returns `interrupted: true`). */
   requestStop(reason = "stop requested"): void {
-    this.stopSignal ??= reason;
+    this.stopReason ??= reason;
+  }
+
+  /**
+   * Follow the parameters' requiresGrad flags (set by a callback, e.g. at onEpochBegin): when the
+   * trainable set changed, the step switches to that set's compiled program (compiling it the
+   * first time) and keeps every moment. Returns whether it changed. Outside train() it does nothing.
+   */
+  async refreshTrainable(): Promise<boolean> {
+    return this.run ? this.run.step.updateTrainable() : false;
+  }
+
+  /** Register a callback after those given to the constructor. */
+  addCallback(cb: TrainerCallback): void {
+    this.callbacks.add(cb);
+  }
+
+  removeCallback(cb: TrainerCallback): boolean {
+    return this.callbacks.remove(cb);
+  }
+
+  /** The run as callbacks see it (zeros before train() starts). */
+  get state(): TrainerState {
+    const r = this.run;
+    const loop = r?.loop;
+    return {
+      globalStep: loop?.global_step ?? 0,
+      epoch: loop?.epoch ?? 0,
+      maxSteps: loop?.total_steps ?? 0,
+      numTrainEpochs: r?.epochs ?? 0,
+      logHistory: loop?.log_history ?? [],
+      bestMetric: loop?.best_metric ?? null,
+      bestModelCheckpoint: loop?.best_model_checkpoint ?? null,
+      lastLoss: r?.lastLoss ?? NaN,
+      learningRate: r && loop ? learningRate(r.schedule, loop.global_step) : 0,
+    };
   }
 
   private task(): Task {
-    if (this.o.task) return this.o.task;
-    return this.o.labels === "token" ? "token-classification" : this.o.labels === "masked_token" ? "masked-lm" : "sequence-classification";
+    if (this.options.task) return this.options.task;
+    const kind = this.options.labels;
+    return kind === "token" ? "token-classification" : kind === "masked_token" ? "masked-lm" : "sequence-classification";
   }
 
   /** The order of example indices for an epoch: a pure function of (data_seed, epoch). */
   epochOrder(epoch: number): number[] {
-    const n = this.o.train.length;
-    if (this.a.train_sampling === "sequential") return Array.from({ length: n }, (_, i) => i);
-    const perm = new Rng(this.a.data_seed ?? this.a.seed, epoch, 0x6f72646572).permutation(n);
-    if (this.a.train_sampling === "random") return perm;
+    const train = this.options.train, a = this.args;
+    const n = train.length;
+    if (a.train_sampling === "sequential") return Array.from({ length: n }, (_, i) => i);
+    const perm = new Rng(a.data_seed ?? a.seed, epoch, 0x6f72646572).permutation(n);
+    if (a.train_sampling === "random") return perm;
     // group_by_length: sort shuffled mega-batches by length (as transformers' LengthGroupedSampler),
     // then put the mega-batch holding the longest example first so memory peaks at once.
-    const mega = this.a.per_device_train_batch_size * 50;
+    const mega = a.per_device_train_batch_size * 50;
     const groups: number[][] = [];
-    for (let i = 0; i < n; i += mega) groups.push(perm.slice(i, i + mega).sort((x, y) => this.o.train[y].input_ids.length - this.o.train[x].input_ids.length));
+    const longestFirst = (x: number, y: number) => train[y].input_ids.length - train[x].input_ids.length;
+    for (let i = 0; i < n; i += mega) groups.push(perm.slice(i, i + mega).sort(longestFirst));
     return groups.flat();
   }
 
   private inputs(): InputDecl[] {
-    const c = this.o.model.config;
-    return batchInputs({ tokenTypes: FAMILIES[c.model_type].tokenTypes, labels: this.o.labels, numLabels: numLabels(c), teacher: !!this.o.distillation });
+    const c = this.options.model.config;
+    const labels = this.options.labels;
+    const decl = batchInputs({ tokenTypes: familyOf(c).tokenTypes, labels, numLabels: numLabels(c) });
+    return [...decl, ...(this.options.loss?.inputs({ numLabels: numLabels(c) }) ?? [])];
   }
 
   private classWeights(): number[] | undefined {
-    const cw = this.a.class_weights;
+    const cw = this.args.class_weights, o = this.options;
     if (cw === undefined) return undefined;
-    const k = Number(Object.keys(this.o.model.config.id2label ?? {}).length || this.o.model.config.num_labels || 2);
-    if (cw === "balanced") return balancedClassWeights(this.o.train.flatMap((e) => (Array.isArray(e.label) ? e.label : [e.label as number])).filter((l) => l !== -100), k);
+    const k = Number(Object.keys(o.model.config.id2label ?? {}).length || o.model.config.num_labels || 2);
+    if (cw === "balanced") {
+      const labels = o.train.flatMap((e) => (Array.isArray(e.label) ? e.label : [e.label as number]));
+      return balancedClassWeights(labels.filter((l) => l !== -100), k);
+    }
     if (cw.length !== k) throw new WhetError(`class_weights has ${cw.length} values but the model has ${k} labels`);
     return cw;
   }
 
   async train(): Promise<TrainResult> {
-    const a = this.a, o = this.o;
     await this.prepareOutputDir();
+    const run = await this.startRun();
+    this.run = run;
+    try {
+      await this.callbacks.call("onTrainBegin");
+      const outcome = await this.runEpochs(run);
+      if (outcome === "interrupted") {
+        await this.callbacks.call("onTrainEnd");
+        return this.result(run, {}, false, true);
+      }
+      return await this.finish(run, outcome === "stopped");
+    } finally {
+      this.progress?.onTrainEnd();
+      await run.step.release();
+      await run.evaluator?.release();
+    }
+  }
+
+  /** Compile the step, create the evaluator, check the best-model metric, and start or resume the state. */
+  private async startRun(): Promise<Run> {
+    const a = this.args, o = this.options;
     const { totalSteps, warmupSteps, epochs } = scheduleLength(a, o.train.length);
-    const sched: ScheduleOptions = { type: a.lr_scheduler_type, lr: a.learning_rate, warmupSteps, totalSteps };
-    const gas = a.gradient_accumulation_steps;
+    const schedule: ScheduleOptions = { type: a.lr_scheduler_type, lr: a.learning_rate, warmupSteps, totalSteps };
     const weights = this.classWeights();
-    const step = await TrainStep.compile({
+    const step = await this.compileStep(weights);
+    let evaluator: Evaluator | null = null;
+    try {
+      evaluator = await this.createEvaluator(weights);
+      let loop: LoopState = {
+        global_step: 0, epoch: 0, epoch_index: 0, next_micro: 0, optimizer_t: 0, micro: 0, total_steps: totalSteps,
+        log_history: [], best_metric: null, best_model_checkpoint: null, loss_since_log: 0, steps_since_log: 0,
+        finished: false,
+      };
+      const resume = this.resumePath();
+      if (resume) {
+        loop = await loadCheckpoint(resume, o.model, step, o.modelFiles);
+        this.write(`resumed from ${resume} at step ${loop.global_step}`);
+      }
+      return { step, evaluator, schedule, epochs, loop, lossSum: 0, steps: 0, lastLoss: NaN };
+    } catch (e) {
+      await step.release();
+      await evaluator?.release();
+      throw e;
+    }
+  }
+
+  private async compileStep(weights: number[] | undefined): Promise<TrainStep> {
+    const a = this.args, o = this.options;
+    return TrainStep.compile({
       inputs: this.inputs(),
       forward: (x) => {
-        const out = o.model.forward({ input_ids: x.input_ids, attention_mask: x.attention_mask, token_type_ids: x.token_type_ids, masked_positions: x.masked_positions });
-        const hard = taskLoss(out.logits, x.labels as Tensor, o.labels, { classWeights: weights, labelSmoothing: a.label_smoothing_factor });
-        const d = o.distillation;
-        // (1 - alpha) · label loss + alpha · T²-scaled KL to the teacher's softened distribution.
-        return { loss: d ? add(mul(hard, 1 - d.alpha), mul(distillationLoss(out.logits, x.teacher_logits as Tensor, d.temperature), d.alpha)) : hard };
+        const out = o.model.forward({
+          input_ids: x.input_ids, attention_mask: x.attention_mask, token_type_ids: x.token_type_ids,
+          masked_positions: x.masked_positions,
+        });
+        const lossOptions = { classWeights: weights, labelSmoothing: a.label_smoothing_factor };
+        const loss = taskLoss(out.logits, x.labels as Tensor, o.labels, lossOptions);
+        return { loss: o.loss ? o.loss.combine(loss, out, x) : loss };
       },
       params: o.model.parameters(),
-      weightDecay: a.weight_decay,
+      groups: this.fineTuning.groups,
+      groupOf: this.fineTuning.groupOf,
       adam: { beta1: a.adam_beta1, beta2: a.adam_beta2, eps: a.adam_epsilon },
       maxGradNorm: a.max_grad_norm > 0 ? a.max_grad_norm : null,
       seed: a.seed,
       threads: a.threads,
-      accumulation: gas > 1,
+      accumulation: a.gradient_accumulation_steps > 1,
     });
-    const evaluator = o.eval && o.eval.length > 0 && a.eval_strategy !== "no" ? await Evaluator.create(this.evaluatorOptions(weights)) : null;
-    if (a.eval_strategy !== "no" && !evaluator) throw new WhetError(`eval_strategy is "${a.eval_strategy}" but there is no evaluation data: give a validation set or set eval_strategy to no`);
-    if (evaluator && !o.computeMetrics) {
+  }
+
+  private async createEvaluator(weights: number[] | undefined): Promise<Evaluator | null> {
+    const a = this.args, o = this.options;
+    if (a.eval_strategy === "no") return null;
+    if (!o.eval || o.eval.length === 0) {
+      throw new WhetError(`eval_strategy is "${a.eval_strategy}" but there is no evaluation data: give a validation set or set eval_strategy to no`);
+    }
+    if (!o.computeMetrics) {
       // Known before any work: a best-model metric the evaluation will not produce is an error now.
-      const names = ["loss", ...(o.labels === "masked_token" ? ["perplexity"] : []), ...Object.keys(standardMetrics(dummyPrediction(o.labels, o.eval![0]), o.model.config.id2label))];
+      const standard = standardMetrics(dummyPrediction(o.labels, o.eval[0]), o.model.config.id2label);
+      const names = ["loss", ...(o.labels === "masked_token" ? ["perplexity"] : []), ...Object.keys(standard)];
       if (!names.includes(a.metric_for_best_model!)) {
         throw new WhetError(`metric_for_best_model "${a.metric_for_best_model}" is not computed for this task; the metrics are: ${names.join(", ")}`);
       }
     }
-    let state: TrainerState = {
-      global_step: 0, epoch: 0, epoch_index: 0, next_micro: 0, optimizer_t: 0, micro: 0, total_steps: totalSteps,
-      log_history: [], best_metric: null, best_model_checkpoint: null, evals_without_improvement: 0,
-      loss_since_log: 0, steps_since_log: 0, finished: false,
-    };
-    const resume = this.resumePath();
-    if (resume) {
-      state = await loadCheckpoint(resume, o.model, step, o.modelFiles);
-      this.log(`resumed from ${resume} at step ${state.global_step}`);
-    }
-    const handlers = this.installSignalHandlers();
-    const progress = o.log ? null : new ProgressLine(totalSteps);
-    progress?.resumeAt(state.global_step);
-    const log = this.log;
-    this.log = (line) => {
-      progress?.clear();
-      log(line);
-    };
-    let trainLossSum = 0, trainSteps = 0, stoppedEarly = false;
-    const B = a.per_device_train_batch_size;
-    const collateOpts = { padId: o.padId, tokenTypes: FAMILIES[o.model.config.model_type].tokenTypes, labels: o.labels };
-    try {
-      outer: for (let epoch = state.epoch_index; epoch < epochs; epoch++) {
-        const order = this.epochOrder(epoch);
-        const micros: number[][] = [];
-        for (let i = 0; i < order.length; i += B) micros.push(order.slice(i, i + B));
-        let m = epoch === state.epoch_index ? state.next_micro : 0;
-        while (m < micros.length && state.global_step < totalSteps) {
-          // One optimizer step over up to `gas` micro-batches; the epoch's remainder makes a short last step.
-          const group = micros.slice(m, Math.min(m + gas, micros.length));
-          const batches = group.map((idx, j) => {
-            const examples = idx.map((i) => o.train[i]);
-            return collate(o.transformBatch ? o.transformBatch(examples, { epoch, micro: m + j, indices: idx }) : examples, collateOpts);
-          });
-          const lr = learningRate(sched, state.global_step);
-          let loss: number;
-          if (gas === 1) loss = (await step.step(batches[0].feeds, lr)).loss;
-          else {
-            const total = batches.reduce((s, b) => s + b.count, 0);
-            loss = 0;
-            for (const b of batches) loss += (await step.accumulate(b.feeds, b.count / total)).loss * (b.count / total);
-            await step.applyStep(lr);
-          }
-          m += group.length;
-          state.global_step++;
-          state.epoch = epoch + m / micros.length;
-          state.epoch_index = epoch;
-          state.next_micro = m;
-          state.loss_since_log += loss;
-          state.steps_since_log++;
-          trainLossSum += loss;
-          trainSteps++;
-          progress?.update(state.global_step, loss, learningRate(sched, state.global_step));
-          if (state.global_step % a.logging_steps === 0 || state.global_step === totalSteps) await this.logTrain(state, sched);
-          const endOfEpoch = m >= micros.length;
-          const evalNow = a.eval_strategy === "steps" ? state.global_step % (a.eval_steps ?? 1) === 0 : a.eval_strategy === "epoch" && endOfEpoch;
-          let improved = false;
-          if (evaluator && evalNow) {
-            const metrics = await evaluator.evaluate();
-            improved = await this.recordEval(state, metrics);
-            if (a.early_stopping_patience !== undefined && state.evals_without_improvement >= a.early_stopping_patience) stoppedEarly = true;
-          }
-          const saveNow = a.save_strategy === "steps" ? state.global_step % a.save_steps === 0
-            : a.save_strategy === "epoch" ? endOfEpoch : a.save_strategy === "best" ? improved : false;
-          if (endOfEpoch) {
-            state.epoch_index = epoch + 1;
-            state.next_micro = 0;
-          }
-          // Only a saved evaluation can be the best checkpoint (rotation keeps it, the end reloads it).
-          if (improved && saveNow) state.best_model_checkpoint = join(a.output_dir, `checkpoint-${state.global_step}`);
-          if (saveNow || this.stopSignal) await this.checkpoint(state, step, improved);
-          if (this.stopSignal) {
-            this.log(`${this.stopSignal}: saved checkpoint-${state.global_step}, stopping`);
-            return { globalStep: state.global_step, trainLoss: trainLossSum / Math.max(1, trainSteps), metrics: {}, stoppedEarly, interrupted: true };
-          }
-          if (stoppedEarly) {
-            this.log(`early stopping: ${a.metric_for_best_model} did not improve for ${a.early_stopping_patience} evaluations`);
-            break outer;
-          }
+    return Evaluator.create({
+      model: o.model, examples: o.eval, labels: o.labels, padId: o.padId, batchSize: a.per_device_eval_batch_size,
+      threads: a.threads, computeMetrics: o.computeMetrics, classWeights: weights,
+    });
+  }
+
+  /** The epochs from where the state stands; says why they ended. */
+  private async runEpochs(run: Run): Promise<"done" | "stopped" | "interrupted"> {
+    const loop = run.loop, control = this.callbacks.control;
+    for (let epoch = loop.epoch_index; epoch < run.epochs; epoch++) {
+      await this.callbacks.call("onEpochBegin");
+      const micros = this.microBatches(epoch);
+      let m = epoch === loop.epoch_index ? loop.next_micro : 0;
+      while (m < micros.length && loop.global_step < loop.total_steps) {
+        m = await this.optimizerStep(run, epoch, micros, m);
+        const endOfEpoch = m >= micros.length;
+        if (endOfEpoch) {
+          loop.epoch_index = epoch + 1;
+          loop.next_micro = 0;
         }
-        if (state.global_step >= totalSteps) break;
+        this.scheduleFlow(endOfEpoch);
+        await this.callbacks.call("onStepEnd");
+        if (endOfEpoch) await this.callbacks.call("onEpochEnd");
+        await this.logSaveEvaluate(run);
+        if (this.stopReason) {
+          this.write(`${this.stopReason}: saved checkpoint-${loop.global_step}, stopping`);
+          return "interrupted";
+        }
+        if (control.shouldTrainingStop) return "stopped";
       }
-      if (a.load_best_model_at_end && state.best_model_checkpoint) {
-        await loadCheckpoint(state.best_model_checkpoint, o.model, step, o.modelFiles);
-        this.log(`loaded the best model from ${state.best_model_checkpoint} (${a.metric_for_best_model} = ${state.best_metric})`);
-      }
-      const metrics = evaluator ? await evaluator.evaluate() : {};
-      state.finished = true;
-      await this.saveFinal(state, metrics);
-      return { globalStep: state.global_step, trainLoss: trainLossSum / Math.max(1, trainSteps), metrics, stoppedEarly, interrupted: false };
-    } finally {
-      progress?.finish();
-      this.log = log;
-      handlers();
-      await step.release();
-      await evaluator?.release();
+      if (loop.global_step >= loop.total_steps) break;
     }
+    return "done";
   }
 
-  private evaluatorOptions(weights?: number[]) {
-    const o = this.o;
-    return {
-      model: o.model, examples: o.eval!, labels: o.labels, padId: o.padId, batchSize: this.a.per_device_eval_batch_size,
-      threads: this.a.threads, computeMetrics: o.computeMetrics, classWeights: weights,
-    };
+  /** Micro-batches of an epoch, as lists of example indices. */
+  private microBatches(epoch: number): number[][] {
+    const order = this.epochOrder(epoch), B = this.args.per_device_train_batch_size;
+    const micros: number[][] = [];
+    for (let i = 0; i < order.length; i += B) micros.push(order.slice(i, i + B));
+    return micros;
   }
 
-  private async logTrain(state: TrainerState, sched: ScheduleOptions): Promise<void> {
+  /** One optimizer step over up to gradient_accumulation_steps micro-batches from `m`; returns the next micro-batch. */
+  private async optimizerStep(run: Run, epoch: number, micros: number[][], m: number): Promise<number> {
+    const o = this.options, loop = run.loop, gas = this.args.gradient_accumulation_steps;
+    await this.callbacks.call("onStepBegin");
+    // The epoch's remainder makes a short last step.
+    const group = micros.slice(m, Math.min(m + gas, micros.length));
+    const collateOpts = { padId: o.padId, tokenTypes: familyOf(o.model.config).tokenTypes, labels: o.labels };
+    const batches: Batch[] = group.map((idx, j) => {
+      const examples = idx.map((i) => o.train[i]);
+      const rewritten = o.transformBatch ? o.transformBatch(examples, { epoch, micro: m + j, indices: idx }) : examples;
+      return collate(rewritten, collateOpts);
+    });
+    const lr = learningRate(run.schedule, loop.global_step);
+    let loss: number;
+    if (gas === 1) ({ loss, gradNorm: loop.grad_norm } = await run.step.step(batches[0].feeds, lr));
+    else {
+      const total = batches.reduce((s, b) => s + b.count, 0);
+      loss = 0;
+      for (const b of batches) loss += (await run.step.accumulate(b.feeds, b.count / total)).loss * (b.count / total);
+      loop.grad_norm = (await run.step.applyStep(lr)).gradNorm;
+    }
+    m += group.length;
+    loop.global_step++;
+    loop.epoch = epoch + m / micros.length;
+    loop.epoch_index = epoch;
+    loop.next_micro = m;
+    loop.loss_since_log += loss;
+    loop.steps_since_log++;
+    run.lossSum += loss;
+    run.steps++;
+    run.lastLoss = loss;
+    return m;
+  }
+
+  /** transformers' DefaultFlowCallback: log, evaluate and save as the strategies say (callbacks may add more). */
+  private scheduleFlow(endOfEpoch: boolean): void {
+    const a = this.args, c = this.callbacks.control, step = this.run!.loop.global_step;
+    if (step % a.logging_steps === 0 || step === this.run!.loop.total_steps) c.shouldLog = true;
+    const evalNow = a.eval_strategy === "steps" ? step % (a.eval_steps ?? 1) === 0
+      : a.eval_strategy === "epoch" && endOfEpoch;
+    const saveNow = a.save_strategy === "steps" ? step % a.save_steps === 0 : a.save_strategy === "epoch" && endOfEpoch;
+    if (evalNow) c.shouldEvaluate = true;
+    if (saveNow) c.shouldSave = true;
+  }
+
+  private async logSaveEvaluate(run: Run): Promise<void> {
+    const c = this.callbacks.control, loop = run.loop;
+    if (c.shouldLog) await this.logTrain(run);
+    const improved = c.shouldEvaluate && run.evaluator ? await this.evaluate(run) : false;
+    const save = c.shouldSave || (this.args.save_strategy === "best" && improved);
+    c.shouldLog = c.shouldEvaluate = c.shouldSave = false;
+    // Only a saved evaluation can be the best checkpoint (rotation keeps it, the end reloads it).
+    if (improved && save) loop.best_model_checkpoint = join(this.args.output_dir, `checkpoint-${loop.global_step}`);
+    if (save || this.stopReason) await this.checkpoint(run);
+  }
+
+  private async logTrain(run: Run): Promise<void> {
+    const loop = run.loop;
     const entry = {
-      step: state.global_step,
-      epoch: round(state.epoch, 4),
-      loss: state.loss_since_log / state.steps_since_log,
-      learning_rate: learningRate(sched, state.global_step), // the rate the next step will use, as Trainer logs it
+      step: loop.global_step,
+      epoch: round(loop.epoch, 4),
+      loss: loop.loss_since_log / loop.steps_since_log,
+      // of the last step, before clipping (as transformers >= 4.38 logs it)
+      ...(Number.isFinite(loop.grad_norm) ? { grad_norm: loop.grad_norm } : {}),
+      learning_rate: learningRate(run.schedule, loop.global_step), // the rate the next step will use, as Trainer logs it
     };
-    state.loss_since_log = 0;
-    state.steps_since_log = 0;
-    state.log_history.push(entry);
-    await appendFile(join(this.a.output_dir, "trainer_log.jsonl"), JSON.stringify(entry) + "\n");
-    this.log(`step ${entry.step}/${state.total_steps}  epoch ${entry.epoch.toFixed(2)}  loss ${entry.loss.toFixed(4)}  lr ${entry.learning_rate.toExponential(2)}`);
+    loop.loss_since_log = 0;
+    loop.steps_since_log = 0;
+    await this.logEntry(entry);
   }
 
-  /** Log an evaluation and track the best metric; returns whether this evaluation is the new best. */
-  private async recordEval(state: TrainerState, metrics: Record<string, number>): Promise<boolean> {
-    const name = this.a.metric_for_best_model!;
+  private async logEntry(entry: Record<string, number>): Promise<void> {
+    this.run!.loop.log_history.push(entry);
+    await this.callbacks.call("onLog", entry);
+  }
+
+  /** Evaluate, log, track the best metric and tell the callbacks; returns whether this evaluation is the new best. */
+  private async evaluate(run: Run): Promise<boolean> {
+    const a = this.args, loop = run.loop, name = a.metric_for_best_model!;
+    const metrics = await run.evaluator!.evaluate();
     if (!(name in metrics)) {
       throw new WhetError(`metric_for_best_model "${name}" is not among the evaluation metrics: ${Object.keys(metrics).join(", ")}`);
     }
-    const entry: Record<string, number> = { step: state.global_step, epoch: round(state.epoch, 4) };
+    const entry: Record<string, number> = { step: loop.global_step, epoch: round(loop.epoch, 4) };
     for (const [k, v] of Object.entries(metrics)) entry[`eval_${k}`] = v;
-    state.log_history.push(entry);
-    await appendFile(join(this.a.output_dir, "trainer_log.jsonl"), JSON.stringify(entry) + "\n");
-    this.log(`eval at step ${state.global_step}: ${Object.entries(metrics).map(([k, v]) => `${k} ${round(v, 4)}`).join("  ")}`);
-    const v = metrics[name];
-    const better = state.best_metric === null || (this.a.greater_is_better
-      ? v > state.best_metric + this.a.early_stopping_threshold
-      : v < state.best_metric - this.a.early_stopping_threshold);
-    if (better) {
-      state.best_metric = v;
-      state.evals_without_improvement = 0;
-    } else state.evals_without_improvement++;
+    await this.logEntry(entry);
+    const v = metrics[name], t = a.early_stopping_threshold;
+    const best = loop.best_metric;
+    const better = best === null || (a.greater_is_better ? v > best + t : v < best - t);
+    if (better) loop.best_metric = v;
+    await this.callbacks.call("onEvaluate", metrics);
     return better;
   }
 
-  private async checkpoint(state: TrainerState, step: TrainStep, improved: boolean): Promise<void> {
-    void improved;
-    state.optimizer_t = step.t;
-    state.micro = step.micro;
-    const dir = join(this.a.output_dir, `checkpoint-${state.global_step}`);
-    await saveCheckpoint(dir, this.o.model, step, state, this.a, { task: this.task(), labels: this.o.labelNames }, this.o.tokenizer, this.o.modelFiles);
-    await rotateCheckpoints(this.a.output_dir, this.a.save_total_limit, state.best_model_checkpoint);
+  private async checkpoint(run: Run): Promise<void> {
+    const a = this.args, o = this.options, loop = run.loop;
+    loop.optimizer_t = run.step.t;
+    loop.micro = run.step.micro;
+    const dir = join(a.output_dir, `checkpoint-${loop.global_step}`);
+    await saveCheckpoint(dir, o.model, run.step, loop, a, { task: this.task(), labels: o.labelNames }, o.tokenizer, o.modelFiles);
+    await rotateCheckpoints(a.output_dir, a.save_total_limit, loop.best_model_checkpoint);
+    await this.callbacks.call("onSave", dir);
   }
 
-  private async saveFinal(state: TrainerState, metrics: Record<string, number>): Promise<void> {
+  /** The end of a run that was not interrupted: the best model back, a last evaluation, the final save. */
+  private async finish(run: Run, stoppedEarly: boolean): Promise<TrainResult> {
+    const a = this.args, loop = run.loop;
+    if (a.load_best_model_at_end && loop.best_model_checkpoint) {
+      await loadCheckpoint(loop.best_model_checkpoint, this.options.model, run.step, this.options.modelFiles);
+      this.write(`loaded the best model from ${loop.best_model_checkpoint} (${a.metric_for_best_model} = ${loop.best_metric})`);
+    }
+    const metrics = run.evaluator ? await run.evaluator.evaluate() : {};
+    loop.finished = true;
+    await this.saveFinal(loop, metrics);
+    await this.callbacks.call("onTrainEnd");
+    return this.result(run, metrics, stoppedEarly, false);
+  }
+
+  private result(run: Run, metrics: Record<string, number>, stoppedEarly: boolean, interrupted: boolean): TrainResult {
+    const trainLoss = run.lossSum / Math.max(1, run.steps);
+    return { globalStep: run.loop.global_step, trainLoss, metrics, stoppedEarly, interrupted };
+  }
+
+  private async saveFinal(loop: LoopState, metrics: Record<string, number>): Promise<void> {
     const { saveModel } = await import("../models/save.js");
-    if (this.o.modelFiles) await this.o.modelFiles.save(this.a.output_dir);
-    else await saveModel(this.o.model, this.a.output_dir, { task: this.task(), labels: this.o.labelNames });
-    if (this.o.tokenizer) await this.o.tokenizer.save(this.a.output_dir);
-    await writeFile(join(this.a.output_dir, "trainer_state.json"), JSON.stringify(state, null, 1));
-    await writeFile(join(this.a.output_dir, "eval_results.json"), JSON.stringify(metrics, null, 1));
+    const o = this.options, dir = this.args.output_dir;
+    if (o.modelFiles) await o.modelFiles.save(dir);
+    else await saveModel(o.model, dir, { task: this.task(), labels: o.labelNames });
+    if (o.tokenizer) await o.tokenizer.save(dir);
+    await writeFile(join(dir, "trainer_state.json"), JSON.stringify(loop, null, 1));
+    await writeFile(join(dir, "eval_results.json"), JSON.stringify(metrics, null, 1));
   }
 
   private resumePath(): string | null {
-    const r = this.a.resume_from_checkpoint;
+    const r = this.args.resume_from_checkpoint;
     if (r === undefined || r === false) return null;
     if (r === true) {
-      const all = listCheckpoints(this.a.output_dir);
-      if (all.length === 0) throw new WhetError(`resume_from_checkpoint: no checkpoint-N folder in ${this.a.output_dir}`);
+      const all = listCheckpoints(this.args.output_dir);
+      if (all.length === 0) throw new WhetError(`resume_from_checkpoint: no checkpoint-N folder in ${this.args.output_dir}`);
       return all[all.length - 1];
     }
     if (!existsSync(r)) throw new WhetError(`resume_from_checkpoint: ${r} does not exist`);
@@ -322,31 +493,13 @@ export class Trainer {
   }
 
   private async prepareOutputDir(): Promise<void> {
-    const dir = this.a.output_dir;
-    const finished = existsSync(join(dir, "trainer_state.json")) && (existsSync(join(dir, "model.safetensors")) || existsSync(join(dir, "adapter_model.safetensors")));
-    if (finished && !this.a.overwrite_output_dir && !this.a.resume_from_checkpoint) {
+    const a = this.args, dir = a.output_dir;
+    const finished = existsSync(join(dir, "trainer_state.json"))
+      && (existsSync(join(dir, "model.safetensors")) || existsSync(join(dir, "adapter_model.safetensors")));
+    if (finished && !a.overwrite_output_dir && !a.resume_from_checkpoint) {
       throw new WhetError(`output_dir ${dir} holds a finished run: pass overwrite_output_dir (--overwrite-output-dir) to replace it`);
     }
     await mkdir(dir, { recursive: true });
-    if (!this.a.resume_from_checkpoint) await writeFile(join(dir, "trainer_log.jsonl"), "");
-    const run = { args: this.a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(), ...this.o.runInfo };
-    await writeFile(join(dir, "run.json"), JSON.stringify(run, null, 1));
-  }
-
-  /** SIGINT / SIGTERM finish the current step, save a checkpoint and stop. */
-  private installSignalHandlers(): () => void {
-    const on = (sig: string) => () => {
-      if (this.stopSignal) process.exit(130);
-      this.stopSignal = sig;
-      this.log(`${sig} received: saving a checkpoint after this step (send again to quit at once)`);
-    };
-    const hi = on("SIGINT"), ht = on("SIGTERM");
-    process.on("SIGINT", hi);
-    process.on("SIGTERM", ht);
-    return () => {
-      process.off("SIGINT", hi);
-      process.off("SIGTERM", ht);
-    };
   }
 }
 
@@ -358,11 +511,6 @@ function dummyPrediction(kind: LabelKind, e: Example): EvalPrediction {
   const rows = kind === "token" ? e.input_ids.length : 1;
   const label = kind === "multi_label" ? e.label! : kind === "token" ? new Array<number>(rows).fill(0) : kind === "masked_token" ? [0] : 0;
   return { logits: [new Float32Array(rows * C)], labels: [label], kind, numLabels: C };
-}
-
-function round(v: number, d: number): number {
-  const f = 10 ** d;
-  return Math.round(v * f) / f;
 }
 
 export type { NDArray };

@@ -12,7 +12,7 @@ import { createModel } from "../models/auto.js";
 import { loadPretrainedWeights } from "../models/pretrained.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import { resolveArguments } from "./arguments.js";
-import type { Example } from "./collate.js";
+import type { Example } from "../data/collate.js";
 import { Trainer } from "./trainer.js";
 
 const root = fileURLToPath(new URL("../../fixtures/trajectories/", import.meta.url));

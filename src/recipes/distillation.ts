@@ -1,0 +1,110 @@
+/**
+ * Knowledge distillation as one call: a smaller student trained on a fine-tuned teacher's softened
+ * logits mixed with the labels, then both scored side by side on the validation file.
+ *
+ * @example
+ * import { distill, resolveArguments } from "whetml";
+ * const r = await distill({ teacher: "runs/teacher", studentLayers: 2, trainFile: "train.csv", validationFile: "dev.csv",
+ *   alpha: 0.5, temperature: 2, args: resolveArguments({ output_dir: "runs/student" }) });
+ * console.log(r.teacher?.accuracy, r.student?.accuracy);
+ */
+import { WhetError } from "../core/errors.js";
+import type { Example } from "../data/examples.js";
+import { encodeRows } from "../data/examples.js";
+import { LabelMap } from "../data/labels.js";
+import { readTable } from "../data/read.js";
+import { readConfig } from "../io/config.js";
+import { resolveModel } from "../io/hub.js";
+import { familyOf, type TaskModel } from "../models/auto.js";
+import { fromPretrained } from "../models/pretrained.js";
+import { shrinkTeacher } from "../models/shrink.js";
+import { loadTokenizer } from "../tokenizers/index.js";
+import type { TrainingArguments } from "../train/arguments.js";
+import { distillation, teacherLogits } from "../train/distill_loss.js";
+import { Evaluator } from "../train/evaluator.js";
+import { Trainer } from "../train/trainer.js";
+import type { RecipeOptions } from "./finetune.js";
+
+export interface DistillSpec {
+  /** The fine-tuned teacher (sequence classification): folder or Hub id. */
+  teacher: string;
+  /** The student to train (folder or Hub id)… */
+  student?: string;
+  /** …or a student made of this many of the teacher's layers. */
+  studentLayers?: number;
+  trainFile: string;
+  validationFile?: string;
+  textColumn?: string;
+  textPairColumn?: string;
+  labelColumn?: string;
+  /** Weight of the distillation term; the label loss gets 1 − alpha. */
+  alpha: number;
+  temperature: number;
+  args: TrainingArguments;
+}
+
+/** A model's score on the validation file, and what it costs. */
+export interface ModelScore {
+  accuracy: number;
+  f1: number;
+  params: number;
+  eval_tokens_per_s: number;
+}
+
+export interface DistillResult {
+  outputDir: string;
+  globalStep: number;
+  trainLoss: number;
+  interrupted: boolean;
+  /** Both models on the validation file (absent without one). */
+  teacher?: ModelScore;
+  student?: ModelScore;
+}
+
+async function score(model: TaskModel, examples: readonly Example[], padId: number, a: TrainingArguments): Promise<ModelScore> {
+  const ev = await Evaluator.create({ model, examples, labels: "class", padId, batchSize: a.per_device_eval_batch_size, threads: a.threads });
+  const t0 = performance.now();
+  const m = await ev.evaluate();
+  const ms = performance.now() - t0;
+  await ev.release();
+  const tokens = examples.reduce((s, e) => s + e.input_ids.length, 0);
+  return { accuracy: m.accuracy, f1: m.f1, params: model.parameters().reduce((s, p) => s + p.size, 0), eval_tokens_per_s: Math.round(tokens / (ms / 1000)) };
+}
+
+/** Distil a teacher into a student; see the module comment. */
+export async function distill(s: DistillSpec, o: RecipeOptions = {}): Promise<DistillResult> {
+  const args = s.args, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  if (!s.student === !s.studentLayers) throw new WhetError("distill: give exactly one of --student and --student-layers");
+  const loss = distillation({ alpha: s.alpha, temperature: s.temperature });
+  const tdir = await resolveModel(s.teacher);
+  const tconf = readConfig(tdir);
+  const { model: teacher } = await fromPretrained(tdir, { task: "sequence-classification" });
+  const tok = await loadTokenizer(tdir);
+  const labels = LabelMap.fromConfig(tconf);
+  const readOpts = { textColumn: s.textColumn ?? "text", textPairColumn: s.textPairColumn, labelColumn: s.labelColumn ?? "label" };
+  const encode = async (file: string) => (await encodeRows((await readTable(file, readOpts)).rows, tok, args.max_length, labels)).examples;
+  const train = await encode(s.trainFile);
+  const evalSet = s.validationFile ? await encode(s.validationFile) : [];
+  const padId = tok.padTokenId ?? 0;
+  log(`computing the teacher's logits for ${train.length} examples (once)`);
+  const logits = await teacherLogits(teacher, train, padId, args.per_device_eval_batch_size, args.threads);
+  train.forEach((e, i) => (e.teacher = logits[i]));
+  const student = s.studentLayers
+    ? shrinkTeacher(teacher, s.studentLayers, args.seed)
+    : (await fromPretrained(s.student!, { task: "sequence-classification", labels: [...labels.names], seed: args.seed })).model;
+  if (familyOf(student.config).tokenTypes !== familyOf(tconf).tokenTypes) {
+    throw new WhetError("distill: teacher and student must share a tokenizer family (the student reads the teacher's token ids)");
+  }
+  const trainer = new Trainer({
+    model: student, args: { ...args, eval_strategy: evalSet.length ? args.eval_strategy : "no" }, train, eval: evalSet, labels: "class",
+    labelNames: [...labels.names], padId, tokenizer: tok, loss, log: o.log, callbacks: o.callbacks, signal: o.signal,
+    runInfo: { ...o.runInfo, teacher: s.teacher, student: s.student ?? `${s.studentLayers} teacher layers` },
+  });
+  const result = await trainer.train();
+  const out: DistillResult = { outputDir: args.output_dir, globalStep: result.globalStep, trainLoss: result.trainLoss, interrupted: result.interrupted };
+  if (evalSet.length) {
+    out.teacher = await score(teacher, evalSet, padId, args);
+    out.student = await score(student, evalSet, padId, args);
+  }
+  return out;
+}

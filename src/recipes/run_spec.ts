@@ -1,0 +1,80 @@
+/**
+ * The validated run spec of a fine-tune: the run config's data keys (this zod schema) plus every
+ * TrainingArguments key. `whet train` builds it from a YAML/JSON file and flags; a library user
+ * or a hyperparameter search builds it from an object. The JSON Schema and the README's
+ * reference are generated from these schemas (cli/run_schema.ts).
+ *
+ * @example
+ * const spec = resolveRunSpec({ model: "prajjwal1/bert-mini", train_file: "train.csv", output_dir: "runs/a", learning_rate: 3e-5 });
+ * const result = await finetune(spec);
+ */
+import { z } from "zod";
+import { WhetError } from "../core/errors.js";
+import { AugmentConfigSchema } from "../data/augment/augment_spec.js";
+import { resolveArguments, type TrainingArguments } from "../train/arguments.js";
+
+/**
+ * Keys of a run config that describe the data and model rather than TrainingArguments: the
+ * same names as `whet train`'s data flags (cli/schema.test.ts checks that both lists agree).
+ */
+export const DataKeysSchema = z.object({
+  model: z.string().min(1).optional().describe("pretrained model folder or Hub id (org/name[@revision])"),
+  task: z.enum(["sequence-classification", "token-classification"]).default("sequence-classification")
+    .describe("what to fine-tune for: a label per text, or a tag per word (NER; CoNLL or JSON Lines tokens/ner_tags)"),
+  train_file: z.string().min(1).optional().describe("training data (.csv, .tsv, .jsonl; CoNLL for token classification)"),
+  validation_file: z.string().min(1).optional().describe("evaluation data; default: a stratified split of the training data"),
+  validation_split: z.number().positive().default(0.1).describe("share (or number) of training rows held out when no validation_file is given"),
+  text_column: z.string().min(1).default("text").describe("column holding the text"),
+  text_pair_column: z.string().min(1).optional().describe("column holding the second text of a pair (NLI, paraphrase)"),
+  label_column: z.string().min(1).default("label").describe("column holding the label"),
+  label_separator: z.string().min(1).optional().describe("multi-label: separator inside the label field, e.g. \"|\""),
+  strict: z.boolean().default(false).describe("stop at the first bad row instead of skipping it"),
+  augment: AugmentConfigSchema.optional()
+    .describe("augment the training split, after the validation split is held out: " +
+      "{method: eda|template|back-translation|code-switch, …} (README: Data augmentation)"),
+  peft: z.union([z.enum(["lora", "ia3", "prompt_tuning", "prefix_tuning", "bottleneck"]), z.record(z.string(), z.unknown())]).optional()
+    .describe("train an adapter instead of the whole model: a method name, or PEFT's adapter_config.json keys (peft_type, r, lora_alpha, target_modules, …)"),
+  adapter: z.string().min(1).optional().describe("a saved adapter folder (PEFT layout) loaded onto model and trained further"),
+}).strict();
+
+export const DATA_KEYS: readonly string[] = Object.keys(DataKeysSchema.shape);
+
+/**
+ * Keys `whet train` needs from the file or a flag. The JSON Schema does not list them as
+ * "required" (a file may leave them to flags); the reference table says so instead.
+ */
+export const TRAIN_REQUIRES: readonly string[] = ["model", "train_file", "output_dir"];
+
+export type DataKeys = z.output<typeof DataKeysSchema>;
+
+/** A validated fine-tuning run: where the model and data are, and the training arguments. */
+export interface RunSpec extends DataKeys {
+  model: string;
+  train_file: string;
+  args: TrainingArguments;
+}
+
+const flag = (k: string) => `--${k.replace(/_/g, "-")}`;
+
+/**
+ * Validate a flat run config (data keys and TrainingArguments keys together, snake_case) into a
+ * RunSpec. Errors name the key as the flag a command-line user types, and `source` says where
+ * the values came from.
+ */
+export function resolveRunSpec(input: Readonly<Record<string, unknown>>, source = "train"): RunSpec {
+  const data: Record<string, unknown> = {}, training: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (v === undefined) continue;
+    if (DATA_KEYS.includes(k)) data[k] = v;
+    else training[k] = v;
+  }
+  const parsed = DataKeysSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${flag(String(i.path[0] ?? ""))}: ${i.message}`);
+    throw new WhetError(`${source}: ${problems.join("; ")}`);
+  }
+  const keys = parsed.data;
+  if (!keys.model) throw new WhetError(`${source}: --model is required (a folder or a Hub id)`);
+  if (!keys.train_file) throw new WhetError(`${source}: --train-file is required`);
+  return { ...keys, model: keys.model, train_file: keys.train_file, args: resolveArguments(training, source) };
+}
