@@ -17,12 +17,13 @@ export function forwardCommand(): Command {
   return new Command("forward")
     .description("run the model in eval mode and write input ids, logits and the last hidden state as JSON")
     .requiredOption("--model <dir-or-id>", "model folder or Hub id (org/name[@revision])")
+    .option("--adapter <dir>", "PEFT adapter folder to load onto --model")
     .requiredOption("--input <file>", 'JSONL: {"text", "text_pair"?} or {"input_ids", "attention_mask"?, "token_type_ids"?} per line')
     .requiredOption("--output <file>", "JSON file to write")
     .option("--max-length <n>", "truncate texts to this many tokens", Number)
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
-      const m = await loadForInference(o.model);
+      const m = await loadForInference(o.model, o.adapter);
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       if (rows.length === 0) throw new WhetError(`${o.input} holds no input`);
       const feeds = padRows(rows, m.tokenizer.padTokenId ?? 0, m.tokenTypes);
@@ -43,6 +44,7 @@ export function predictCommand(): Command {
   return new Command("predict")
     .description("classify each input line; writes one JSON line per input with label and score")
     .requiredOption("--model <dir-or-id>", "model folder or Hub id")
+    .option("--adapter <dir>", "PEFT adapter folder to load onto --model")
     .requiredOption("--input <file>", 'JSONL: {"text", "text_pair"?} or {"input_ids", ...} per line')
     .requiredOption("--output <file>", "JSONL file to write; - for stdout")
     .option("--logits", "include the logits")
@@ -50,7 +52,7 @@ export function predictCommand(): Command {
     .option("--max-length <n>", "truncate texts to this many tokens", Number)
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
-      const m = await loadForInference(o.model);
+      const m = await loadForInference(o.model, o.adapter);
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits"], threads: o.threads });
       const problem = m.model.config.problem_type;

@@ -38,6 +38,7 @@ if (!light) {
     const augmenting = await import("./augment.js");
     const translating = await import("./translate.js");
     const searching = await import("./search.js");
+    const merging = await import("./merge.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -54,7 +55,8 @@ if (!light) {
       .addCommand(report.reportCommand())
       .addCommand(augmenting.augmentCommand())
       .addCommand(translating.translateCommand())
-      .addCommand(searching.searchCommand());
+      .addCommand(searching.searchCommand())
+      .addCommand(merging.mergeCommand());
   } catch (e) {
     loadError = e;
   }

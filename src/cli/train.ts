@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { DATA_KEYS, resolveRunSpec } from "../recipes/run_spec.js";
 import { finetune } from "../recipes/finetune.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
+import { addPeftOptions, peftInput } from "./peft_options.js";
 import { stopOnSignals } from "./signals.js";
 
 /** `--augment eda` or `--augment '{"method": "eda", "num_aug": 8}'`. */
@@ -41,10 +42,12 @@ export function trainCommand(): Command {
     .option("--augment <method-or-json>", "augment the training split: a method (eda) or a JSON object " +
       "('{\"method\": \"eda\", \"num_aug\": 8}')", augmentFlag)
     .option("--config <file>", "run config (YAML or JSON) with any of these options; flags override it");
-  addTrainingOptions(cmd);
+  addTrainingOptions(addPeftOptions(cmd));
   return cmd.action(async (opts: Record<string, unknown>) => {
-    const input: Record<string, unknown> = { ...(opts.config ? readRunConfig(opts.config as string) : {}), ...trainingFlags(opts) };
+    const fileCfg = opts.config ? readRunConfig(opts.config as string) : {};
+    const input: Record<string, unknown> = { ...fileCfg, ...trainingFlags(opts) };
     for (const k of DATA_KEYS) if (opts[camel(k)] !== undefined) input[k] = opts[camel(k)];
+    input.peft = peftInput(opts, fileCfg.peft);
     const spec = resolveRunSpec(input, "train");
     const stop = stopOnSignals();
     const result = await finetune(spec, { signal: stop.signal, runInfo: { command: process.argv.slice(2) } }).finally(() => stop.dispose());

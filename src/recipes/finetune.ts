@@ -19,6 +19,7 @@ import { resolveModel } from "../io/hub.js";
 import { lockOutputDir } from "../io/run_lock.js";
 import { dropoutOverrides, familyOf, maxSequenceLength } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
+import { peftFromSpec, setupRunAdapter } from "./adapter_setup.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import type { TrainerCallback } from "../train/callbacks.js";
 import { formatTrainable, startingCounts } from "../train/fine_tuning.js";
@@ -111,6 +112,7 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
 async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunResult> {
   const spec: RunSpec = { ...input, args: { ...input.args } };
   const a = spec.args, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  const peft = peftFromSpec(spec.peft, spec.adapter, spec.task);
   const dir = await resolveModel(spec.model);
   const family = familyOf(readConfig(dir)); // an architecture whet cannot build is the first thing to say
   const tok = await loadTokenizer(dir);
@@ -134,6 +136,7 @@ async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunRe
     task: spec.task, labels: data.labelNames, configOverrides: overrides, seed: a.seed, freshHead: data.freshHead,
   });
   if (load.initialized.length) log(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
+  const run = await setupRunAdapter(model, { settings: peft, adapter: spec.adapter, seed: a.seed, baseModel: spec.model, labels: data.labelNames, tok }, log);
   // The report ends with what will train (freeze, gradual unfreezing): known once the model is built.
   const parameters = startingCounts(model, a);
   log(formatTrainable(parameters));
@@ -142,7 +145,7 @@ async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunRe
   await writeFile(join(a.output_dir, "data_report.json"), JSON.stringify(report, null, 1));
   const trainer = new Trainer({
     model, args: a, train: data.train, eval: data.eval, labels: data.kind, labelNames: data.labelNames,
-    padId: tok.padTokenId ?? 0, tokenizer: tok, log: o.log, callbacks: o.callbacks, signal: o.signal,
+    padId: tok.padTokenId ?? 0, tokenizer: tok, log: o.log, callbacks: o.callbacks, signal: o.signal, modelFiles: run?.files,
     runInfo: {
       ...o.runInfo,
       model: spec.model, model_dir: dir, family: family.prefix,

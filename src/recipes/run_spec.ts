@@ -43,6 +43,9 @@ export const DataKeysSchema = z.object({
   augment: AugmentConfigSchema.optional()
     .describe("augment the training split, after the validation split is held out: " +
       "{method: eda|template|back-translation|code-switch, …} (README: Data augmentation)"),
+  peft: z.union([z.enum(["lora", "ia3", "prompt_tuning", "prefix_tuning", "bottleneck"]), z.record(z.string(), z.unknown())]).optional()
+    .describe("train an adapter instead of the whole model: a method name, or PEFT's adapter_config.json keys (peft_type, r, lora_alpha, target_modules, …)"),
+  adapter: z.string().min(1).optional().describe("a saved adapter folder (PEFT layout) loaded onto model and trained further"),
 }).strict();
 
 export const DATA_KEYS: readonly string[] = Object.keys(DataKeysSchema.shape);
