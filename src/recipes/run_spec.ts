@@ -32,7 +32,8 @@ export const DataKeysSchema = z.object({
     .describe("CSV/TSV quote character, true for \", false for none; default: \" for CSV, and for TSV only " +
       "when the file is clearly quoted (bare \" in texts, as in GLUE-style TSVs, stays text)"),
   header: z.boolean().default(true)
-    .describe("false: the CSV/TSV has no header row; name columns by position (text_column: \"0\", label_column: \"1\")"),
+    .describe("whether the CSV/TSV starts with a header row; without one, columns are named by position " +
+      "(text_column: \"0\", label_column: \"1\")"),
   problem_type: z.enum(["single_label_classification", "multi_label_classification", "regression"]).optional()
     .describe("transformers' problem_type, stored in config.json; default: lists → multi-label, numbers with a " +
       "fraction → regression (announced in the data report), anything else → single-label"),
