@@ -1,6 +1,6 @@
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
-import { readJsonLines } from "../data/json_lines.js";
+import { readJsonLines, streamJsonLines, type JsonLine } from "../data/json_lines.js";
 import { readConfig, id2label } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
 import { createModel, familyOf, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
@@ -36,24 +36,44 @@ export interface Row {
 /** Inputs given as text (tokenized here) or as ids (used as they are), one row each. */
 export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: number, limit?: number): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const { value: v, line } of await readJsonLines(path)) {
-    if (Array.isArray(v.input_ids)) {
-      const ids = v.input_ids as unknown[];
-      if (!ids.every((x) => Number.isInteger(x))) throw new WhetError(`${path}:${line}: input_ids must be integers`);
-      const n = ids.length;
-      const mask = (v.attention_mask as number[] | undefined) ?? new Array(n).fill(1);
-      const types = (v.token_type_ids as number[] | undefined) ?? new Array(n).fill(0);
-      if (mask.length !== n || types.length !== n) throw new WhetError(`${path}:${line}: attention_mask and token_type_ids must have ${n} entries like input_ids`);
-      rows.push({ input_ids: ids as number[], attention_mask: mask, token_type_ids: types });
-    } else if (typeof v.text === "string") {
-      const pair = typeof v.text_pair === "string" ? v.text_pair : null;
-      const e = await tok.encode(v.text, pair, { maxLength: maxLength ?? Math.min(tok.modelMaxLength, limit ?? 512), truncation: true });
-      rows.push({ input_ids: e.ids, attention_mask: e.attentionMask, token_type_ids: e.typeIds });
-    } else {
-      throw new WhetError(`${path}:${line}: expected {"text": ...} or {"input_ids": [...]}, got keys ${Object.keys(v).join(", ") || "(none)"}`);
+  for (const rec of await readJsonLines(path)) rows.push(await rowFromJson(rec, path, tok, maxLength, limit));
+  return rows;
+}
+
+/**
+ * The same rows in batches of `size`, read as they are needed: memory stays bounded by a batch,
+ * whatever the file's size.
+ */
+export async function* rowBatchesFromJsonl(
+  path: string, tok: Tokenizer, size: number, maxLength?: number, limit?: number,
+): AsyncGenerator<Row[]> {
+  let batch: Row[] = [];
+  for await (const rec of streamJsonLines(path)) {
+    batch.push(await rowFromJson(rec, path, tok, maxLength, limit));
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
     }
   }
-  return rows;
+  if (batch.length) yield batch;
+}
+
+async function rowFromJson({ value: v, line }: JsonLine, path: string, tok: Tokenizer, maxLength?: number, limit?: number): Promise<Row> {
+  if (Array.isArray(v.input_ids)) {
+    const ids = v.input_ids as unknown[];
+    if (!ids.every((x) => Number.isInteger(x))) throw new WhetError(`${path}:${line}: input_ids must be integers`);
+    const n = ids.length;
+    const mask = (v.attention_mask as number[] | undefined) ?? new Array(n).fill(1);
+    const types = (v.token_type_ids as number[] | undefined) ?? new Array(n).fill(0);
+    if (mask.length !== n || types.length !== n) throw new WhetError(`${path}:${line}: attention_mask and token_type_ids must have ${n} entries like input_ids`);
+    return { input_ids: ids as number[], attention_mask: mask, token_type_ids: types };
+  }
+  if (typeof v.text === "string") {
+    const pair = typeof v.text_pair === "string" ? v.text_pair : null;
+    const e = await tok.encode(v.text, pair, { maxLength: maxLength ?? Math.min(tok.modelMaxLength, limit ?? 512), truncation: true });
+    return { input_ids: e.ids, attention_mask: e.attentionMask, token_type_ids: e.typeIds };
+  }
+  throw new WhetError(`${path}:${line}: expected {"text": ...} or {"input_ids": [...]}, got keys ${Object.keys(v).join(", ") || "(none)"}`);
 }
 
 /** Pad rows to the longest: int64 [batch, seq] feeds. */

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { WhetError } from "../core/errors.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
-import { loadForInference, nested, padRows, rowsFromJsonl } from "./common.js";
+import { writeFileAtomic } from "../io/files.js";
+import { loadForInference, nested, padRows, rowBatchesFromJsonl, rowsFromJsonl } from "./common.js";
 
 function softmax(row: ArrayLike<number>): number[] {
   const m = Math.max(...Array.from(row));
@@ -50,44 +51,57 @@ export function predictCommand(): Command {
     .option("--max-length <n>", "truncate texts to this many tokens", Number)
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
+      if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new WhetError(`--batch-size must be a positive integer, got ${o.batchSize}`);
       const m = await loadForInference(o.model);
-      const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
+      // Streams: a batch of rows is read, predicted and written at a time (bounded memory).
+      const batches = rowBatchesFromJsonl(o.input, m.tokenizer, o.batchSize, o.maxLength, maxSequenceLength(m.model.config));
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits"], threads: o.threads });
       const problem = m.model.config.problem_type;
-      const lines: string[] = [];
-      for (let i = 0; i < rows.length; i += o.batchSize) {
-        const chunk = rows.slice(i, i + o.batchSize);
-        const out = await runner.run(padRows(chunk, m.tokenizer.padTokenId ?? 0, m.tokenTypes));
-        const lg = out.logits.data as Float32Array;
-        const C = out.logits.shape[out.logits.shape.length - 1];
-        chunk.forEach((r, b) => {
-          if (m.task === "token-classification") {
-            const T = out.logits.shape[1];
-            const labels = r.input_ids.map((_, t) => {
-              const p = softmax(lg.subarray((b * T + t) * C, (b * T + t + 1) * C));
+      const started = performance.now();
+      let rows = 0;
+      const encoder = new TextEncoder();
+      async function* predicted(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of batches) {
+          const lines: string[] = [];
+          const out = await runner.run(padRows(chunk, m.tokenizer.padTokenId ?? 0, m.tokenTypes));
+          const lg = out.logits.data as Float32Array;
+          const C = out.logits.shape[out.logits.shape.length - 1];
+          chunk.forEach((r, b) => {
+            if (m.task === "token-classification") {
+              const T = out.logits.shape[1];
+              const labels = r.input_ids.map((_, t) => {
+                const p = softmax(lg.subarray((b * T + t) * C, (b * T + t + 1) * C));
+                const k = p.indexOf(Math.max(...p));
+                return { label: m.labels[k], score: p[k] };
+              });
+              lines.push(JSON.stringify({ tokens: r.input_ids.map((id) => m.tokenizer.idToToken(id)), labels: labels.map((l) => l.label), scores: labels.map((l) => l.score) }));
+              return;
+            }
+            const row = Array.from(lg.subarray(b * C, (b + 1) * C));
+            let rec: Record<string, unknown>;
+            if (problem === "regression" || C === 1) rec = { label: m.labels[0] ?? "LABEL_0", score: row[0] };
+            else if (problem === "multi_label_classification") {
+              const p = row.map((v) => 1 / (1 + Math.exp(-v)));
+              rec = { labels: m.labels.filter((_, k) => p[k] > 0.5), scores: Object.fromEntries(m.labels.map((l, k) => [l, p[k]])) };
+            } else {
+              const p = softmax(row);
               const k = p.indexOf(Math.max(...p));
-              return { label: m.labels[k], score: p[k] };
-            });
-            lines.push(JSON.stringify({ tokens: r.input_ids.map((id) => m.tokenizer.idToToken(id)), labels: labels.map((l) => l.label), scores: labels.map((l) => l.score) }));
-            return;
-          }
-          const row = Array.from(lg.subarray(b * C, (b + 1) * C));
-          let rec: Record<string, unknown>;
-          if (problem === "regression" || C === 1) rec = { label: m.labels[0] ?? "LABEL_0", score: row[0] };
-          else if (problem === "multi_label_classification") {
-            const p = row.map((v) => 1 / (1 + Math.exp(-v)));
-            rec = { labels: m.labels.filter((_, k) => p[k] > 0.5), scores: Object.fromEntries(m.labels.map((l, k) => [l, p[k]])) };
-          } else {
-            const p = softmax(row);
-            const k = p.indexOf(Math.max(...p));
-            rec = { label: m.labels[k], score: p[k] };
-          }
-          if (o.logits) rec.logits = row;
-          lines.push(JSON.stringify(rec));
-        });
+              rec = { label: m.labels[k], score: p[k] };
+            }
+            if (o.logits) rec.logits = row;
+            lines.push(JSON.stringify(rec));
+          });
+          rows += chunk.length;
+          yield encoder.encode(lines.join("\n") + "\n");
+        }
       }
-      await runner.release();
-      writeFileSync(o.output, lines.join("\n") + (lines.length ? "\n" : ""));
+      try {
+        await writeFileAtomic(o.output, predicted());
+      } finally {
+        await runner.release();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      process.stderr.write(`predicted ${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / seconds)} rows/s) -> ${o.output}\n`);
     });
 }
 
