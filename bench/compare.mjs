@@ -216,9 +216,10 @@ function printTable(rows) {
 }
 
 /** The roofline: the best GFLOP/s of the MatMul runs (taken before and after the shapes). */
-async function measureRoofline(threads, into) {
+async function measureRoofline(threads, into, notes) {
   const r = await runEngine("whet", { name: `GEMM roofline ${GEMM_SIZE}^3`, mode: "gemm", size: GEMM_SIZE }, threads);
-  if (!r.error) into.push(r.gflops);
+  if (r.error) notes.push(`a GEMM roofline run failed (${r.error}): the roofline is from the other run`);
+  else into.push(r.gflops);
 }
 
 async function main() {
@@ -240,7 +241,7 @@ async function main() {
   for (const n of notes) log(`NOTE ${n}`);
 
   const gemm = [];
-  await measureRoofline(opts.threads, gemm);
+  await measureRoofline(opts.threads, gemm, notes);
   const results = shapes.map(() => ({ whet: [], torch: [] }));
   for (let round = 0; round < opts.rounds; round++) {
     // Interleaved, and the order flips each round, so a slow spell of the machine hits both engines.
@@ -253,7 +254,7 @@ async function main() {
       }
     }
   }
-  await measureRoofline(opts.threads, gemm);
+  await measureRoofline(opts.threads, gemm, notes);
   const roofline = gemm.length ? Math.max(...gemm) : null;
 
   const rows = shapes.map((shape, i) => {
@@ -268,13 +269,21 @@ async function main() {
     };
   });
 
-  process.stdout.write(`\n${opts.threads} threads, median of ${STEPS} steps per run, best of ${opts.rounds} interleaved rounds\n`);
-  process.stdout.write(`GEMM roofline (onnxruntime-node MatMul ${GEMM_SIZE}^3, best of ${gemm.length}): ${roofline ?? "-"} GFLOP/s\n`);
+  const how = `median of ${STEPS} steps per run, best of ${opts.rounds} interleaved rounds`;
+  process.stdout.write(`\n${opts.threads} threads, ${how}\n`);
+  const gemmHow = `onnxruntime-node MatMul ${GEMM_SIZE}^3, best of ${gemm.length}`;
+  process.stdout.write(`GEMM roofline (${gemmHow}): ${roofline ?? "-"} GFLOP/s\n`);
   printTable(rows);
   const engines = new Set(rows.flatMap((r) => [r.whet?.engine, r.torch?.engine]).filter(Boolean));
   for (const e of engines) process.stdout.write(`engine: ${e}\n`);
   const contended = results.flatMap((r) => [...r.whet, ...r.torch]).filter((e) => e?.cpu_busy_before > 0.2).length;
-  if (contended) notes.push(`${contended} run(s) started while other processes kept the cores busy (>20%): rerun on a quiet machine before quoting figures`);
+  if (roofline && rows.some((r) => r.whet_roofline > 1)) {
+    notes.push("a step ran above the measured GEMM roofline: the roofline run was slowed by other processes");
+  }
+  if (contended) {
+    notes.push(`${contended} run(s) started while other processes kept the cores busy (>20%): `
+      + "rerun on a quiet machine before quoting figures");
+  }
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`${JSON.stringify({ bench: "compare", threads: opts.threads, steps: STEPS, rounds: opts.rounds,
     roofline_gflops: roofline, gemm_gflops: gemm, notes, rows })}\n`);

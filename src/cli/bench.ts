@@ -133,7 +133,9 @@ async function runGemm(n: number, steps: number, warmup: number, threads: number
   const c = trace(g, () => matmul(g.input("a", [n, n], "float32"), g.input("b", [n, n], "float32")));
   const compiled = await CompiledGraph.compile(g, { c }, { threads, name: "gemm" });
   const rng = new Rng(0, 2);
-  const operand = (): NDArray => ({ dtype: "float32", shape: [n, n], data: Float32Array.from({ length: n * n }, () => rng.uniform() - 0.5) });
+  const operand = (): NDArray => ({
+    dtype: "float32", shape: [n, n], data: Float32Array.from({ length: n * n }, () => rng.uniform() - 0.5),
+  });
   const feeds = { a: operand(), b: operand() };
   const times: number[] = [];
   for (let i = 0; i < warmup + steps; i++) {

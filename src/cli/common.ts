@@ -58,7 +58,9 @@ export async function* rowBatchesFromJsonl(
   if (batch.length) yield batch;
 }
 
-async function rowFromJson({ value: v, line }: JsonLine, path: string, tok: Tokenizer, maxLength?: number, limit?: number): Promise<Row> {
+async function rowFromJson(
+  { value: v, line }: JsonLine, path: string, tok: Tokenizer, maxLength?: number, limit?: number,
+): Promise<Row> {
   if (Array.isArray(v.input_ids)) {
     const ids = v.input_ids as unknown[];
     if (!ids.every((x) => Number.isInteger(x))) throw new WhetError(`${path}:${line}: input_ids must be integers`);

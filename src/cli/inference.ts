@@ -51,10 +51,13 @@ export function predictCommand(): Command {
     .option("--max-length <n>", "truncate texts to this many tokens", Number)
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
-      if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new WhetError(`--batch-size must be a positive integer, got ${o.batchSize}`);
+      if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
+        throw new WhetError(`--batch-size must be a positive integer, got ${o.batchSize}`);
+      }
       const m = await loadForInference(o.model);
       // Streams: a batch of rows is read, predicted and written at a time (bounded memory).
-      const batches = rowBatchesFromJsonl(o.input, m.tokenizer, o.batchSize, o.maxLength, maxSequenceLength(m.model.config));
+      const limit = maxSequenceLength(m.model.config);
+      const batches = rowBatchesFromJsonl(o.input, m.tokenizer, o.batchSize, o.maxLength, limit);
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits"], threads: o.threads });
       const problem = m.model.config.problem_type;
       const started = performance.now();
@@ -101,7 +104,8 @@ export function predictCommand(): Command {
         await runner.release();
       }
       const seconds = (performance.now() - started) / 1000;
-      process.stderr.write(`predicted ${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / seconds)} rows/s) -> ${o.output}\n`);
+      const rate = Math.round(rows / seconds);
+      process.stderr.write(`predicted ${rows} rows in ${seconds.toFixed(1)} s (${rate} rows/s) -> ${o.output}\n`);
     });
 }
 
