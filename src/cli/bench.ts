@@ -5,6 +5,7 @@ import { Rng } from "../core/rng.js";
 import { Graph, trace } from "../graph/graph.js";
 import { BERT_DEFAULTS, BertForSequenceClassification, type BertConfig } from "../models/bert.js";
 import { TrainStep } from "../optim/train_step.js";
+import { matmul } from "../ops/matmul.js";
 import { resolvePatterns } from "../train/param_groups.js";
 import { CompiledGraph } from "../runtime/session.js";
 
@@ -18,7 +19,9 @@ export interface BenchOptions {
   steps: number;
   warmup: number;
   threads: number;
-  mode: "train" | "infer";
+  mode: "train" | "infer" | "gemm";
+  /** gemm mode: the side n of the n×n·n×n float32 MatMul that measures the roofline. */
+  size?: number;
   dropout: number;
   /** Modules kept frozen (the patterns of --freeze): no backward and no AdamW work for them. */
   freeze?: string[];
@@ -34,6 +37,7 @@ function median(xs: number[]): number {
  * ../shared/bench/torch_reference.py, and returns the figures it prints as JSON.
  */
 export async function runBench(o: BenchOptions): Promise<Record<string, unknown>> {
+  if (o.mode === "gemm") return runGemm(o.size ?? 2048, o.steps, o.warmup, o.threads);
   const config: BertConfig = {
     ...BERT_DEFAULTS,
     vocab_size: o.vocab,
@@ -120,6 +124,35 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
   };
 }
 
+/**
+ * The GEMM roofline: one large float32 MatMul through the same ONNX Runtime path as the training
+ * step (MLAS), so a step's FLOP rate can be read as a fraction of what the machine's GEMM gives.
+ */
+async function runGemm(n: number, steps: number, warmup: number, threads: number): Promise<Record<string, unknown>> {
+  const g = new Graph();
+  const c = trace(g, () => matmul(g.input("a", [n, n], "float32"), g.input("b", [n, n], "float32")));
+  const compiled = await CompiledGraph.compile(g, { c }, { threads, name: "gemm" });
+  const rng = new Rng(0, 2);
+  const operand = (): NDArray => ({
+    dtype: "float32", shape: [n, n], data: Float32Array.from({ length: n * n }, () => rng.uniform() - 0.5),
+  });
+  const feeds = { a: operand(), b: operand() };
+  const times: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t = performance.now();
+    await compiled.run(feeds);
+    if (i >= warmup) times.push(performance.now() - t);
+  }
+  await compiled.release();
+  const ms = median(times);
+  const gflops = (2 * n ** 3) / (ms / 1000) / 1e9;
+  return {
+    engine: `whet onnxruntime-node ${ort.env.versions.node ?? ""}`.trim(),
+    mode: "gemm", size: n, threads, ms_per_step: Math.round(ms * 10) / 10, gflops: Math.round(gflops * 10) / 10,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
 export function benchCommand(): Command {
   const int = (v: string) => {
     const n = Number(v);
@@ -138,10 +171,13 @@ export function benchCommand(): Command {
     .option("--warmup <n>", "untimed steps first", int, 2)
     .option("--threads <n>", "ONNX Runtime intra-op threads", int, 2)
     .option("--dropout <p>", "dropout probability", Number, 0.1)
-    .option("--mode <mode>", "train or infer", "train")
+    .option("--mode <mode>", "train, infer, or gemm (the MatMul roofline)", "train")
+    .option("--size <n>", "gemm mode: the MatMul side n (n×n·n×n)", int, 2048)
     .option("--freeze <patterns>", "comma list of modules to freeze (as whet train --freeze)", (v: string) => v.split(",").filter(Boolean))
     .action(async (opts) => {
-      if (opts.mode !== "train" && opts.mode !== "infer") throw new Error(`--mode must be train or infer, got "${opts.mode}"`);
+      if (!["train", "infer", "gemm"].includes(opts.mode)) {
+        throw new Error(`--mode must be train, infer or gemm, got "${opts.mode}"`);
+      }
       const res = await runBench(opts as BenchOptions);
       console.log(JSON.stringify(res));
     });

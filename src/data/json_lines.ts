@@ -1,3 +1,4 @@
+import { createReadStream } from "node:fs";
 import { WhetError } from "../core/errors.js";
 import { readTextFile, splitLines } from "./text_file.js";
 
@@ -14,17 +15,67 @@ export interface JsonLine {
 export function parseJsonLines(text: string, path: string): JsonLine[] {
   const out: JsonLine[] = [];
   splitLines(text).forEach((l, i) => {
-    if (!l.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(l);
-    } catch (e) {
-      throw new WhetError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new WhetError(`${path}:${i + 1}: expected a JSON object, got ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v}`);
-    out.push({ value: v as Record<string, unknown>, line: i + 1 });
+    const rec = parseJsonLine(l, path, i + 1);
+    if (rec) out.push(rec);
   });
   return out;
+}
+
+/** One line's record, or null for a blank line. */
+function parseJsonLine(l: string, path: string, line: number): JsonLine | null {
+  if (!l.trim()) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(l);
+  } catch (e) {
+    throw new WhetError(`${path}:${line}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new WhetError(`${path}:${line}: expected a JSON object, got ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v}`);
+  }
+  return { value: v as Record<string, unknown>, line };
+}
+
+/**
+ * The records of a JSON Lines file as they are read, in bounded memory (a chunk and a line at a
+ * time): for inputs too large to hold, such as a prediction run over millions of rows. Same
+ * records, lines and errors as `readJsonLines`; invalid UTF-8 is refused with its line.
+ *
+ * @example
+ * for await (const { value, line } of streamJsonLines("big.jsonl")) console.log(line, value.text);
+ */
+export async function* streamJsonLines(path: string, chunkBytes = 1 << 16): AsyncGenerator<JsonLine> {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let rest = "";
+  let line = 0;
+  const decode = (chunk?: Buffer): string => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch {
+      // The line of the first bad byte: the lines this chunk completes before it.
+      const loose = chunk ? new TextDecoder().decode(chunk) : "";
+      const before = loose.slice(0, Math.max(0, loose.indexOf("\uFFFD"))).split("\n").length - 1;
+      throw new WhetError(`${path}:${line + 1 + before}: not valid UTF-8 (JSON Lines files must be UTF-8)`);
+    }
+  };
+  const stream = createReadStream(path, { highWaterMark: chunkBytes });
+  try {
+    for await (const chunk of stream) {
+      const lines = (rest + decode(chunk as Buffer)).split("\n");
+      rest = lines.pop()!;
+      for (const l of lines) {
+        const rec = parseJsonLine(l.endsWith("\r") ? l.slice(0, -1) : l, path, ++line);
+        if (rec) yield rec;
+      }
+    }
+  } catch (e) {
+    if (e instanceof WhetError) throw e;
+    throw new WhetError(`reading ${path}: ${(e as Error).message}`);
+  } finally {
+    stream.destroy();
+  }
+  const last = parseJsonLine((rest + decode()).replace(/\r$/, ""), path, ++line);
+  if (last) yield last;
 }
 
 /** Read (checking UTF-8) and parse a JSON Lines file. */

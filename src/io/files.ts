@@ -34,15 +34,16 @@ export async function readWholeFile(path: string): Promise<Uint8Array> {
 
 /**
  * Writes the chunks to `path` atomically: a crash or error never leaves a half-written file
- * under the real name (the old file, if any, stays until the rename replaces it).
+ * under the real name (the old file, if any, stays until the rename replaces it). Chunks may
+ * come from an async generator, so output larger than memory streams through.
  */
-export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
+export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   const fh = await open(tmp, "wx");
   let ok = false;
   try {
-    for (const chunk of chunks) {
+    for await (const chunk of chunks) {
       let off = 0;
       while (off < chunk.byteLength) {
         const n = Math.min(chunk.byteLength - off, CHUNK);
