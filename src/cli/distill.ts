@@ -10,6 +10,7 @@ import { loadTokenizer } from "../tokenizers/index.js";
 import { resolveArguments } from "../train/arguments.js";
 import { teacherLogits } from "../train/distill.js";
 import { Evaluator } from "../train/evaluator.js";
+import { prepareRunOutput } from "../train/run_output.js";
 import { Trainer } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
 import { encodeRows } from "./train.js";
@@ -71,13 +72,15 @@ export function distillCommand(): Command {
     if (FAMILIES[student.config.model_type].tokenTypes !== FAMILIES[tconf.model_type].tokenTypes) {
       throw new WhetError("distill: teacher and student must share a tokenizer family (the student reads the teacher's token ids)");
     }
+    const out = await prepareRunOutput(args, [tdir, o.student as string | undefined, o.trainFile as string, o.validationFile as string | undefined]);
+    args.output_dir = out.workDir;
     const trainer = new Trainer({
       model: student, args: { ...args, eval_strategy: evalSet.length ? args.eval_strategy : "no" }, train, eval: evalSet, labels: "class",
       labelNames: [...labels.names], padId, tokenizer: tok, distillation: { alpha: o.alpha as number, temperature: o.temperature as number },
       runInfo: { command: process.argv.slice(2), teacher: o.teacher, student: o.student ?? `${o.studentLayers} teacher layers` },
     });
-    const result = await trainer.train();
-    const report: Record<string, unknown> = { output_dir: args.output_dir, global_step: result.globalStep, interrupted: result.interrupted };
+    const result = await out.run(() => trainer.train());
+    const report: Record<string, unknown> = { output_dir: out.requested, global_step: result.globalStep, interrupted: result.interrupted };
     if (evalSet.length) {
       // Both models on the same examples: accuracy and the time each takes.
       for (const [name, model] of [["teacher", teacher], ["student", student]] as const) {

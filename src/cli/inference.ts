@@ -1,6 +1,8 @@
 import { Command } from "commander";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { WhetError } from "../core/errors.js";
+import { writeTextAtomic } from "../io/files.js";
+import { checkOutputFile } from "../io/output_dir.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
 import { loadForInference, nested, padRows, rowsFromJsonl } from "./common.js";
@@ -23,13 +25,14 @@ export function forwardCommand(): Command {
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
       const m = await loadForInference(o.model);
+      checkOutputFile(o.output, [o.input, m.dir], "--output");
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       if (rows.length === 0) throw new WhetError(`${o.input} holds no input`);
       const feeds = padRows(rows, m.tokenizer.padTokenId ?? 0, m.tokenTypes);
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits", "last_hidden_state"], threads: o.threads });
       const out = await runner.run(feeds);
       await runner.release();
-      writeFileSync(o.output, JSON.stringify({
+      await writeTextAtomic(o.output, JSON.stringify({
         input_ids: nested(feeds.input_ids),
         attention_mask: nested(feeds.attention_mask),
         logits: nested(out.logits),
@@ -51,6 +54,7 @@ export function predictCommand(): Command {
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
       const m = await loadForInference(o.model);
+      checkOutputFile(o.output, [o.input, m.dir], "--output");
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits"], threads: o.threads });
       const problem = m.model.config.problem_type;
@@ -87,7 +91,7 @@ export function predictCommand(): Command {
         });
       }
       await runner.release();
-      writeFileSync(o.output, lines.join("\n") + (lines.length ? "\n" : ""));
+      await writeTextAtomic(o.output, lines.join("\n") + (lines.length ? "\n" : ""));
     });
 }
 

@@ -1,11 +1,11 @@
 import { Command } from "commander";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { readCorpus } from "../data/corpus.js";
+import { writeTextAtomic } from "../io/files.js";
 import type { TaskModel } from "../models/auto.js";
 import type { Tokenizer } from "../tokenizers/index.js";
 import { resolveArguments, type TrainingArguments } from "../train/arguments.js";
@@ -13,6 +13,7 @@ import { listCheckpoints } from "../train/checkpoint.js";
 import type { Example } from "../train/collate.js";
 import { encodeForMlm, maskTokens, mlmTransform, type MaskingOptions } from "../train/mlm.js";
 import { Evaluator } from "../train/evaluator.js";
+import { prepareRunOutput } from "../train/run_output.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
 import { ARCH_KEYS, prepareStart, type ArchKey, type StartSpec } from "./pretrain_setup.js";
@@ -104,7 +105,7 @@ export async function runPretrain(s: PretrainSpec): Promise<PretrainResult> {
     global_step: result.globalStep, train_loss: result.trainLoss, eval_loss_before: evalLossBefore, eval_loss: evalLoss,
     perplexity: evalLoss === null ? null : Math.exp(evalLoss), eval_blocks: evalSet.length, train_blocks: train.length, tokens: corpus.tokens,
   };
-  if (!result.interrupted) await writeFile(join(a.output_dir, "eval_results.json"), JSON.stringify(out, null, 1));
+  if (!result.interrupted) await writeTextAtomic(join(a.output_dir, "eval_results.json"), JSON.stringify(out, null, 1));
   if (evalLoss !== null) log(`held-out masked-LM loss after training: ${evalLoss.toFixed(4)} (perplexity ${out.perplexity!.toFixed(1)})`);
   return {
     outputDir: a.output_dir, model, tokenizer, globalStep: result.globalStep, trainLoss: result.trainLoss, evalLossBefore, evalLoss, perplexity: out.perplexity,
@@ -163,16 +164,18 @@ export function pretrainCommand(): Command {
     const documents = await readCorpus(data.train_file as string, { textField: data.text_field as string | undefined });
     const architecture: Partial<Record<ArchKey, number>> = {};
     for (const k of ARCH_KEYS) if (data[k] !== undefined) architecture[k] = Number(data[k]);
-    const r = await runPretrain({
+    const out = await prepareRunOutput(args, [data.model, data.config_from, data.tokenizer, data.train_file].map((x) => x as string | undefined));
+    args.output_dir = out.workDir;
+    const r = await out.run(() => runPretrain({
       model: data.model as string | undefined, configFrom: data.config_from as string | undefined, modelType: data.model_type as string | undefined,
       tokenizer: data.tokenizer as string | undefined, trainTokenizer: Boolean(data.train_tokenizer), vocabSize: data.vocab_size as number | undefined,
       lowercase: data.do_lower_case as boolean | undefined, architecture, documents, args,
       validationSplit: data.validation_split as number | undefined, mlmProbability: data.mlm_probability as number | undefined,
       wholeWordMasking: Boolean(data.whole_word_masking), lineByLine: Boolean(data.line_by_line),
       runInfo: { train_file: data.train_file, train_sha256: createHash("sha256").update(readFileSync(data.train_file as string)).digest("hex") },
-    });
+    }));
     console.log(JSON.stringify({
-      output_dir: r.outputDir, global_step: r.globalStep, train_loss: r.trainLoss, eval_loss_before: r.evalLossBefore, eval_loss: r.evalLoss,
+      output_dir: out.requested, global_step: r.globalStep, train_loss: r.trainLoss, eval_loss_before: r.evalLossBefore, eval_loss: r.evalLoss,
       perplexity: r.perplexity, vocab_size: r.tokenizer.totalVocabSize, train_blocks: r.trainBlocks, eval_blocks: r.evalBlocks, interrupted: r.interrupted,
     }));
     if (r.interrupted) process.exitCode = 130;

@@ -1,7 +1,6 @@
 import { Command } from "commander";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
@@ -12,11 +11,13 @@ import { buildReport, formatReport } from "../data/report.js";
 import { stratifiedSplit } from "../data/split.js";
 import { resolveModel } from "../io/hub.js";
 import { readConfig } from "../io/config.js";
+import { writeTextAtomic } from "../io/files.js";
 import { dropoutOverrides, FAMILIES, maxSequenceLength } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { resolveArguments } from "../train/arguments.js";
 import type { Example, LabelKind } from "../train/collate.js";
+import { prepareRunOutput } from "../train/run_output.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
 import { encodeTokenRows } from "./token_data.js";
@@ -154,8 +155,8 @@ export function trainCommand(): Command {
       ? await prepareTokenData(data, args.seed, args.max_length, args.eval_strategy !== "no", tok)
       : await prepareTextData(data, readOpts, args.seed, args.max_length, args.eval_strategy !== "no", tok);
     console.error(prepared.reportText);
-    await mkdir(args.output_dir, { recursive: true });
-    await writeFile(join(args.output_dir, "data_report.json"), JSON.stringify(prepared.report, null, 1));
+    const out = await prepareRunOutput(args, [dir, data.train_file as string, data.validation_file as string | undefined]);
+    args.output_dir = out.workDir;
 
     const modelType = readConfig(dir).model_type;
     const overrides: Record<string, unknown> = {
@@ -174,8 +175,11 @@ export function trainCommand(): Command {
         task, labels: prepared.labelNames, whet: WHET_VERSION,
       },
     });
-    const result = await trainer.train();
-    console.log(JSON.stringify({ output_dir: args.output_dir, global_step: result.globalStep, train_loss: result.trainLoss, interrupted: result.interrupted, ...Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`eval_${k}`, v])) }));
+    const result = await out.run(async (work) => {
+      await writeTextAtomic(join(work, "data_report.json"), JSON.stringify(prepared.report, null, 1));
+      return trainer.train();
+    });
+    console.log(JSON.stringify({ output_dir: out.requested, global_step: result.globalStep, train_loss: result.trainLoss, interrupted: result.interrupted, ...Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`eval_${k}`, v])) }));
     if (result.interrupted) process.exitCode = 130;
   });
 }

@@ -6,6 +6,7 @@ import type { NDArray } from "../core/ndarray.js";
 import { Rng } from "../core/rng.js";
 import type { Tensor } from "../graph/tensor.js";
 import { numLabels } from "../io/config.js";
+import { writeTextAtomic } from "../io/files.js";
 import { FAMILIES, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
@@ -302,8 +303,8 @@ export class Trainer {
     const { saveModel } = await import("../models/save.js");
     await saveModel(this.o.model, this.a.output_dir, { task: this.task(), labels: this.o.labelNames });
     if (this.o.tokenizer) await this.o.tokenizer.save(this.a.output_dir);
-    await writeFile(join(this.a.output_dir, "trainer_state.json"), JSON.stringify(state, null, 1));
-    await writeFile(join(this.a.output_dir, "eval_results.json"), JSON.stringify(metrics, null, 1));
+    await writeTextAtomic(join(this.a.output_dir, "trainer_state.json"), JSON.stringify(state, null, 1));
+    await writeTextAtomic(join(this.a.output_dir, "eval_results.json"), JSON.stringify(metrics, null, 1));
   }
 
   private resumePath(): string | null {
@@ -327,7 +328,7 @@ export class Trainer {
     await mkdir(dir, { recursive: true });
     if (!this.a.resume_from_checkpoint) await writeFile(join(dir, "trainer_log.jsonl"), "");
     const run = { args: this.a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(), ...this.o.runInfo };
-    await writeFile(join(dir, "run.json"), JSON.stringify(run, null, 1));
+    await writeTextAtomic(join(dir, "run.json"), JSON.stringify(run, null, 1));
   }
 
   /** SIGINT / SIGTERM finish the current step, save a checkpoint and stop. */
