@@ -11,7 +11,7 @@ import { FAMILIES, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
 import { scheduleLength, type TrainingArguments } from "./arguments.js";
-import { listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type Saveable, type TrainerState } from "./checkpoint.js";
+import { cleanCheckpointLeftovers, listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type Saveable, type TrainerState } from "./checkpoint.js";
 import { batchInputs, collate, type Example, type LabelKind } from "./collate.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
 import { ProgressLine } from "./progress.js";
@@ -326,6 +326,8 @@ export class Trainer {
       throw new WhetError(`output_dir ${dir} holds a finished run: pass overwrite_output_dir (--overwrite-output-dir) to replace it`);
     }
     await mkdir(dir, { recursive: true });
+    const cleaned = await cleanCheckpointLeftovers(dir);
+    if (cleaned.length) this.log(`removed what an interrupted run left: ${cleaned.join(", ")}`);
     if (!this.a.resume_from_checkpoint) await writeFile(join(dir, "trainer_log.jsonl"), "");
     const run = { args: this.a, whet_version: WHET_VERSION, node: process.version, started: new Date().toISOString(), ...this.o.runInfo };
     await writeTextAtomic(join(dir, "run.json"), JSON.stringify(run, null, 1));
