@@ -3,8 +3,8 @@ import type { NDArray } from "../core/ndarray.js";
 import { readJsonLines } from "../data/json_lines.js";
 import { readConfig, id2label } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
-import { createModel, FAMILIES, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
-import { loadPretrainedWeights } from "../models/pretrained.js";
+import { FAMILIES, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
+import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 
 export interface Loaded {
@@ -21,8 +21,7 @@ export async function loadForInference(idOrPath: string): Promise<Loaded> {
   const dir = await resolveModel(idOrPath);
   const config = readConfig(dir);
   const task = taskFromConfig(config) ?? "sequence-classification";
-  const model = createModel(config, task);
-  await loadPretrainedWeights(model, dir);
+  const { model } = await fromPretrained(dir, { task, requireAllWeights: true });
   const tokenizer = await loadTokenizer(dir);
   return { dir, model, tokenizer, task, tokenTypes: FAMILIES[config.model_type].tokenTypes, labels: id2label(config) };
 }

@@ -6,11 +6,13 @@ import { randomBytes } from "node:crypto";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { WhetError } from "../core/errors.js";
+import { assertRegularFile } from "../core/regular_file.js";
 
 const CHUNK = 1 << 30;
 
 /** The whole file in one Uint8Array (fs.readFile stops at 2 GiB; checkpoints go beyond). */
 export async function readWholeFile(path: string): Promise<Uint8Array> {
+  assertRegularFile(path);
   const fh = await open(path, "r");
   try {
     const { size } = await fh.stat();

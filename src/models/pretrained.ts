@@ -5,13 +5,14 @@ import { toFloat32 } from "../io/raw_tensor.js";
 import { readModelWeights } from "../io/sharded.js";
 import { createModel, FAMILIES, type Task, type TaskModel } from "./auto.js";
 import { loadWeights, type LoadReport } from "./load_weights.js";
+import { checkWeightsFitConfig } from "./weights_fit.js";
 
 /**
  * Load a model folder's weights (model.safetensors, a sharded index, or pytorch_model.bin read
  * without executing pickle code) into `model`.
  */
-export async function loadPretrainedWeights(model: TaskModel, dir: string): Promise<LoadReport> {
-  const { tensors, file } = await readModelWeights(dir);
+export async function loadPretrainedWeights(model: TaskModel, dir: string, read?: ReadWeights): Promise<LoadReport> {
+  const { tensors, file } = read ?? (await readModelWeights(dir));
   const prefix = FAMILIES[model.config.model_type].prefix;
   return loadWeights(model, prefix, {
     keys: () => tensors.keys(),
@@ -19,6 +20,8 @@ export async function loadPretrainedWeights(model: TaskModel, dir: string): Prom
     float32: (k) => toFloat32(tensors.get(k)!),
   }, file);
 }
+
+type ReadWeights = Awaited<ReturnType<typeof readModelWeights>>;
 
 export interface FromPretrainedOptions extends ResolveModelOptions {
   task?: Task;
@@ -28,6 +31,11 @@ export interface FromPretrainedOptions extends ResolveModelOptions {
   configOverrides?: Record<string, unknown>;
   /** Seed for freshly initialised heads. */
   seed?: number;
+  /**
+   * Inference: every parameter must come from the checkpoint; a missing or mis-shaped head is
+   * an error instead of a freshly drawn one.
+   */
+  requireAllWeights?: boolean;
 }
 
 export interface Pretrained {
@@ -55,7 +63,16 @@ export async function fromPretrained(idOrPath: string, o: FromPretrainedOptions 
     config.label2id = Object.fromEntries(o.labels.map((l, i) => [l, i]));
     delete config.num_labels;
   }
+  // The checkpoint's shapes are compared with the config before the model is allocated.
+  const weights = await readModelWeights(dir);
+  checkWeightsFitConfig(config, weights.tensors, weights.file);
   const model = createModel(config, o.task, o.seed ?? 42);
-  const report = await loadPretrainedWeights(model, dir);
+  const report = await loadPretrainedWeights(model, dir, weights);
+  if (o.requireAllWeights && report.initialized.length) {
+    throw new WhetError(
+      `loading ${weights.file} for inference: the checkpoint has no usable ${report.initialized.join(", ")} ` +
+        `(missing, or shaped for another number of labels); a freshly drawn head would give random predictions. Fine-tune the model first (whet train)`,
+    );
+  }
   return { model, dir, config, report };
 }

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { flag, readJson, SPECIAL_TOKEN_KEYS, withDefaults, type AddedTokenSpec, type ResolvedConfig } from "./config.js";
+import { assertRegularFile } from "../core/regular_file.js";
 
 /** tokenizer.json as a plain object (the `tokenizers` library's serialization format). */
 export type TokenizerJson = Record<string, unknown> & { model: Record<string, unknown>; added_tokens: AddedTokenJson[] };
@@ -23,6 +24,7 @@ export interface AddedTokenJson {
 
 function readText(path: string): string {
   try {
+    assertRegularFile(path);
     return readFileSync(path, "utf8");
   } catch (e) {
     throw new WhetError(`Cannot read tokenizer file "${path}": ${(e as Error).message}`);
