@@ -6,6 +6,7 @@ import { resolveModel } from "../io/hub.js";
 import { FAMILIES, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
+import { maxOf } from "../core/iter.js";
 
 export interface Loaded {
   dir: string;
@@ -57,7 +58,7 @@ export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: nu
 
 /** Pad rows to the longest: int64 [batch, seq] feeds. */
 export function padRows(rows: readonly Row[], padId: number, tokenTypes: boolean): Record<string, NDArray> {
-  const B = rows.length, T = Math.max(1, ...rows.map((r) => r.input_ids.length));
+  const B = rows.length, T = maxOf(rows.map((r) => r.input_ids.length), 1);
   const ids = new BigInt64Array(B * T).fill(BigInt(padId)), mask = new BigInt64Array(B * T), types = new BigInt64Array(B * T);
   rows.forEach((r, b) => r.input_ids.forEach((v, t) => {
     ids[b * T + t] = BigInt(v);

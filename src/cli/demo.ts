@@ -23,6 +23,7 @@ import type { Example } from "../train/collate.js";
 import { Evaluator } from "../train/evaluator.js";
 import { Trainer } from "../train/trainer.js";
 import { runPretrain } from "./pretrain.js";
+import { maxOf } from "../core/iter.js";
 
 export interface DemoOptions {
   outputDir: string;
@@ -106,7 +107,7 @@ async function predictSome(model: TaskModel, tok: Tokenizer, rows: readonly Glos
   await runner.release();
   const C = labels.length;
   return rows.map((r, i) => {
-    const row = Array.from(lg.subarray(i * C, (i + 1) * C)), m = Math.max(...row);
+    const row = Array.from(lg.subarray(i * C, (i + 1) * C)), m = maxOf(row);
     const e = row.map((v) => Math.exp(v - m)), s = e.reduce((x, y) => x + y, 0);
     const k = row.indexOf(m);
     return { text: r.text, label: r.label, predicted: labels[k], probability: e[k] / s };

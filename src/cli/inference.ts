@@ -6,9 +6,10 @@ import { checkOutputFile } from "../io/output_dir.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
 import { loadForInference, nested, padRows, rowsFromJsonl } from "./common.js";
+import { maxOf } from "../core/iter.js";
 
 function softmax(row: ArrayLike<number>): number[] {
-  const m = Math.max(...Array.from(row));
+  const m = maxOf(Array.from(row));
   const e = Array.from(row, (v) => Math.exp(v - m));
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / s);
@@ -69,7 +70,7 @@ export function predictCommand(): Command {
             const T = out.logits.shape[1];
             const labels = r.input_ids.map((_, t) => {
               const p = softmax(lg.subarray((b * T + t) * C, (b * T + t + 1) * C));
-              const k = p.indexOf(Math.max(...p));
+              const k = p.indexOf(maxOf(p));
               return { label: m.labels[k], score: p[k] };
             });
             lines.push(JSON.stringify({ tokens: r.input_ids.map((id) => m.tokenizer.idToToken(id)), labels: labels.map((l) => l.label), scores: labels.map((l) => l.score) }));
@@ -83,7 +84,7 @@ export function predictCommand(): Command {
             rec = { labels: m.labels.filter((_, k) => p[k] > 0.5), scores: Object.fromEntries(m.labels.map((l, k) => [l, p[k]])) };
           } else {
             const p = softmax(row);
-            const k = p.indexOf(Math.max(...p));
+            const k = p.indexOf(maxOf(p));
             rec = { label: m.labels[k], score: p[k] };
           }
           if (o.logits) rec.logits = row;

@@ -36,7 +36,8 @@ export function findDuplicateKey(text: string): DuplicateKey | null {
       while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
       const top = stack.at(-1);
       if (top?.keys && top.expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        const raw = text.slice(i + 1, j);
+        const key = raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
         if (top.keys.has(key)) return { key, path: stack.slice(1).map((s) => s.name).join("."), line };
         top.keys.add(key);
         top.expectKey = false;

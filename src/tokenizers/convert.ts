@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { flag, readJson, SPECIAL_TOKEN_KEYS, withDefaults, type AddedTokenSpec, type ResolvedConfig } from "./config.js";
 import { assertRegularFile } from "../core/regular_file.js";
+import { maxOf } from "../core/iter.js";
 
 /** tokenizer.json as a plain object (the `tokenizers` library's serialization format). */
 export type TokenizerJson = Record<string, unknown> & { model: Record<string, unknown>; added_tokens: AddedTokenJson[] };
@@ -48,7 +49,7 @@ export function readVocabTxt(path: string): Map<string, number> {
 /** The added_tokens entries: every special token (vocab id when it has one, else a new id after the vocab), sorted by id. */
 export function specialAddedTokens(cfg: ResolvedConfig, vocab: Map<string, number>): AddedTokenJson[] {
   const out = new Map<string, AddedTokenJson>();
-  let next = Math.max(-1, ...vocab.values()) + 1;
+  let next = maxOf(vocab.values(), -1) + 1;
   const add = (t: AddedTokenSpec, special: boolean, id?: number) => {
     if (out.has(t.content)) return;
     const known = id ?? vocab.get(t.content) ?? next++;

@@ -8,6 +8,8 @@ import type { TokenizerJson } from "./convert.js";
 import { codePointToUtf16, makeBatch, padEncoding, type BatchEncoding, type Encoding } from "./encoding.js";
 import { saveTokenizer } from "./save.js";
 import { planTruncation, type TruncationStrategy } from "./truncation.js";
+import { maxOf } from "../core/iter.js";
+import { checkTokenizerJson } from "./tokenizer_json_check.js";
 
 export interface EncodeOptions {
   /** Add [CLS]/[SEP] (or <s>/</s>); default true. */
@@ -61,6 +63,8 @@ export class Tokenizer {
     // `set_truncation_and_padding` resets them per call: both are this class's job.
     json.truncation = null;
     json.padding = null;
+    // Also for converted files: the Rust core panics (aborting the process) on some malformed ones.
+    checkTokenizerJson(json, "tokenizer.json");
     try {
       this.full = NativeTokenizer.fromString(JSON.stringify(json));
       this.raw = NativeTokenizer.fromString(JSON.stringify({ ...json, post_processor: null }));
@@ -181,7 +185,7 @@ export class Tokenizer {
     const rows = as.map((a, i) => this.finish(a, bs ? bs[i] : null, texts[i], pairs ? pairs[i] : null, opts, trunc));
     const padding = opts.padding ?? "longest";
     if (padding !== false && rows.length > 0) {
-      let length = padding === "max_length" ? (opts.maxLength ?? this.modelMaxLength) : Math.max(...rows.map((r) => r.ids.length));
+      let length = padding === "max_length" ? (opts.maxLength ?? this.modelMaxLength) : maxOf(rows.map((r) => r.ids.length), 0);
       if (!Number.isFinite(length)) throw new WhetError(`padding "max_length" needs maxLength: this tokenizer has no model_max_length`);
       const m = opts.padToMultipleOf;
       if (m !== undefined && m > 0) length = Math.ceil(length / m) * m;
