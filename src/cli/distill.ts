@@ -4,7 +4,7 @@ import { LabelMap } from "../data/labels.js";
 import { readTable } from "../data/read.js";
 import { readConfig, type PretrainedConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
-import { createModel, FAMILIES, taskFromConfig, type TaskModel } from "../models/auto.js";
+import { createModel, FAMILIES, maxSequenceLength, taskFromConfig, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import { resolveArguments } from "../train/arguments.js";
@@ -56,6 +56,12 @@ export function distillCommand(): Command {
     if (!o.student === !o.studentLayers) throw new WhetError("distill: give exactly one of --student and --student-layers");
     const tdir = await resolveModel(o.teacher as string);
     const tconf = readConfig(tdir);
+    // As train does (run_glue): never longer than the model can take, and say so.
+    const limit = maxSequenceLength(tconf);
+    if (args.max_length > limit) {
+      console.error(`max_length ${args.max_length} is longer than the teacher's ${limit} positions: using ${limit}`);
+      args.max_length = limit;
+    }
     const { model: teacher } = await fromPretrained(tdir, { task: "sequence-classification" });
     const tok = await loadTokenizer(tdir);
     const labels = LabelMap.fromConfig(tconf);

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { WhetError } from "../core/errors.js";
 import { LabelMap } from "../data/labels.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { readConll } from "../data/conll.js";
@@ -37,6 +38,7 @@ export function evaluateCommand(): Command {
         kind = labelKind(labels);
       }
       const enc = { examples };
+      if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new WhetError(`--batch-size must be a whole number of at least 1, got ${o.batchSize}`);
       const ev = await Evaluator.create({ model: m.model, examples, labels: kind, padId: m.tokenizer.padTokenId ?? 0, batchSize: o.batchSize, threads: o.threads });
       const metrics = await ev.evaluate();
       await ev.release();

@@ -5,7 +5,7 @@ import { writeTextAtomic } from "../io/files.js";
 import { checkOutputFile } from "../io/output_dir.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
-import { loadForInference, nested, padRows, rowsFromJsonl } from "./common.js";
+import { checkFinite, checkInputRows, loadForInference, nested, padRows, rowsFromJsonl } from "./common.js";
 import { maxOf } from "../core/iter.js";
 
 function softmax(row: ArrayLike<number>): number[] {
@@ -29,10 +29,13 @@ export function forwardCommand(): Command {
       checkOutputFile(o.output, [o.input, m.dir], "--output");
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       if (rows.length === 0) throw new WhetError(`${o.input} holds no input`);
+      checkInputRows(rows, m.model.config, o.input);
       const feeds = padRows(rows, m.tokenizer.padTokenId ?? 0, m.tokenTypes);
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits", "last_hidden_state"], threads: o.threads });
       const out = await runner.run(feeds);
       await runner.release();
+      checkFinite(out.logits, "logit");
+      checkFinite(out.last_hidden_state, "hidden state");
       await writeTextAtomic(o.output, JSON.stringify({
         input_ids: nested(feeds.input_ids),
         attention_mask: nested(feeds.attention_mask),
@@ -56,13 +59,16 @@ export function predictCommand(): Command {
     .action(async (o) => {
       const m = await loadForInference(o.model);
       checkOutputFile(o.output, [o.input, m.dir], "--output");
+      if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new WhetError(`--batch-size must be a whole number of at least 1, got ${o.batchSize}`);
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
+      checkInputRows(rows, m.model.config, o.input);
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits"], threads: o.threads });
       const problem = m.model.config.problem_type;
       const lines: string[] = [];
       for (let i = 0; i < rows.length; i += o.batchSize) {
         const chunk = rows.slice(i, i + o.batchSize);
         const out = await runner.run(padRows(chunk, m.tokenizer.padTokenId ?? 0, m.tokenTypes));
+        checkFinite(out.logits, "logit");
         const lg = out.logits.data as Float32Array;
         const C = out.logits.shape[out.logits.shape.length - 1];
         chunk.forEach((r, b) => {
