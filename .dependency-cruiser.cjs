@@ -12,6 +12,7 @@ const LEVELS = {
   train: 6,
   hpo: 7,
   cli: 8,
+  fuzz: 9,
 };
 // Tests (*.test.ts) may also import anything up to this level (the engine and its test harness,
 // src/runtime/check.ts), so an op's test can run it on ONNX Runtime.

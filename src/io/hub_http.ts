@@ -105,31 +105,7 @@ export class HubHttp {
   }
 
   private parseMeta(res: Response, location: string, doing: string, url: string): FileMeta {
-    const h = res.headers;
-    const commit = h.get("x-repo-commit");
-    if (!commit) {
-      throw new HubError(
-        `${doing}: ${clean(url)} answered HTTP ${res.status} without an X-Repo-Commit header: ` +
-          `"${this.opts.endpoint}" does not behave like the Hugging Face Hub (check HF_ENDPOINT, or a proxy in between)`,
-        "Http",
-      );
-    }
-    // These headers become folder and file names in the cache: anything but the shapes the Hub
-    // sends could step outside it (huggingface_hub checks the commit against the same pattern).
-    if (!COMMIT_HEX.test(commit)) throw badHeader(doing, url, "X-Repo-Commit", commit, "a 40-character hex commit sha");
-    const linked = h.get("x-linked-etag");
-    const etag = normalizeEtag(linked ?? h.get("etag"));
-    if (!etag) throw new HubError(`${doing}: ${clean(url)} sent no ETag, so the file cannot be cached by content`, "Http");
-    // A file that claims to live in LFS is named by the sha256 it is then checked against.
-    if (linked !== null && !SHA256_HEX.test(etag)) throw badHeader(doing, url, "X-Linked-Etag", linked, "the 64-character hex sha256 of an LFS file");
-    if (linked === null && !SAFE_ETAG.test(etag)) {
-      throw badHeader(doing, url, "ETag", h.get("etag") ?? "", 'a token of letters, digits, "-" and "_" (a git blob sha on the Hub)');
-    }
-    const sizeName = h.has("x-linked-size") ? "X-Linked-Size" : "Content-Length";
-    const sizeText = h.get(sizeName);
-    if (sizeText !== null && !/^\d{1,16}$/.test(sizeText.trim())) throw badHeader(doing, url, sizeName, sizeText, "a byte count");
-    const size = sizeText === null ? undefined : Number(sizeText);
-    return { commit, etag, size, lfs: linked !== null, url: location };
+    return parseHubMeta(res.headers, res.status, location, doing, url, this.opts.endpoint);
   }
 
   /**
@@ -342,6 +318,37 @@ export class HubHttp {
     const retryable = res.status === 429 || res.status >= 500;
     return new HubError(`${doing}: ${detail}`, "Http", retryable);
   }
+}
+
+/**
+ * What a HEAD answer's headers say about a file, validated: these values become folder and file
+ * names in the cache. Throws a HubError naming the header otherwise.
+ */
+export function parseHubMeta(h: Headers, status: number, location: string, doing: string, url: string, endpoint: string): FileMeta {
+  const commit = h.get("x-repo-commit");
+  if (!commit) {
+    throw new HubError(
+      `${doing}: ${clean(url)} answered HTTP ${status} without an X-Repo-Commit header: ` +
+        `"${endpoint}" does not behave like the Hugging Face Hub (check HF_ENDPOINT, or a proxy in between)`,
+      "Http",
+    );
+  }
+  // These headers become folder and file names in the cache: anything but the shapes the Hub
+  // sends could step outside it (huggingface_hub checks the commit against the same pattern).
+  if (!COMMIT_HEX.test(commit)) throw badHeader(doing, url, "X-Repo-Commit", commit, "a 40-character hex commit sha");
+  const linked = h.get("x-linked-etag");
+  const etag = normalizeEtag(linked ?? h.get("etag"));
+  if (!etag) throw new HubError(`${doing}: ${clean(url)} sent no ETag, so the file cannot be cached by content`, "Http");
+  // A file that claims to live in LFS is named by the sha256 it is then checked against.
+  if (linked !== null && !SHA256_HEX.test(etag)) throw badHeader(doing, url, "X-Linked-Etag", linked, "the 64-character hex sha256 of an LFS file");
+  if (linked === null && !SAFE_ETAG.test(etag)) {
+    throw badHeader(doing, url, "ETag", h.get("etag") ?? "", 'a token of letters, digits, "-" and "_" (a git blob sha on the Hub)');
+  }
+  const sizeName = h.has("x-linked-size") ? "X-Linked-Size" : "Content-Length";
+  const sizeText = h.get(sizeName);
+  if (sizeText !== null && !/^\d{1,16}$/.test(sizeText.trim())) throw badHeader(doing, url, sizeName, sizeText, "a byte count");
+  const size = sizeText === null ? undefined : Number(sizeText);
+  return { commit, etag, size, lfs: linked !== null, url: location };
 }
 
 interface FetchJob {

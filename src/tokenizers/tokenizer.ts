@@ -162,7 +162,7 @@ export class Tokenizer {
   async encode(text: string, pair?: string | null, opts: EncodeOptions = {}): Promise<Encoding> {
     checkText(text, "text");
     if (pair !== undefined && pair !== null) checkText(pair, "pair");
-    const [a, b] = await Promise.all([this.raw.encode(text, null), pair == null ? null : this.raw.encode(pair, null)]);
+    const [a, b] = await native("encoding a text", () => Promise.all([this.raw.encode(text, null), pair == null ? null : this.raw.encode(pair, null)]));
     return this.finish(a, b, text, pair ?? null, opts, await this.truncationFor(opts, b !== null));
   }
 
@@ -177,10 +177,10 @@ export class Tokenizer {
       pairs.forEach((t, i) => checkText(t, `pairs[${i}]`));
     }
     // The Rust core encodes a whole batch on its own thread pool.
-    const [as, bs] = await Promise.all([
+    const [as, bs] = await native("encoding a batch", () => Promise.all([
       this.raw.encodeBatch([...texts]),
       pairs ? this.raw.encodeBatch([...pairs]) : Promise.resolve(null),
-    ]);
+    ]));
     const trunc = await this.truncationFor(opts, pairs != null);
     const rows = as.map((a, i) => this.finish(a, bs ? bs[i] : null, texts[i], pairs ? pairs[i] : null, opts, trunc));
     const padding = opts.padding ?? "longest";
@@ -285,4 +285,14 @@ export function cleanUpTokenization(s: string): string {
     .replaceAll(" 's", "'s")
     .replaceAll(" 've", "'ve")
     .replaceAll(" 're", "'re");
+}
+
+/** Errors of the Rust core ("WordPiece error: Missing [UNK] token…") as WhetErrors saying what was done. */
+async function native<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof WhetError) throw e;
+    throw new WhetError(`The tokenizers library failed while ${doing}: ${(e as Error).message} (check the tokenizer files)`);
+  }
 }
