@@ -63,3 +63,15 @@ test("one nan among fractional regression labels is an error, not a classificati
   assert.equal(LabelMap.fit(["0.5", "1.25", "3.75"]).problemType, "regression");
   assert.equal(LabelMap.fit(["pos", "neg", "none"]).problemType, "single_label_classification");
 });
+
+test("cli: a single-class training set is trained but warned about", () => {
+  const dir = mkdtempSync(join(tmpdir(), "whet-one-"));
+  try {
+    writeFileSync(join(dir, "one.csv"), "text,label\n" + Array.from({ length: 8 }, (_, i) => `text ${i},yes`).join("\n") + "\n");
+    const r = whet(["train", "--model", model, "--train-file", "one.csv", "--output-dir", "run", "--num-train-epochs", "1", "--max-length", "16",
+      "--eval-strategy", "no", "--save-strategy", "no", "--threads", "1"], dir);
+    assert.match(r.err, /warning: every training row has the label "yes"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
