@@ -155,7 +155,9 @@ export function trainCommand(): Command {
       ? await prepareTokenData(data, args.seed, args.max_length, args.eval_strategy !== "no", tok)
       : await prepareTextData(data, readOpts, args.seed, args.max_length, args.eval_strategy !== "no", tok);
     console.error(prepared.reportText);
-    if (prepared.kind === "class" && prepared.labelNames.length === 1) console.error(`warning: every training row has the label "${prepared.labelNames[0]}": the model can only learn to predict it`);
+    if (prepared.kind === "class" && prepared.labelNames.length === 1) {
+      console.error(`warning: every training row has the label "${prepared.labelNames[0]}": the model can only learn to predict it`);
+    }
     const out = await prepareRunOutput(args, [dir, data.train_file as string, data.validation_file as string | undefined]);
     args.output_dir = out.workDir;
 
