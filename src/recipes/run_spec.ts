@@ -28,7 +28,7 @@ export const DataKeysSchema = z.object({
   text_pair_column: z.string().min(1).optional().describe("column holding the second text of a pair (NLI, paraphrase)"),
   label_column: z.string().min(1).default("label").describe("column holding the label"),
   label_separator: z.string().min(1).optional().describe("multi-label: separator inside the label field, e.g. \"|\""),
-  strict: z.boolean().default(false).describe("stop at the first bad row instead of skipping it"),
+  strict: z.boolean().default(false).describe("stop at the first bad row (malformed, wrong number of fields, empty text, missing label) instead of skipping and counting it"),
   augment: AugmentConfigSchema.optional()
     .describe("augment the training split, after the validation split is held out: " +
       "{method: eda|template|back-translation|code-switch, …} (README: Data augmentation)"),
