@@ -96,3 +96,13 @@ export {
   MedianPruner, PercentilePruner, SuccessiveHalvingPruner, HyperbandPruner, NopPruner,
 } from "./hpo/pruners.js";
 export { parameterImportances } from "./hpo/importance.js";
+// Data augmentation
+export { augmentTextRows, augmentTokenRows, type AugmentSummary } from "./data/augment/augment_rows.js";
+export { augmentFile } from "./data/augment/augment_file.js";
+export { parseAugmentSpec, AugmentConfigSchema, type AugmentSpec } from "./data/augment/augment_spec.js";
+export { eda, EDA_DEFAULTS } from "./data/augment/eda.js";
+export { Thesaurus } from "./data/augment/thesaurus.js";
+export { codeSwitch, readMuseDictionary } from "./data/augment/code_switch.js";
+export { generateFromTemplates, readTemplates } from "./data/augment/templates.js";
+export { writeTable } from "./data/write_table.js";
+export { BackTranslator } from "./models/back_translate.js";

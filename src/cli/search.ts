@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { defaultDirection, runFinetuneSearch } from "../hpo/finetune_search.js";
-import { runCommandSearch, studySummary, type SearchOptions } from "../hpo/search.js";
+import { runCommandSearch, studySummary, type SearchOptions } from "../hpo/search_workflow.js";
 import { SearchUsageError } from "../hpo/space_file.js";
 import { StorageUrlError } from "../hpo/storage_url.js";
 import { readRunConfig } from "./args_options.js";

@@ -3,9 +3,10 @@ import { join, resolve } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { finetune } from "../recipes/finetune.js";
 import { resolveRunSpec } from "../recipes/run_spec.js";
+import { suggestName } from "../train/arguments.js";
 import type { TrainerCallback } from "../train/callbacks.js";
 import type { Direction, FrozenTrial } from "./frozen_trial.js";
-import { makePruner, makeSampler, searchSpace, type SearchOptions } from "./search.js";
+import { makePruner, makeSampler, searchSpace, type SearchOptions } from "./search_workflow.js";
 import { SearchUsageError, type SearchSpace } from "./space_file.js";
 import type { Study } from "./study.js";
 import { createStudy } from "./study_api.js";
@@ -81,8 +82,10 @@ async function runTrial(trial: Trial, space: SearchSpace, output: string, opts: 
   if (pruned) throw new TrialPruned(`trial ${trial.number} pruned at step ${result.globalStep}`);
   const value = result.metrics[key];
   if (value === undefined) {
-    throw new WhetError(`--metric ${opts.metric}: the run computed ${Object.keys(result.metrics).map((m) => `eval_${m}`).join(", ") ||
-      "no evaluation metrics (give a --validation-file or a validation split)"}`);
+    const names = Object.keys(result.metrics);
+    const hint = suggestName(key, names);
+    throw new WhetError(`--metric ${opts.metric}: ${hint ? `did you mean eval_${hint}? ` : ""}the run computed ` +
+      (names.map((m) => `eval_${m}`).join(", ") || "no evaluation metrics (give a --validation-file or a validation split)"));
   }
   return value;
 }

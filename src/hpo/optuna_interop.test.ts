@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { FrozenTrial } from "./frozen_trial.js";
 import { distributionToJson } from "./distributions.js";
-import { optunaMissing, PYTHON, skipUnless } from "./services_testing.js";
+import { optunaMissing, PYTHON, skipUnless } from "../testing/test_services.js";
 import { createStudy, loadStudy } from "./study_api.js";
 import { TrialPruned } from "./trial.js";
 import { TpeSampler } from "./tpe_sampler.js";

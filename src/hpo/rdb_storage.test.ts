@@ -9,7 +9,7 @@ import { PostgresDriver } from "./postgres_driver.js";
 import { RdbStorage } from "./rdb_storage.js";
 import { SqliteDriver } from "./sqlite_driver.js";
 import { openStorage } from "./storage_url.js";
-import { POSTGRES_URL, skipUnless } from "./services_testing.js";
+import { POSTGRES_URL, skipUnless } from "../testing/test_services.js";
 
 const FIXTURE = new URL("../../fixtures/hpo/optuna31_sqlite_schema.json", import.meta.url);
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { PostgresDriver } from "./postgres_driver.js";
-import { POSTGRES_URL, skipUnless } from "./services_testing.js";
+import { POSTGRES_URL, skipUnless } from "../testing/test_services.js";
 import { createStudy, loadStudy } from "./study_api.js";
 
 // A worker: joins the study with heartbeats every second, a 2 s grace period and one retry;

@@ -62,30 +62,6 @@ export interface RowBeams {
 }
 
 /**
- * The top `k` of a row's candidates, best first: `scores(beam, token)` over numBeams × vocab.
- * Ties go to the lower flat index.
- */
-export function topCandidates(
-  numBeams: number,
-  vocab: number,
-  k: number,
-  scoreAt: (flat: number) => number,
-): { score: number; flat: number }[] {
-  const top: { score: number; flat: number }[] = [];
-  let floor = -Infinity;
-  for (let flat = 0; flat < numBeams * vocab; flat++) {
-    const s = scoreAt(flat);
-    if (top.length === k && !(s > floor)) continue;
-    let at = top.length;
-    while (at > 0 && s > top[at - 1].score) at--;
-    top.splice(at, 0, { score: s, flat });
-    if (top.length > k) top.pop();
-    floor = top.length === k ? top[k - 1].score : -Infinity;
-  }
-  return top;
-}
-
-/**
  * BeamSearchScorer.process for one row: walk the ranked candidates, turn </s> among the first
  * num_beams into finished hypotheses, fill the beams with the others, then decide whether the
  * row is done. `seqs(flat)` gives a beam's tokens so far (decoder start included).

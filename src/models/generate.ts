@@ -4,7 +4,8 @@
 import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { sampleToken, warpScores } from "./sampling.js";
-import { BeamHypotheses, processRow, topCandidates, type RowBeams } from "./beam_search.js";
+import { bannedTokens, forcedToken, rowCandidates } from "./beam_candidates.js";
+import { BeamHypotheses, processRow, type RowBeams } from "./beam_search.js";
 import { effectiveMaxLength, type GenerationConfig } from "./generation_config.js";
 import type { MarianRunner } from "./marian_runner.js";
 
@@ -37,35 +38,19 @@ export function processScores(
   cfg: GenerationConfig,
   maxLength: number,
 ): void {
-  for (const banned of cfg.bad_words_ids ?? []) {
-    if (banned.length === 1 && banned[0] === cfg.eos_token_id) continue; // NoBadWordsLogitsProcessor drops [eos]
-    const prefix = banned.slice(0, -1);
-    const matches = prefix.length <= seq.length && prefix.every((t, i) => seq[seq.length - prefix.length + i] === t);
-    if (matches) scores[banned[banned.length - 1]] = -Infinity;
-  }
-  if (seq.length < cfg.min_length) scores[cfg.eos_token_id] = -Infinity;
-  const forced = cfg.forced_eos_token_id;
-  if (forced !== null && seq.length === maxLength - 1) {
+  for (const t of bannedTokens(seq, cfg)) scores[t] = -Infinity;
+  const forced = forcedToken(seq, cfg, maxLength);
+  if (forced !== null) {
     scores.fill(-Infinity);
     scores[forced] = 0;
   }
 }
 
-/** log_softmax of a row with the pad logit set to -inf first (MarianMTModel.adjust_logits_during_generation). */
-function logSoftmaxWithoutPad(logits: Float32Array, pad: number, out: Float64Array): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (i !== pad && logits[i] > max) max = logits[i];
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) if (i !== pad) sum += Math.exp(logits[i] - max);
-  const lse = max + Math.log(sum);
-  for (let i = 0; i < logits.length; i++) out[i] = i === pad ? -Infinity : Math.fround(logits[i] - lse);
-  return out;
-}
-
-function argmax(scores: Float64Array): number {
-  let at = 0;
-  for (let i = 1; i < scores.length; i++) if (scores[i] > scores[at]) at = i;
-  return at;
+/** The first maximum of a row among the tokens not banned (argmax of the processed logits). */
+function argmaxAllowed(row: Float32Array, banned: ReadonlySet<number>): number {
+  let at = -1;
+  for (let i = 0; i < row.length; i++) if ((at < 0 || row[i] > row[at]) && !banned.has(i)) at = i;
+  return at < 0 ? 0 : at;
 }
 
 /** Ids after the decoder start up to and including the first </s>. */
@@ -106,10 +91,15 @@ export async function greedySearch(
     const logits = await state.step(seqs.map((s) => s[s.length - 1]));
     steps++;
     seqs.forEach((seq, r) => {
-      scores.set(logits.subarray(r * V, (r + 1) * V));
-      processScores(scores, seq, cfg, maxLength);
-      if (cfg.do_sample) warpScores(scores, cfg);
-      const next = !open[r] ? cfg.pad_token_id : cfg.do_sample ? sampleToken(scores, rng) : argmax(scores);
+      const row = logits.subarray(r * V, (r + 1) * V);
+      let next = cfg.pad_token_id;
+      if (open[r] && cfg.do_sample) {
+        scores.set(row);
+        processScores(scores, seq, cfg, maxLength);
+        warpScores(scores, cfg);
+        next = sampleToken(scores, rng);
+      } else if (open[r])
+        next = forcedToken(seq, cfg, maxLength) ?? argmaxAllowed(row, new Set(bannedTokens(seq, cfg)));
       seq.push(next);
       if (next === cfg.eos_token_id) open[r] = false;
     });
@@ -122,34 +112,20 @@ interface BeamContext {
   cfg: GenerationConfig;
   maxLength: number;
   vocab: number;
-  /** One vocab-sized buffer per beam, reused every row and step. */
-  scratch: Float64Array[];
 }
 
 function beamRow(
   b: number,
   logits: Float32Array,
+  lse: Float32Array,
   seqs: number[][],
   beamScores: number[],
   hyps: BeamHypotheses,
   bc: BeamContext,
 ): RowBeams {
-  const { cfg, maxLength, vocab, scratch } = bc;
-  const K = cfg.num_beams;
-  const rows = Array.from({ length: K }, (_, j) => {
-    const lp = logSoftmaxWithoutPad(
-      logits.subarray((b * K + j) * vocab, (b * K + j + 1) * vocab),
-      cfg.pad_token_id,
-      scratch[j],
-    );
-    processScores(lp, seqs[b * K + j], cfg, maxLength);
-    return lp;
-  });
-  // torch adds the float32 running score to the float32 log-prob: round as it does.
-  const cands = topCandidates(K, vocab, 2 * K, (flat) =>
-    Math.fround(rows[Math.floor(flat / vocab)][flat % vocab] + beamScores[b * K + Math.floor(flat / vocab)]),
-  );
-  const curLen = seqs[b * K].length + 1; // the length including the token chosen now
+  const { cfg, maxLength, vocab } = bc;
+  const cands = rowCandidates(logits, lse, b, seqs, beamScores, cfg, maxLength, vocab);
+  const curLen = seqs[b * cfg.num_beams].length + 1; // the length including the token chosen now
   const next = processRow(hyps, b, cands, vocab, cfg.eos_token_id, curLen, (beam) => seqs[beam]);
   next.done = hyps.isDone(cands[0].score, curLen);
   return next;
@@ -176,7 +152,7 @@ export async function beamSearch(
     () => new BeamHypotheses(K, cfg.length_penalty, cfg.early_stopping, maxLength),
   );
   const done = new Array<boolean>(B).fill(false);
-  const bc: BeamContext = { cfg, maxLength, vocab: V, scratch: Array.from({ length: K }, () => new Float64Array(V)) };
+  const bc: BeamContext = { cfg, maxLength, vocab: V };
   let steps = 0;
   for (;;) {
     const logits = await state.step(seqs.map((s) => s[s.length - 1]));
@@ -190,7 +166,7 @@ export async function beamSearch(
             tokens: new Array<number>(K).fill(cfg.pad_token_id),
             sources: Array.from({ length: K }, (_, j) => b * K + j),
           }
-        : beamRow(b, logits, seqs, beamScores, hyps[b], bc);
+        : beamRow(b, logits, state.logSumExp, seqs, beamScores, hyps[b], bc);
       done[b] = done[b] || row.done === true;
       next.scores.push(...row.scores);
       next.tokens.push(...row.tokens);

@@ -3,8 +3,11 @@
 // position. The host keeps the cache between steps and reorders it when beams change places.
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
-import { Graph, trace } from "../graph/graph.js";
+import { Graph, currentGraph, trace } from "../graph/graph.js";
 import type { Tensor } from "../graph/tensor.js";
+import { ndarray } from "../core/ndarray.js";
+import { add, exp, log, sub } from "../ops/elementwise.js";
+import { max, sum } from "../ops/reduce.js";
 import { CompiledGraph } from "../runtime/session.js";
 import type { KeyValue, MarianMTModel } from "./marian.js";
 
@@ -23,6 +26,18 @@ function paramFeeds(model: MarianMTModel): Record<string, NDArray> {
   for (const [name, p] of model.namedParameters())
     feeds[name] = { dtype: "float32", shape: [...p.shape], data: p.data };
   return feeds;
+}
+
+/**
+ * log Σ exp of each row of logits [B, V] with one token left out: beam search's log_softmax
+ * normaliser (Marian sets the pad logit to -inf first), vectorised by ONNX Runtime.
+ */
+function logSumExpWithout(logits: Tensor, vocab: number, skip: number): Tensor {
+  const maskValues = new Float32Array(vocab);
+  maskValues[skip] = -Infinity;
+  const masked = add(logits, currentGraph().constant(ndarray("float32", [vocab], maskValues)));
+  const m = max(masked, [1], true); // [B, 1]
+  return add(log(sum(exp(sub(masked, m)), [1], true)), m); // [B, 1]
 }
 
 /** The teacher-forced forward as a graph: logits, loss (when labels are fed) and every hidden state. */
@@ -94,7 +109,8 @@ export class MarianRunner {
       const past = Array.from({ length: layers }, (_, i) => cacheInput("past", i, "past"));
       const cross = Array.from({ length: layers }, (_, i) => cacheInput("cross", i, "src"));
       const { logits, present } = model.decodeStep(ids, position, past, cross, mask);
-      const out: Record<string, Tensor> = { logits };
+      const lse = logSumExpWithout(logits, model.config.vocab_size, model.config.pad_token_id);
+      const out: Record<string, Tensor> = { logits, logsumexp_without_pad: lse };
       present.forEach(
         (kv, i) => ([out[cacheNames("present", i)[0]], out[cacheNames("present", i)[1]]] = [kv.key, kv.value]),
       );
@@ -168,6 +184,8 @@ function gatherRows(t: NDArray, rows: readonly number[]): NDArray {
 export class DecoderState {
   private past: Record<string, NDArray>;
   private position = 0;
+  /** The last step's log Σ exp over each row's logits, the pad token left out. */
+  logSumExp: Float32Array = new Float32Array(0);
 
   constructor(
     private readonly runner: MarianRunner,
@@ -204,6 +222,7 @@ export class DecoderState {
       this.past[pv] = out[nv];
     }
     this.position++;
+    this.logSumExp = out.logsumexp_without_pad.data as Float32Array;
     return out.logits.data as Float32Array;
   }
 

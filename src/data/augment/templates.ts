@@ -68,7 +68,7 @@ export function parseTemplates(source: string, path: string): TemplateSet {
   const root = doc.toJS() as unknown;
   if (!isRecord(root) || !Array.isArray(root.templates)) {
     throw new WhetError(`${path}: expected a mapping with a "templates" list (and usually "slots"); ` +
-      `see whet augment --help`);
+      `see the README, "Data augmentation"`);
   }
   const slots = parseSlots(root.slots, ["slots"], at);
   const templates = root.templates.map((t, i) => parseTemplate(t, i, at));
