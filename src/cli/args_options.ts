@@ -80,7 +80,9 @@ export function readRunConfig(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new WhetError(`reading the config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code ?? (e as Error).message;
+    throw new WhetError(`--config ${path}: ${why}`);
   }
   let v: unknown;
   try {

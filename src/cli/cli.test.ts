@@ -60,6 +60,9 @@ test("cli: train, then evaluate, predict, forward and tokenize the trained model
       assert.ok(["Apache-2.0", "GFDL-1.3", "GPL-3", "MPL-2.0"].includes(r.label));
       assert.equal(r.logits.length, 4);
     }
+    const out = whet(["predict", "--model", "run", "--input", "in.jsonl", "--output", "-"], dir);
+    assert.equal(out.code, 0, out.err);
+    assert.deepEqual(out.out.trim().split("\n").map((l) => JSON.parse(l).label), preds.map((r) => r.label), "--output - is stdout");
     const f = whet(["forward", "--model", "run", "--input", "in.jsonl", "--output", "fwd.json"], dir);
     assert.equal(f.code, 0, f.err);
     const fwd = JSON.parse(readFileSync(join(dir, "fwd.json"), "utf8"));

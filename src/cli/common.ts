@@ -1,7 +1,12 @@
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import { readJsonLines } from "../data/json_lines.js";
-import { readConfig, id2label, type PretrainedConfig } from "../io/config.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { readConfig, id2label, numLabels, type PretrainedConfig } from "../io/config.js";
+import { isAdapterFolder, readAdapterConfig, readAdapterTensors } from "../peft/adapter_files.js";
+import type { AppliedAdapter } from "../peft/apply.js";
+import { loadAdapter, savedHeadLabels } from "../train/adapter_model.js";
 import { resolveModel } from "../io/hub.js";
 import { familyOf, maxSequenceLength, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
@@ -15,16 +20,52 @@ export interface Loaded {
   task: Task;
   tokenTypes: boolean;
   labels: string[];
+  /** The adapter loaded with --adapter. */
+  adapter?: AppliedAdapter;
 }
 
-/** A Hub id or folder, ready for inference: model with its weights, tokenizer, label names. */
-export async function loadForInference(idOrPath: string): Promise<Loaded> {
+/**
+ * A Hub id or folder, ready for inference: model with its weights, tokenizer, label names. With
+ * `adapter` (a PEFT folder, --adapter), the adapter is loaded onto the model; a --model folder
+ * that holds only an adapter stands for its base_model_name_or_path plus itself.
+ */
+export async function loadForInference(idOrPath: string, adapter?: string): Promise<Loaded> {
+  if (!adapter && isAdapterFolder(idOrPath) && !hasWeights(idOrPath)) {
+    const base = readAdapterConfig(idOrPath).base_model_name_or_path;
+    if (!base) throw new WhetError(`--model ${idOrPath} holds an adapter without base_model_name_or_path: give the base as --model and this folder as --adapter`);
+    return loadForInference(base, idOrPath);
+  }
   const dir = await resolveModel(idOrPath);
   const config = readConfig(dir);
+  const overrides = adapter ? await adapterLabels(adapter, config) : {};
+  Object.assign(config, overrides);
   const task = taskFromConfig(config) ?? "sequence-classification";
-  const { model } = await fromPretrained(dir, { task, requireAllWeights: true });
-  const tokenizer = await loadTokenizer(dir);
-  return { dir, model, tokenizer, task, tokenTypes: familyOf(config).tokenTypes, labels: id2label(config) };
+  // Without an adapter every weight must come from the checkpoint (a fresh head predicts at random);
+  // an adapter brings its own head (modules_to_save) and loadAdapter checks it.
+  const { model } = await fromPretrained(dir, { task, configOverrides: overrides, requireAllWeights: !adapter });
+  const applied = adapter ? await loadAdapter(model, adapter) : undefined;
+  // The adapter's folder carries the tokenizer a run saved; else the base model's.
+  const tokenizer = await loadTokenizer(adapter && existsSync(join(adapter, "tokenizer.json")) ? adapter : dir);
+  return { dir, model, tokenizer, task, tokenTypes: familyOf(config).tokenTypes, labels: id2label(config), adapter: applied };
+}
+
+function hasWeights(dir: string): boolean {
+  return ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin"].some((f) => existsSync(join(dir, f)));
+}
+
+/**
+ * The labels of the head an adapter saves: the config.json a whet run writes beside the adapter,
+ * else LABEL_i names when the saved head's size differs from the base model's.
+ */
+async function adapterLabels(adapter: string, base: PretrainedConfig): Promise<Partial<PretrainedConfig>> {
+  readAdapterConfig(adapter);
+  if (existsSync(join(adapter, "config.json"))) {
+    const c = readConfig(adapter);
+    if (c.id2label) return { id2label: c.id2label, label2id: c.label2id, problem_type: c.problem_type, num_labels: undefined };
+  }
+  const n = savedHeadLabels(await readAdapterTensors(adapter));
+  if (n === null || n === numLabels(base)) return {};
+  return { id2label: Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), `LABEL_${i}`])), label2id: undefined, num_labels: undefined };
 }
 
 export interface Row {

@@ -17,6 +17,7 @@ export function evaluateCommand(): Command {
   return new Command("evaluate")
     .description("evaluate a trained model on a labelled file; prints one JSON line of metrics")
     .requiredOption("--model <dir-or-id>", "trained model folder or Hub id")
+    .option("--adapter <dir>", "PEFT adapter folder to load onto --model")
     .requiredOption("--file <file>", "labelled data (.csv, .tsv, .jsonl; CoNLL or JSONL tokens for token classification)")
     .option("--text-column <name>", "column holding the text (default text)")
     .option("--text-pair-column <name>", "column holding the second text of a pair")
@@ -28,7 +29,7 @@ export function evaluateCommand(): Command {
     .option("--n-boot <n>", "bootstrap replicates for the per-group confidence intervals", Number, 1000)
     .option("--seed <n>", "seed of the bootstrap", Number, 0)
     .action(async (o) => {
-      const m = await loadForInference(o.model);
+      const m = await loadForInference(o.model, o.adapter);
       o.maxLength = Math.min(o.maxLength, maxSequenceLength(m.model.config));
       let examples: Example[], kind: LabelKind, groups: string[] | undefined;
       if (m.task === "token-classification") {

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { mergeAdapter } from "../peft/merge.js";
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import { encodeQuantized, quantizeDynamicInt8 } from "../compress/quantize.js";
@@ -57,6 +58,7 @@ export function exportCommand(): Command {
   return new Command("export")
     .description("export a model to ONNX in transformers.js layout (onnx/model.onnx, optional int8 onnx/model_quantized.onnx)")
     .requiredOption("--model <dir-or-id>", "model folder or Hub id")
+    .option("--adapter <dir>", "PEFT adapter folder to load onto --model")
     .requiredOption("--output <dir>", "folder to write (config.json, tokenizer files, onnx/)")
     .option("--quantize <kind>", "also write onnx/model_quantized.onnx: int8 (dynamic, per-channel weights)")
     .option("--quantize-include <regex>", "quantize only weights whose name matches")
@@ -67,9 +69,15 @@ export function exportCommand(): Command {
     .option("--threads <n>", "ONNX Runtime threads for the check", Number)
     .action(async (o) => {
       if (o.quantize !== undefined && o.quantize !== "int8") throw new WhetError(`--quantize ${o.quantize}: only int8 is supported`);
-      const m = await loadForInference(o.model);
+      const m = await loadForInference(o.model, o.adapter);
+      // LoRA / IA3 are folded in first (merge_and_unload): a plain model. Prompt and prefix tuning
+      // export with their virtual tokens as initializers of the graph.
+      const type = m.adapter?.settings.peft_type;
+      if (m.adapter && (type === "LORA" || type === "IA3")) mergeAdapter(m.model, m.adapter);
       // An earlier export into this folder is replaced as a whole; anything else there is refused.
-      const out = await prepareOutputDir({ outputDir: o.output, inputs: [m.dir], overwrite: false, ownMarker: join("onnx", "model.onnx"), replaceOwn: true, flag: "--output" });
+      const out = await prepareOutputDir({
+        outputDir: o.output, inputs: [m.dir, o.adapter], overwrite: false, ownMarker: join("onnx", "model.onnx"), replaceOwn: true, flag: "--output",
+      });
       // Optimum's signature: token_type_ids only where the model has more than one type
       // (BERT); RoBERTa / XLM-R (type_vocab_size 1) and DistilBERT take ids and mask alone.
       const tokenTypes = m.tokenTypes && Number(m.model.config.type_vocab_size ?? 2) > 1;

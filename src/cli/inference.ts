@@ -20,13 +20,14 @@ export function forwardCommand(): Command {
   return new Command("forward")
     .description("run the model in eval mode and write input ids, logits and the last hidden state as JSON")
     .requiredOption("--model <dir-or-id>", "model folder or Hub id (org/name[@revision])")
+    .option("--adapter <dir>", "PEFT adapter folder to load onto --model")
     .requiredOption("--input <file>", 'JSONL: {"text", "text_pair"?} or {"input_ids", "attention_mask"?, "token_type_ids"?} per line')
     .requiredOption("--output <file>", "JSON file to write")
     .option("--max-length <n>", "truncate texts to this many tokens", Number)
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
-      const m = await loadForInference(o.model);
-      checkOutputFile(o.output, [o.input, m.dir], "--output");
+      const m = await loadForInference(o.model, o.adapter);
+      if (o.output !== "-") checkOutputFile(o.output, [o.input, m.dir, o.adapter], "--output");
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       if (rows.length === 0) throw new WhetError(`${o.input} holds no input`);
       checkInputRows(rows, m.model.config, o.input);
@@ -50,15 +51,16 @@ export function predictCommand(): Command {
   return new Command("predict")
     .description("classify each input line; writes one JSON line per input with label and score")
     .requiredOption("--model <dir-or-id>", "model folder or Hub id")
+    .option("--adapter <dir>", "PEFT adapter folder to load onto --model")
     .requiredOption("--input <file>", 'JSONL: {"text", "text_pair"?} or {"input_ids", ...} per line')
-    .requiredOption("--output <file>", "JSONL file to write")
+    .requiredOption("--output <file>", "JSONL file to write; - for stdout")
     .option("--logits", "include the logits")
     .option("--batch-size <n>", "inputs per forward pass", Number, 32)
     .option("--max-length <n>", "truncate texts to this many tokens", Number)
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
-      const m = await loadForInference(o.model);
-      checkOutputFile(o.output, [o.input, m.dir], "--output");
+      const m = await loadForInference(o.model, o.adapter);
+      if (o.output !== "-") checkOutputFile(o.output, [o.input, m.dir, o.adapter], "--output");
       if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new WhetError(`--batch-size must be a whole number of at least 1, got ${o.batchSize}`);
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       checkInputRows(rows, m.model.config, o.input);
@@ -98,7 +100,9 @@ export function predictCommand(): Command {
         });
       }
       await runner.release();
-      await writeTextAtomic(o.output, lines.join("\n") + (lines.length ? "\n" : ""));
+      const text = lines.join("\n") + (lines.length ? "\n" : "");
+      if (o.output === "-") process.stdout.write(text);
+      else await writeTextAtomic(o.output, text);
     });
 }
 

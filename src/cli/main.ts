@@ -6,6 +6,7 @@
 // that on a broken install `whet doctor` still runs and says which part failed, and the other
 // commands point to it instead of printing a module loader's stack trace. Add new commands to
 // that list; only doctor and init are imported statically.
+import { normalizeArgv } from "./argv_aliases.js";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../core/errors.js";
 import { doctorCommand } from "./doctor.js";
@@ -37,6 +38,7 @@ if (!light) {
     const augmenting = await import("./augment.js");
     const translating = await import("./translate.js");
     const searching = await import("./search.js");
+    const merging = await import("./merge.js");
     program
       .addCommand(train.trainCommand())
       .addCommand(evaluate.evaluateCommand())
@@ -53,7 +55,8 @@ if (!light) {
       .addCommand(report.reportCommand())
       .addCommand(augmenting.augmentCommand())
       .addCommand(translating.translateCommand())
-      .addCommand(searching.searchCommand());
+      .addCommand(searching.searchCommand())
+      .addCommand(merging.mergeCommand());
   } catch (e) {
     loadError = e;
   }
@@ -74,7 +77,7 @@ if (loadError !== null && wanted !== undefined && !["help", "-h", "--help", "-V"
   process.exit(1);
 }
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+program.parseAsync(normalizeArgv(process.argv, (l) => console.error(l))).catch((e: unknown) => {
   if (e instanceof CommanderError && e.code.startsWith("commander.")) {
     // commander has printed its message already; --help and --version end here with code 0.
     process.exit(e.exitCode === 0 ? 0 : 2);

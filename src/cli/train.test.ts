@@ -71,3 +71,79 @@ test("train: a model whet cannot build is named before anything else is read", a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("train: a header-less TSV with bare quotes, by --no-header --text-column 0 --label-column 1", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-tsv-"));
+  try {
+    const csv = readFileSync(join(traj, "train.csv"), "utf8").trim().split("\n").slice(1);
+    // "text,label" rows → 'text " with a bare quote<TAB>label', no header.
+    const tsv = csv.map((l) => { const i = l.lastIndexOf(","); return `"${l.slice(0, i).replace(/"/g, "")} 5" screen\t${l.slice(i + 1)}`; });
+    writeFileSync(join(dir, "train.tsv"), tsv.join("\n") + "\n");
+    const args = ["train", "--model", join(traj, "init"), "--train-file", "train.tsv", "--output-dir", "run", "--max-steps", "1", ...SETTINGS];
+    const missing = whet(args, dir);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /--no-header --text-column 0 --label-column 1/);
+    const r = whet([...args, "--no-header", "--text-column", "0", "--label-column", "1"], dir);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, new RegExp(`Rows: ${tsv.length}\\b`), "every line is a row: no quote swallowed the next ones");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("train: 0.0/1.0 labels: inferred regression is announced naming --problem-type; the flag makes them classes", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-ptype-"));
+  try {
+    const map: Record<string, string> = { "GPL-3": "1.0", "Apache-2.0": "0.0", "MPL-2.0": "1.0", "GFDL-1.3": "0.0" };
+    const rows = readFileSync(join(traj, "train.csv"), "utf8").trim().split(/\r?\n/).slice(1)
+      .map((l) => { const i = l.lastIndexOf(","); return `${l.slice(0, i)},${map[l.slice(i + 1).trim()]}`; });
+    writeFileSync(join(dir, "train.csv"), `text,label\n${rows.join("\n")}\n`);
+    const args = ["train", "--model", join(traj, "init"), "--train-file", "train.csv", "--max-steps", "1", ...SETTINGS];
+    const reg = whet([...args, "--output-dir", "reg"], dir);
+    assert.equal(reg.code, 0, reg.err);
+    assert.match(reg.err, /regression, inferred from numeric labels.*--problem-type single_label_classification/);
+    assert.equal(JSON.parse(readFileSync(join(dir, "reg", "config.json"), "utf8")).problem_type, "regression");
+    const cls = whet([...args, "--output-dir", "cls", "--problem-type", "single_label_classification", "--label-names", "1.0,0.0"], dir);
+    assert.equal(cls.code, 0, cls.err);
+    assert.doesNotMatch(cls.err, /regression/);
+    const cfg = JSON.parse(readFileSync(join(dir, "cls", "config.json"), "utf8"));
+    assert.equal(cfg.problem_type, "single_label_classification");
+    assert.deepEqual(cfg.id2label, { 0: "1.0", 1: "0.0" }, "--label-names fixes the order");
+    const bad = whet([...args, "--output-dir", "bad", "--label-names", "1.0,2.0"], dir);
+    assert.match(bad.err, /--label-names 1\.0,2\.0 does not name the data's labels "0\.0"/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("train: usage errors exit 2 and list every missing option; Python-style flags are accepted", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-usage-"));
+  try {
+    const none = whet(["train"], dir);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /missing required options --model, --train-file, --output-dir/);
+    const bad = whet(["train", "--model", "m", "--train-file", "t.csv", "--output-dir", "o", "--problem-type", "x"], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--problem-type: /);
+    const py = whet(["train", "--train_file", "t.csv", "--output_dir", "o", "--evaluation_strategy", "no"], dir);
+    assert.equal(py.code, 2);
+    assert.match(py.err, /--evaluation-strategy is called --eval-strategy now/);
+    assert.match(py.err, /missing required option --model \(/, "--train_file and --output_dir were read");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("train: a header-only file and a missing config file get one clear line each", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-msgs-"));
+  try {
+    writeFileSync(join(dir, "h.csv"), "text,label\n");
+    const ho = whet(["train", "--model", join(traj, "init"), "--train-file", "h.csv", "--output-dir", "o"], dir);
+    assert.equal(ho.code, 1);
+    assert.match(ho.err, /Cannot train on "h\.csv": it holds a header row and no data rows/);
+    const cfg = whet(["train", "--config", "nope.yaml"], dir);
+    assert.match(cfg.err, /--config nope\.yaml: no such file/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { DATA_KEYS, resolveRunSpec } from "../recipes/run_spec.js";
 import { finetune } from "../recipes/finetune.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
+import { addPeftOptions, peftInput } from "./peft_options.js";
 import { stopOnSignals } from "./signals.js";
 
 /** `--augment eda` or `--augment '{"method": "eda", "num_aug": 8}'`. */
@@ -29,14 +30,24 @@ export function trainCommand(): Command {
     .option("--text-pair-column <name>", "column holding the second text of a pair")
     .option("--label-column <name>", "column holding the label (default label)")
     .option("--label-separator <sep>", "multi-label: separator inside the label field (e.g. \"|\")")
+    .option("--quote [char]", "CSV/TSV quote character (default \" for CSV; for TSV only when the file is clearly quoted)")
+    .option("--no-quote", "read CSV/TSV fields as they are: \" is plain text (GLUE-style TSV)")
+    .option("--header", "the CSV/TSV starts with a header row naming the columns (default)")
+    .option("--no-header", "the CSV/TSV has no header row: name columns by position (--text-column 0 --label-column 1)")
+    .option("--problem-type <type>", "single_label_classification, multi_label_classification or regression " +
+      "(default: inferred from the labels)")
+    .option("--label-names <names-or-file>", "label names in id order: a,b,c or a file with one per line " +
+      "(also names integer ner_tags; default: a tags.txt beside the data)")
     .option("--strict", "stop at the first bad row instead of skipping it")
     .option("--augment <method-or-json>", "augment the training split: a method (eda) or a JSON object " +
       "('{\"method\": \"eda\", \"num_aug\": 8}')", augmentFlag)
     .option("--config <file>", "run config (YAML or JSON) with any of these options; flags override it");
-  addTrainingOptions(cmd);
+  addTrainingOptions(addPeftOptions(cmd));
   return cmd.action(async (opts: Record<string, unknown>) => {
-    const input: Record<string, unknown> = { ...(opts.config ? readRunConfig(opts.config as string) : {}), ...trainingFlags(opts) };
+    const fileCfg = opts.config ? readRunConfig(opts.config as string) : {};
+    const input: Record<string, unknown> = { ...fileCfg, ...trainingFlags(opts) };
     for (const k of DATA_KEYS) if (opts[camel(k)] !== undefined) input[k] = opts[camel(k)];
+    input.peft = peftInput(opts, fileCfg.peft);
     const spec = resolveRunSpec(input, "train");
     const stop = stopOnSignals();
     const result = await finetune(spec, { signal: stop.signal, runInfo: { command: process.argv.slice(2) } }).finally(() => stop.dispose());

@@ -22,6 +22,10 @@ export interface InspectOptions {
   textPairColumn?: string;
   labelColumn?: string;
   labelSeparator?: string;
+  /** CSV/TSV quote character, true for `"`, false for none; default: readTable's. */
+  quote?: string | boolean;
+  /** false: CSV/TSV without a header row (columns "0", "1", …). */
+  header?: boolean;
   model?: string;
   maxLength?: number;
   format?: Format;
@@ -128,6 +132,7 @@ async function tokenReport(path: string, tok: Tokenizer | null, maxLength: numbe
 async function textReport(path: string, format: TableFormat, o: InspectOptions, tok: Tokenizer | null, maxLength: number): Promise<TextReport> {
   const read = (labelColumn: string | null) => readTable(path, {
     format, textColumn: o.textColumn ?? "text", textPairColumn: o.textPairColumn, labelColumn, labelSeparator: o.labelSeparator,
+    quote: o.quote === true ? "\"" : o.quote, header: o.header,
   });
   let labelColumn: string | null = o.labelColumn ?? "label";
   let table: Table;

@@ -8,11 +8,13 @@
  *   textColumn: "text", labelColumn: "label" }, { tokenizer, maxLength: 128, seed: 42, holdOut: true });
  * // data.train, data.eval: Example[]; data.labelNames; data.reportText
  */
+import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import type { Tokenizer } from "../tokenizers/index.js";
 import { readConll, type TokenRow } from "./conll.js";
 import { encodeRows, labelKind, type Example, type LabelKind } from "./examples.js";
-import { alignLabels, LabelMap, type ModelLabels } from "./labels.js";
+import { resolveLabelNames, tagNamesBeside } from "./label_names.js";
+import { alignLabels, LabelMap, type ModelLabels, type ProblemType } from "./labels.js";
 import { readTable, type ReadTableOptions, type TextRow } from "./read.js";
 import { buildReport, formatReport } from "./report.js";
 import { stratifiedSplit } from "./split.js";
@@ -32,6 +34,14 @@ export interface DataSource {
   labelColumn?: string;
   labelSeparator?: string;
   strict?: boolean;
+  /** CSV/TSV quote character, or false for none; default: readTable's. */
+  quote?: string | boolean;
+  /** false: CSV/TSV without a header row (columns "0", "1", …). */
+  header?: boolean;
+  /** --problem-type; default: inferred from the labels (LabelMap.fit). */
+  problemType?: ProblemType;
+  /** --label-names: a list, a comma list or a file; fixes the label order (and names integer ner_tags). */
+  labelNames?: string | readonly string[];
 }
 
 /** The training split between reading and encoding, as the hook sees it. */
@@ -82,12 +92,18 @@ function readOptions(s: DataSource): ReadTableOptions {
   return {
     textColumn: s.textColumn ?? "text", textPairColumn: s.textPairColumn, labelColumn: s.labelColumn ?? "label",
     labelSeparator: s.labelSeparator, strict: Boolean(s.strict),
+    quote: s.quote === true ? "\"" : s.quote, header: s.header,
   };
 }
 
 async function prepareTextData(s: DataSource, o: PrepareOptions): Promise<PreparedData> {
   const log = o.log ?? (() => {});
   const train = await readTable(s.trainFile, readOptions(s));
+  if (train.rows.length === 0) {
+    const why = train.skipped.count > 0 ? `all ${train.skipped.count} rows were skipped ` +
+      `(${Object.entries(train.skipped.byReason).map(([r, n]) => `${r}: ${n}`).join(", ")})` : "it holds a header row and no data rows";
+    throw new WhetError(`Cannot train on "${s.trainFile}": ${why}`);
+  }
   let trainRows = train.rows, evalRows: TextRow[] = [];
   if (s.validationFile) evalRows = (await readTable(s.validationFile, readOptions(s))).rows;
   else if (o.holdOut) {
@@ -100,27 +116,61 @@ async function prepareTextData(s: DataSource, o: PrepareOptions): Promise<Prepar
     const hooked = await o.beforeEncode({ task: "sequence-classification", rows: trainRows }, { seed: o.seed });
     trainRows = hooked.rows as TextRow[];
   }
-  const aligned = alignLabels(LabelMap.fit(trainRows.map((r) => r.label)), o.modelLabels ?? {});
-  if (aligned.mismatch) log(aligned.mismatch);
-  const labels = aligned.labels;
+  const { labels, mismatch } = chooseLabels(s, trainRows, o);
+  if (mismatch) log(mismatch);
   const enc = await encodeRows(trainRows, o.tokenizer, o.maxLength, labels);
   const evalEnc = await encodeRows(evalRows, o.tokenizer, o.maxLength, labels);
   const lengthOf = new Map(trainRows.map((r, i) => [`${r.text}\u0000${r.textPair ?? ""}`, enc.lengths[i]]));
   const tokenCount = (t: string, p?: string) => lengthOf.get(`${t}\u0000${p ?? ""}`) ?? 0;
-  const report = buildReport(trainRows, { tokenCount, maxLength: o.maxLength, skipped: train.skipped });
+  const report = buildReport(trainRows, { tokenCount, maxLength: o.maxLength, skipped: train.skipped, problemType: labels.problemType });
+  if (s.strict && report.labelSpellings) throw new WhetError(`${s.trainFile}: label spellings are mixed: ${report.labelSpellings} (--strict)`);
+  const inferred = !s.problemType && labels.problemType === "regression"
+    ? "Problem type: regression, inferred from numeric labels with a fraction (one output, MSE loss); " +
+      "pass --problem-type single_label_classification to treat the values as classes\n" : "";
   return {
     train: enc.examples, eval: evalEnc.examples, kind: labelKind(labels), labelNames: [...labels.names],
     problemType: labels.problemType,
-    freshHead: !!aligned.mismatch, labelMismatch: aligned.mismatch, report, reportText: formatReport(report),
+    freshHead: !!mismatch, labelMismatch: mismatch, report, reportText: inferred + formatReport(report),
+  };
+}
+
+/** The label map: --label-names fixes names and order; else the data's, or the model's when they cover them. */
+function chooseLabels(s: DataSource, rows: readonly TextRow[], o: PrepareOptions): { labels: LabelMap; mismatch?: string } {
+  const given = resolveLabelNames(s.labelNames);
+  let data = LabelMap.fit(rows.map((r) => r.label), { problemType: s.problemType });
+  // Naming the labels says they are classes: 0.0/1.0 with --label-names is not a regression.
+  if (given && !s.problemType && data.problemType === "regression") {
+    data = LabelMap.fit(rows.map((r) => r.label), { problemType: "single_label_classification" });
+  }
+  if (!given || data.problemType === "regression") {
+    const aligned = alignLabels(data, o.modelLabels ?? {});
+    return { labels: aligned.labels, mismatch: aligned.mismatch };
+  }
+  const missing = data.names.filter((n) => !given.includes(n));
+  if (missing.length > 0 && !data.multiHotInput) {
+    throw new WhetError(`--label-names ${given.join(",")} does not name the data's labels ` +
+      `${missing.map((n) => JSON.stringify(n)).join(", ")} (${s.trainFile})`);
+  }
+  const labels = LabelMap.fromNames(given, data.problemType, data.multiHotInput);
+  const aligned = alignLabels(labels, o.modelLabels ?? {});
+  const kept = aligned.source === "model" && aligned.labels.names.every((n, i) => n === given[i]);
+  return {
+    labels,
+    mismatch: aligned.source === "data" ? aligned.mismatch
+      : kept ? undefined : "--label-names orders the labels differently from the model's: the classification head is initialised afresh",
   };
 }
 
 /** Token classification (CoNLL or JSONL): tags sorted as run_ner sorts them, unless the model's cover them. */
 async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<PreparedData> {
   const log = o.log ?? (() => {});
-  const train = await readConll(s.trainFile);
+  const given = resolveLabelNames(s.labelNames);
+  const beside = given ? undefined : tagNamesBeside(s.trainFile);
+  if (beside) log(`integer ner_tags are named by ${beside.file} (${beside.names.length} tags)`);
+  const idNames = given ?? beside?.names;
+  const train = await readConll(s.trainFile, { tagNames: idNames });
   let trainRows = train.sentences, evalRows: TokenRow[] = [];
-  if (s.validationFile) evalRows = (await readConll(s.validationFile)).sentences;
+  if (s.validationFile) evalRows = (await readConll(s.validationFile, { tagNames: idNames })).sentences;
   else if (o.holdOut) {
     const order = new Rng(o.seed, 0x73706c6974).permutation(trainRows.length);
     const n = Math.max(1, Math.round((s.validationSplit ?? 0.1) * trainRows.length));
@@ -132,9 +182,15 @@ async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<Prepa
     const hooked = await o.beforeEncode({ task: "token-classification", rows: [...trainRows] }, { seed: o.seed });
     trainRows = hooked.rows as TokenRow[];
   }
-  const aligned = alignLabels(LabelMap.fromNames(train.tagSet), o.modelLabels ?? {});
+  // Given names fix the tag order; tags the data lacks stay (a model may need to emit them).
+  const order = given ? [...given, ...train.tagSet.filter((t) => !given.includes(t))] : train.tagSet;
+  const aligned = alignLabels(LabelMap.fromNames(order), o.modelLabels ?? {});
   if (aligned.mismatch) log(aligned.mismatch);
   const tagNames = [...aligned.labels.names];
+  if (!beside && !given && tagNames.every((t) => /^\d+$/.test(t))) {
+    log("the tags are integers and nothing names them: pass --label-names O,B-PER,… or put a tags.txt beside the data " +
+      "(entity-level scores need IOB2 names)");
+  }
   const tagIds = new Map(tagNames.map((t, i) => [t, i]));
   const enc = await encodeTokenRows(trainRows, o.tokenizer, o.maxLength, tagIds);
   const evalEnc = await encodeTokenRows(evalRows, o.tokenizer, o.maxLength, tagIds);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { WhetError } from "../core/errors.js";
-import { formatFromPath, parseTable, readTable, type ReadTableOptions } from "./read.js";
+import { formatFromPath, parseTable, readTable, tsvLooksQuoted, type ReadTableOptions } from "./read.js";
 
 const dir = await mkdtemp(join(tmpdir(), "whet-read-"));
 after(() => rm(dir, { recursive: true, force: true }));
@@ -104,12 +104,38 @@ test("multi-label: labelSeparator splits a field into labels", async () => {
   assert.deepEqual(t.skipped.byReason, { "missing label": 1 });
 });
 
-test("TSV: a stray quote that would swallow rows is caught; quote: false reads it", async () => {
+test("TSV: bare quotes are text by default; a forced quote that would swallow rows names --no-quote", async () => {
   const content = "label\ttext\n1\t\"quoted start, never closed\n0\tnext row\n1\tlast \"x\" row\n";
   const path = await file("stray.tsv", content);
-  await assert.rejects(readTable(path), fails(/stray\.tsv:2: a quoted field here runs over 3 lines and holds tabs.*quote: false/));
-  const t = await readTable(path, { quote: false });
-  assert.deepEqual(t.rows.map((r) => [r.text, r.line]), [["\"quoted start, never closed", 2], ["next row", 3], ["last \"x\" row", 4]]);
+  const expected = [["\"quoted start, never closed", 2], ["next row", 3], ["last \"x\" row", 4]];
+  assert.deepEqual((await readTable(path)).rows.map((r) => [r.text, r.line]), expected);
+  await assert.rejects(readTable(path, { quote: "\"" }),
+    fails(/stray\.tsv:2: a quoted field here runs over 3 lines and holds tabs.*pass --no-quote \(key quote: false\)/));
+  assert.deepEqual((await readTable(path, { quote: false })).rows.map((r) => [r.text, r.line]), expected);
+});
+
+test("TSV: a clearly quoted file is still read as quoted (doubled quotes, tabs and newlines inside)", async () => {
+  const path = await file("quoted.tsv", "text\tlabel\n\"say \"\"hi\"\"\tthere\"\t1\n\"two\nlines\"\t0\nplain\t1\n");
+  const t = await readTable(path);
+  assert.deepEqual(t.rows.map((r) => [r.text, r.label, r.line]), [["say \"hi\"\tthere", "1", 2], ["two\nlines", "0", 3], ["plain", "1", 5]]);
+  assert.equal(tsvLooksQuoted("a\tb\n\"x\"\t1\n"), true);
+  assert.equal(tsvLooksQuoted("a\tb\n\"x\"\t1\n5\" screen\t0\n"), false);
+  assert.equal(tsvLooksQuoted("a\tb\nno quotes\t1\n"), false);
+});
+
+test("no header row: columns by position, and a hint when the names are missing", async () => {
+  const path = await file("nohead.tsv", "he said \"hi\t1\nok then\t0\n");
+  const t = await readTable(path, { header: false, textColumn: "0", labelColumn: "1" });
+  assert.deepEqual(t.rows, [{ text: "he said \"hi", label: "1", line: 1 }, { text: "ok then", label: "0", line: 2 }]);
+  assert.deepEqual(t.columns, ["0", "1"]);
+  await assert.rejects(readTable(path), fails(/needs --no-header --text-column 0 --label-column 1/));
+  await assert.rejects(readTable(path, { header: false }), fails(/columns found: "0", "1".*--text-column 0 --label-column 1/));
+  const csv = await file("nohead.csv", "\"a, b\",pos\n");
+  assert.deepEqual((await readTable(csv, { header: false, textColumn: "0", labelColumn: "1" })).rows, [{ text: "a, b", label: "pos", line: 1 }]);
+});
+
+test("Parquet and Arrow files get a convert-to-CSV/JSONL message", () => {
+  assert.throws(() => formatFromPath("train.parquet"), fails(/\.parquet files are not read by whet; convert it to CSV or JSON Lines/));
 });
 
 test("CSV: an unclosed quote names the row where it opened", async () => {
@@ -162,7 +188,7 @@ test("JSONL errors: file:line:column, non-objects, wrong types, a column absent 
 test("format from the extension; header-only and empty files", async () => {
   assert.equal(formatFromPath("a/b.TSV"), "tsv");
   assert.equal(formatFromPath("x.ndjson"), "jsonl");
-  assert.throws(() => formatFromPath("data.xlsx"), fails(/extension "\.xlsx": pass format/));
+  assert.throws(() => formatFromPath("data.xlsx"), fails(/extension "\.xlsx": pass --format csv, tsv or jsonl/));
   assert.equal((await readTable(await file("h.csv", "text,label\n"))).rows.length, 0);
   await assert.rejects(readTable(await file("e.csv", "")), fails(/the file is empty; a header row/));
 });
@@ -171,4 +197,8 @@ test("parseTable: in-memory text, custom delimiter", () => {
   const opts: ReadTableOptions & { format: "csv" } = { format: "csv", delimiter: ";", textColumn: "t", labelColumn: "y" };
   const t = parseTable("t;y\n\"a;b\";1\n", "mem.csv", opts);
   assert.deepEqual(t.rows, [{ text: "a;b", label: "1", line: 2 }]);
+});
+
+test("a folder given as the data file is named as such", async () => {
+  await assert.rejects(readTable(dir), fails(/it is a folder; give a data file \(\.csv, \.tsv or \.jsonl\)/));
 });

@@ -10,6 +10,7 @@
  * const { rows, skipped } = await readTable("train.csv", { textColumn: "sentence" });
  * // rows[0] = { text: "a charming journey", label: "1", line: 2 }
  */
+import { existsSync, statSync } from "node:fs";
 import { extname } from "node:path";
 import { parse } from "csv-parse/sync";
 import { WhetError } from "../core/errors.js";
@@ -58,8 +59,13 @@ export interface ReadTableOptions {
   /** Stop at the first bad row instead of skipping it. */
   strict?: boolean;
   encoding?: TextEncoding;
-  /** CSV/TSV quote character; false for unquoted files (GLUE's TSVs, where `"` is plain text). */
+  /**
+   * CSV/TSV quote character; false for unquoted files (GLUE's TSVs, where `"` is plain text).
+   * Default: `"` for CSV; for TSV, `"` only when the file is clearly quoted (tsvLooksQuoted).
+   */
   quote?: string | false;
+  /** false: the file has no header row; columns are then named by position ("0", "1", …). */
+  header?: boolean;
   /** CSV/TSV field delimiter; default "," for CSV and tab for TSV. */
   delimiter?: string;
 }
@@ -68,6 +74,9 @@ const MAX_EXAMPLES = 20;
 
 /** Read a table file; see the module comment. */
 export async function readTable(path: string, options: ReadTableOptions = {}): Promise<Table> {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new WhetError(`Cannot read "${path}": it is a folder; give a data file (.csv, .tsv or .jsonl)`);
+  }
   const format = options.format ?? formatFromPath(path);
   const text = await readTextFile(path, options.encoding ?? "utf-8");
   return parseTable(text, path, { ...options, format });
@@ -86,8 +95,13 @@ export function formatFromPath(path: string): TableFormat {
   if (ext === ".csv") return "csv";
   if (ext === ".tsv" || ext === ".tab") return "tsv";
   if (ext === ".jsonl" || ext === ".ndjson" || ext === ".json") return "jsonl";
+  if (ext === ".parquet" || ext === ".pq" || ext === ".arrow" || ext === ".feather") {
+    throw new WhetError(`Cannot read "${path}": ${ext} files are not read by whet; convert it to CSV or JSON Lines ` +
+      `first, e.g. python -c "import pandas as pd; pd.read_parquet('${path}').to_json('data.jsonl', ` +
+      `orient='records', lines=True, force_ascii=False)"`);
+  }
   throw new WhetError(`Cannot tell the format of "${path}" from its extension "${ext}": ` +
-    `pass format: "csv", "tsv" or "jsonl"`);
+    `pass --format csv, tsv or jsonl (API: format)`);
 }
 
 const stripBom = (s: string) => (s.charCodeAt(0) === 0xfeff ? s.slice(1) : s);
@@ -118,7 +132,10 @@ class RowBuilder {
     if (missing.length === 0) return;
     const which = missing.length === 1 ? `no column ${JSON.stringify(missing[0])}` : `no columns ${quoteList(missing)}`;
     throw new WhetError(`Cannot read "${this.path}": ${which} (columns found: ${quoteList(found) || "none"}); ` +
-      `choose columns with textColumn, textPairColumn and labelColumn (labelColumn: null for unlabelled data)`);
+      `choose columns with --text-column, --text-pair-column and --label-column` +
+      (this.options.header === false ? " (without a header row the columns are 0, 1, …: --text-column 0 --label-column 1)"
+        : this.options.format !== "jsonl" ? "; a file without a header row needs --no-header --text-column 0 --label-column 1" : "") +
+      ` (API: textColumn, textPairColumn, labelColumn; labelColumn: null for unlabelled data)`);
   }
 
   /** `detail`, when given, is the full message strict mode stops with. */
@@ -252,7 +269,8 @@ interface CsvErrorLike { code?: string; lines?: number; message: string }
 function parseDelimited(text: string, path: string, options: ReadTableOptions, rows: RowBuilder): string[] {
   const tsv = options.format === "tsv";
   const delimiter = options.delimiter ?? (tsv ? "\t" : ",");
-  const quote = options.quote === undefined ? "\"" : options.quote;
+  const quote = options.quote !== undefined ? options.quote : !tsv || tsvLooksQuoted(text) ? "\"" : false;
+  const hasHeader = options.header !== false;
   // One record delimiter keeps csv-parse's raw text exact, so line numbers can be counted from it;
   // CRLF inside quoted fields becomes LF as a side effect, which is what a tokenizer wants anyway.
   const body = text.includes("\r\n") ? text.replace(/\r\n/g, "\n") : text;
@@ -268,16 +286,16 @@ function parseDelimited(text: string, path: string, options: ReadTableOptions, r
     line += countNewlines(raw);
     if (raw.trim() === "") return null; // blank line: not a row (and not a skipped one)
     if (header === null) {
-      header = record.map((h) => h.trim());
+      header = hasHeader ? record.map((h) => h.trim()) : record.map((_, i) => String(i));
       index = new Map(header.map((h, i) => [h, i] as [string, number]).reverse()); // first wins
       rows.checkColumns(header, (c) => index.has(c));
-      return null;
+      if (hasHeader) return null;
     }
     // A stray quote at the start of a TSV field swallows the following rows into one field (Python's
     // csv and pandas do that silently); a tab inside a multi-line field is the tell-tale.
     if (tsv && quote !== false && record.some((f) => f.includes("\n") && f.includes("\t"))) {
       throw new WhetError(`${path}:${start}: a quoted field here runs over ${countNewlines(raw)} lines and holds tabs: ` +
-        `the quote character is probably plain text in this file (as in GLUE-style TSVs); pass quote: false`);
+        `the quote character is probably plain text in this file (as in GLUE-style TSVs); pass --no-quote (key quote: false)`);
     }
     if (record.length !== header.length) {
       ragged.push({ line: start, found: record.length, quoted: quote !== false && raw.includes(String(quote)) });
@@ -312,10 +330,40 @@ function raggedError(path: string, h: string[], ragged: { line: number; found: n
   const first = ragged[0];
   const more = ragged.length > 1 ? ` (${ragged.length} ragged rows in all, at lines ${ragged.slice(0, 10).map((r) => r.line).join(", ")}${ragged.length > 10 ? ", …" : ""})` : "";
   const hint = ragged.some((r) => r.quoted)
-    ? tsv ? `; these rows contain quote characters: if the file is not quoted (GLUE-style TSV), pass quote: false`
+    ? tsv ? `; these rows contain quote characters: if the file is not quoted (GLUE-style TSV), pass --no-quote (key quote: false)`
       : `; check the quoting of these rows`
     : `; check the delimiter (${JSON.stringify(delimiter)})`;
   return new WhetError(`${path}:${first.line}: expected ${h.length} fields (${quoteList(h)}), found ${first.found}${more}${hint}`);
+}
+
+/**
+ * Whether a TSV file uses `"` as a quote character. Most TSVs (GLUE's, Kaggle's, exports of
+ * spreadsheets set to "no quoting") hold bare `"` inside texts; reading those as quoted swallows
+ * rows. Clearly quoted means: some field is wrapped in quotes and no field holds a quote elsewhere,
+ * judged on the first lines (a quoted field running over lines counts as wrapped at its ends).
+ */
+export function tsvLooksQuoted(text: string, maxLines = 2000): boolean {
+  let wrapped = 0;
+  let open = false; // inside a quoted field that runs over lines
+  let start = 0;
+  for (let n = 0; n < maxLines && start < text.length; n++) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).replace(/\r$/, "");
+    start = end + 1;
+    if (!line.includes("\"")) continue;
+    for (const f of line.split("\t")) {
+      if (!f.includes("\"")) continue;
+      const body = f.replace(/""/g, "");
+      if (!body.includes("\"")) continue; // "" alone: an empty quoted field, or doubled quotes in plain text
+      if (open) {
+        if (/^[^"]*"$/.test(body)) { open = false; wrapped++; } else if (body.includes("\"")) return false;
+      } else if (/^"[^"]*"$/.test(body)) wrapped++;
+      else if (/^"[^"]*$/.test(body)) open = true;
+      else return false;
+    }
+  }
+  return wrapped > 0;
 }
 
 function countNewlines(s: string): number {
@@ -325,7 +373,9 @@ function countNewlines(s: string): number {
 }
 
 function csvError(e: CsvErrorLike, path: string, recordLine: number, tsv: boolean): WhetError {
-  const hint = tsv ? "; if the file is not quoted (GLUE-style TSV, where \" is plain text), pass quote: false" : "";
+  const hint = tsv
+    ? "; if the file is not quoted (GLUE-style TSV, where \" is plain text), pass --no-quote (key quote: false)"
+    : "; if \" is plain text in this file, pass --no-quote (key quote: false)";
   switch (e.code) {
     case "CSV_QUOTE_NOT_CLOSED":
       return new WhetError(`${path}:${recordLine}: a quoted field opened in this row is never closed${hint}`);

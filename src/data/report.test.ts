@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildReport, formatReport, quantile } from "./report.js";
+import { buildReport, formatReport, mixedSpellings, quantile } from "./report.js";
 
 // A small hand-made table; lines as a reader would give them.
 const rows = [
@@ -68,4 +68,21 @@ test("quantile matches numpy's default (linear)", () => {
   assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
   assert.ok(Math.abs(quantile([1, 2, 3, 4], 0.95) - 3.85) < 1e-12);
   assert.equal(quantile([7], 0.95), 7);
+});
+
+test("mixed label spellings are reported, and the imbalance advice does not blame imbalance for them", () => {
+  assert.equal(mixedSpellings(["pos", "neg", "pos"]), null);
+  assert.equal(mixedSpellings(["1", "0", 1, 0]), null);
+  assert.match(mixedSpellings(["1", "1.0", "0"])!, /"1" and "1\.0" are one number written differently/);
+  assert.match(mixedSpellings(["1", "0", "pos"])!, /mixes numbers and words/);
+  assert.match(mixedSpellings(["true", "false", "1"])!, /mixes numbers and booleans/);
+  const rows = [...Array(30)].map((_, i) => ({ text: `t${i}`, label: i < 27 ? "1" : i < 29 ? "1.0" : "pos" }));
+  const text = formatReport(buildReport(rows));
+  assert.match(text, /Label spellings: mixed: .*--strict makes this an error/);
+  assert.doesNotMatch(text, /class weights/);
+  assert.match(text, /not meaningful until the label spellings below are fixed/);
+  // A chosen problem type overrides the inference: 0.0/1.0 as classes.
+  const r = buildReport([{ text: "a", label: "0.0" }, { text: "b", label: "1.0" }], { problemType: "single_label_classification" });
+  assert.equal(r.targets, null);
+  assert.equal(r.labels!.classes, 2);
 });

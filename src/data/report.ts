@@ -21,6 +21,8 @@ export interface ReportOptions {
   examples?: number;
   /** The reader's skipped rows, carried into the report. */
   skipped?: SkippedRows;
+  /** The problem type the user chose (--problem-type); default: inferred from the labels. */
+  problemType?: "single_label_classification" | "multi_label_classification" | "regression";
 }
 
 interface Example { text: string; textPair?: string; lines: number[] }
@@ -46,6 +48,11 @@ export interface DataReport {
   duplicates: { rows: number; texts: number; examples: Example[] };
   /** Distinct texts (with pair) that appear with more than one label. */
   conflicts: { texts: number; rows: number; examples: (Example & { labels: string[] })[] };
+  /**
+   * A label column that writes one label several ways ("1" and "1.0") or mixes numbers with
+   * words or booleans ("1", "pos", true): what was found, or null.
+   */
+  labelSpellings: string | null;
   emptyTexts: number;
   lengths: {
     maxLength: number; min: number; median: number; p95: number; max: number; mean: number;
@@ -88,7 +95,8 @@ export function buildReport(rows: readonly ReportRow[], options: ReportOptions =
   }
 
   const labelled = rows.filter((r) => r.label !== undefined).map((r) => r.label!);
-  const regression = labelled.length > 0 && labelled.every(isNumber) && labelled.some((l) => !Number.isInteger(Number(l)));
+  const regression = options.problemType ? options.problemType === "regression"
+    : labelled.length > 0 && labelled.every(isNumber) && labelled.some((l) => !Number.isInteger(Number(l)));
   let labels: DataReport["labels"] = null;
   let targets: DataReport["targets"] = null;
   if (regression) {
@@ -120,7 +128,7 @@ export function buildReport(rows: readonly ReportRow[], options: ReportOptions =
   return {
     rows: rows.length,
     skipped: options.skipped ?? null,
-    labels, targets, duplicates, conflicts,
+    labels, targets, duplicates, conflicts, labelSpellings: regression ? null : mixedSpellings(labelled),
     emptyTexts: rows.filter((r) => r.text.trim() === "").length,
     lengths,
   };
@@ -139,7 +147,11 @@ export function formatReport(report: DataReport): string {
     const shown = counts.slice(0, 10).map((c) => `${c.label} ${num(c.rows)} (${pct(c.rows / total)})`);
     if (classes > 10) shown.push(`… ${classes - 10} more`);
     out.push(`Labels: ${classes} ${classes === 1 ? "class" : "classes"}: ${shown.join(", ")}`);
-    out.push(`Imbalance: ${imbalanceRatio.toFixed(2)} (largest class / smallest)${imbalanceRatio >= 10 ? " — consider class weights or resampling" : ""}`);
+    // Spellings split one class into several: the ratio then says nothing about balance.
+    const advice = report.labelSpellings ? " — not meaningful until the label spellings below are fixed"
+      : imbalanceRatio >= 10 ? " — consider class weights or resampling" : "";
+    out.push(`Imbalance: ${imbalanceRatio.toFixed(2)} (largest class / smallest)${advice}`);
+    if (report.labelSpellings) out.push(`Label spellings: mixed: ${report.labelSpellings} (--strict makes this an error)`);
     if (unlabelled > 0) out.push(`Unlabelled rows: ${num(unlabelled)}`);
   }
   if (report.targets) {
@@ -161,6 +173,32 @@ export function formatReport(report: DataReport): string {
       `${pct(L.truncatedShare)} of rows (${num(L.truncated)}) exceed max_length ${L.maxLength} and will be cut`);
   }
   return out.join("\n");
+}
+
+/** Why the labels look like one label written several ways, or null. */
+export function mixedSpellings(labels: readonly Label[]): string | null {
+  const byValue = new Map<number, Set<string>>();
+  const words = new Set<string>(), bools = new Set<string>();
+  for (const l of labels) {
+    if (Array.isArray(l)) continue;
+    const s = String(l);
+    if (isNumber(l)) {
+      const v = Number(s);
+      if (!byValue.has(v)) byValue.set(v, new Set());
+      byValue.get(v)!.add(s);
+    } else if (s === "true" || s === "false") bools.add(s);
+    else words.add(s);
+  }
+  const found: string[] = [];
+  for (const spellings of byValue.values()) {
+    if (spellings.size > 1) found.push(`${[...spellings].map((x) => JSON.stringify(x)).join(" and ")} are one number written differently`);
+  }
+  const kinds = [byValue.size > 0 && "numbers", words.size > 0 && "words", bools.size > 0 && "booleans"].filter(Boolean);
+  if (kinds.length > 1) {
+    const eg = [...[...byValue.values()].map((x) => [...x][0]).slice(0, 2), ...[...words].slice(0, 2), ...[...bools].slice(0, 2)];
+    found.push(`the column mixes ${kinds.join(" and ")} (${eg.map((x) => JSON.stringify(x)).join(", ")})`);
+  }
+  return found.length ? `${found.slice(0, 3).join("; ")}; write each label one way` : null;
 }
 
 function labelKey(l: Label): string {

@@ -213,7 +213,8 @@ async function isStale(file: string): Promise<boolean> {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this id runs on this host (this process counts). */
+export function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0); // signal 0 probes without signalling

@@ -14,6 +14,7 @@ import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, parse, relative, resolve } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { writeTextAtomic } from "./files.js";
+import { LOCK_FILE } from "./run_lock.js";
 
 export interface OutputDirOptions {
   outputDir: string;
@@ -115,7 +116,8 @@ export async function prepareOutputDir(o: OutputDirOptions): Promise<OutputDir> 
   const st = statSync(finalDir, { throwIfNoEntry: false });
   if (st && !st.isDirectory()) throw new WhetError(`${o.flag} ${o.outputDir}: it is a file, not a folder`);
   await removeStaleSiblings(finalDir);
-  const entries = st ? readdirSync(finalDir) : [];
+  // The run lock (run_lock.ts) is taken before these checks; it is not content of the folder.
+  const entries = st ? readdirSync(finalDir).filter((e) => e !== LOCK_FILE) : [];
   if (entries.length === 0) {
     return new OutputDir(finalDir, o.outputDir, [], log, o.outputDir);
   }

@@ -9,7 +9,8 @@ import { Module } from "../nn/module.js";
 import { ModuleList } from "../nn/module_list.js";
 import { gelu } from "../ops/activation.js";
 import { dropout } from "../ops/dropout.js";
-import { add, cast, div, mul, sub, tanh } from "../ops/elementwise.js";
+import { add, cast, div, exp, maximum, mul, sub, tanh } from "../ops/elementwise.js";
+import { max, sum } from "../ops/reduce.js";
 import { reshape, slice, transpose } from "../ops/layout.js";
 import { matmul } from "../ops/matmul.js";
 import { softmax } from "../ops/softmax.js";
@@ -80,17 +81,34 @@ export class BertEmbeddings extends Module {
     this.LayerNorm = this.add("LayerNorm", new LayerNorm(c.hidden_size, c.layer_norm_eps));
   }
 
-  forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor {
+  /** `pastLength`: keys and values already cached before these tokens (prefix tuning): positions start there. */
+  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength = 0, contiguous = false): Tensor {
+    void contiguous; // BERT's positions always count every token
     return this.scope(() => {
       const T = ids.shape[1];
       const words = this.word_embeddings.forward(ids); // [B, T, H]
       // Absent token types are all 0: row 0 broadcast, as the registered zero buffer gives.
       const types = tokenTypeIds ? this.token_type_embeddings.forward(tokenTypeIds) : slice(this.token_type_embeddings.weight.t(), 0, 0, 1); // [B, T, H] or [1, H]
-      const positions = slice(this.position_embeddings.weight.t(), 0, 0, T); // [T, H]: position ids 0..T-1
+      const table = pastLength ? slice(this.position_embeddings.weight.t(), 0, pastLength) : this.position_embeddings.weight.t();
+      const positions = slice(table, 0, 0, T); // [T, H]: position ids past..past+T-1
       const x = add(add(words, types), positions);
       return dropout(this.LayerNorm.forward(x), this.c.hidden_dropout_prob);
     });
   }
+
+  forwardVirtual(e: Tensor): Tensor {
+    return this.scope(() => virtualEmbeddings(this, e, 0, this.c));
+  }
+}
+
+/** [n, H] prompt embeddings + positions from `firstPosition` + token type 0, normalised -> [1, n, H]. */
+export function virtualEmbeddings(
+  m: { position_embeddings: Embedding; token_type_embeddings: Embedding; LayerNorm: LayerNorm }, e: Tensor, firstPosition: number, c: BertConfig,
+): Tensor {
+  const n = e.shape[0];
+  const positions = slice(m.position_embeddings.weight.t(), 0, firstPosition, firstPosition + (n as number)); // [n, H]
+  const x = add(add(e, slice(m.token_type_embeddings.weight.t(), 0, 0, 1)), positions);
+  return reshape(dropout(m.LayerNorm.forward(x), c.hidden_dropout_prob), [1, n, c.hidden_size]);
 }
 
 export class BertSelfAttention extends Module {
@@ -113,24 +131,85 @@ export class BertSelfAttention extends Module {
     this.value = this.add("value", new Linear(c.hidden_size, c.hidden_size, { std }));
   }
 
-  /** x [B, T, H], additive mask [B, 1, 1, T] -> context [B, T, H]. */
-  forward(x: Tensor, mask: Tensor): Tensor {
+  /** [B, T, H] -> queries, keys, values [B, A, T, hd]. */
+  private qkv(x: Tensor): [Tensor, Tensor, Tensor] {
+    const [B, T] = x.shape;
+    const split = (t: Tensor) => transpose(reshape(t, [B, T, this.heads, this.headDim]), [0, 2, 1, 3]); // [B, T, H] -> [B, A, T, hd]
+    return [split(this.query.forward(x)), split(this.key.forward(x)), split(this.value.forward(x))];
+  }
+
+  private merge(ctx: Tensor): Tensor {
+    const [B, , T] = ctx.shape;
+    return reshape(transpose(ctx, [0, 2, 1, 3]), [B, T, this.c.hidden_size]); // [B, A, T, hd] -> [B, T, A, hd] -> [B, T, H]
+  }
+
+  /** x [B, T, H], additive mask [B, 1, 1, T], optional prefix keys/values -> context [B, T, H]. */
+  forward(x: Tensor, mask: Tensor, prefix?: PrefixKV): Tensor {
     return this.scope(() => {
-      const [B, T] = x.shape;
-      const split = (t: Tensor) => transpose(reshape(t, [B, T, this.heads, this.headDim]), [0, 2, 1, 3]); // [B, T, H] -> [B, A, T, hd]
-      const q = split(this.query.forward(x)), k = split(this.key.forward(x)), v = split(this.value.forward(x));
+      const [q, k, v] = this.qkv(x);
+      if (prefix) {
+        const n = prefix.key.shape[1];
+        const pk = reshape(prefix.key, [1, this.heads, n, this.headDim]), pv = reshape(prefix.value, [1, this.heads, n, this.headDim]);
+        return this.merge(this.attendBlocks(q, [{ key: pk, value: pv }, { key: k, value: v, mask }]));
+      }
       const scores = add(div(matmul(q, k, false, true), Math.sqrt(this.headDim)), mask); // [B, A, T, T]
       const probs = dropout(softmax(scores, -1), this.c.attention_probs_dropout_prob);
-      const ctx = transpose(matmul(probs, v), [0, 2, 1, 3]); // [B, A, T, hd] -> [B, T, A, hd]
-      return reshape(ctx, [B, T, this.c.hidden_size]);
+      return this.merge(matmul(probs, v));
     });
   }
+
+  /**
+   * Prompt tuning: the virtual tokens' stream v [1 or B, n, H] and the real tokens' x [B, T, H]
+   * attend over both, as one sequence [v; x] would (the virtual tokens are never masked).
+   */
+  forwardPair(x: Tensor, virt: Tensor, mask: Tensor): [Tensor, Tensor] {
+    return this.scope(() => {
+      const [qx, kx, vx] = this.qkv(x), [qv, kv, vv] = this.qkv(virt);
+      const blocks = [{ key: kv, value: vv }, { key: kx, value: vx, mask }];
+      return [this.merge(this.attendBlocks(qx, blocks)), this.merge(this.attendBlocks(qv, blocks))];
+    });
+  }
+
+  /**
+   * Attention over key blocks without concatenating along the (symbolic) key axis: one softmax
+   * written over the blocks with a shared maximum. A block without a mask is always attended.
+   */
+  private attendBlocks(q: Tensor, blocks: { key: Tensor; value: Tensor; mask?: Tensor }[]): Tensor {
+    const scores = blocks.map((b) => {
+      const s = div(matmul(q, b.key, false, true), Math.sqrt(this.headDim)); // [B, A, T, n_b]
+      return b.mask ? add(s, b.mask) : s;
+    });
+    const m = scores.map((s) => max(s, [-1], true)).reduce((a, b) => maximum(a, b)); // [B, A, T, 1]
+    const e = scores.map((s) => exp(sub(s, m)));
+    const z = e.map((x) => sum(x, [-1], true)).reduce((a, b) => add(a, b));
+    const p = this.c.attention_probs_dropout_prob;
+    return e.map((x, i) => matmul(dropout(div(x, z), p), blocks[i].value)).reduce((a, b) => add(a, b)); // [B, A, T, hd]
+  }
+}
+
+/** Prefix tuning's keys and values for one layer: [heads, n, headDim] each, attended before the layer's own. */
+export interface PrefixKV {
+  key: Tensor;
+  value: Tensor;
+}
+
+/** Virtual key/value tokens an adapter puts before every layer's own (PEFT's prefix tuning fills this in). */
+export interface PrefixTokens {
+  count: number;
+  layer(i: number): PrefixKV;
+}
+
+/** An adapter on a block's tail: gets the sublayer's output, the residual and the block's LayerNorm. */
+export interface ResidualHook {
+  forward(h: Tensor, residual: Tensor, norm: (t: Tensor) => Tensor): Tensor;
 }
 
 /** Dense, dropout, residual, LayerNorm: the tail of the attention and feed-forward blocks. */
 export class BertResidualOutput extends Module {
   readonly dense: Linear;
   readonly LayerNorm: LayerNorm;
+  /** Set by a bottleneck adapter: it takes over residual and normalisation (see ResidualHook). */
+  hook: ResidualHook | null = null;
 
   constructor(readonly c: BertConfig, inSize: number) {
     super();
@@ -139,7 +218,10 @@ export class BertResidualOutput extends Module {
   }
 
   forward(h: Tensor, residual: Tensor): Tensor {
-    return this.scope(() => this.LayerNorm.forward(add(dropout(this.dense.forward(h), this.c.hidden_dropout_prob), residual)));
+    return this.scope(() => {
+      const out = dropout(this.dense.forward(h), this.c.hidden_dropout_prob);
+      return this.hook ? this.hook.forward(out, residual, (t) => this.LayerNorm.forward(t)) : this.LayerNorm.forward(add(out, residual));
+    });
   }
 }
 
@@ -153,8 +235,15 @@ export class BertAttention extends Module {
     this.output = this.add("output", new BertResidualOutput(c, c.hidden_size));
   }
 
-  forward(x: Tensor, mask: Tensor): Tensor {
-    return this.scope(() => this.output.forward(this.self.forward(x, mask), x));
+  forward(x: Tensor, mask: Tensor, prefix?: PrefixKV): Tensor {
+    return this.scope(() => this.output.forward(this.self.forward(x, mask, prefix), x));
+  }
+
+  forwardPair(x: Tensor, virt: Tensor, mask: Tensor): [Tensor, Tensor] {
+    return this.scope(() => {
+      const [sx, sv] = this.self.forwardPair(x, virt, mask);
+      return [this.output.forward(sx, x), this.output.forward(sv, virt)];
+    });
   }
 }
 
@@ -184,10 +273,18 @@ export class BertLayer extends Module {
     this.output = this.add("output", new BertResidualOutput(c, c.intermediate_size));
   }
 
-  forward(x: Tensor, mask: Tensor): Tensor {
+  forward(x: Tensor, mask: Tensor, prefix?: PrefixKV): Tensor {
     return this.scope(() => {
-      const a = this.attention.forward(x, mask);
+      const a = this.attention.forward(x, mask, prefix);
       return this.output.forward(this.intermediate.forward(a), a);
+    });
+  }
+
+  /** Prompt tuning: the real and the virtual tokens' streams through one layer. */
+  forwardPair(x: Tensor, virt: Tensor, mask: Tensor): [Tensor, Tensor] {
+    return this.scope(() => {
+      const [ax, av] = this.attention.forwardPair(x, virt, mask);
+      return [this.output.forward(this.intermediate.forward(ax), ax), this.output.forward(this.intermediate.forward(av), av)];
     });
   }
 }
@@ -200,8 +297,12 @@ export class BertEncoder extends Module {
     this.layer = this.add("layer", new ModuleList(Array.from({ length: c.num_hidden_layers }, () => new BertLayer(c))));
   }
 
-  forward(x: Tensor, mask: Tensor): Tensor {
-    return this.scope(() => this.layer.scope(() => this.layer.items.reduce((h, l) => l.forward(h, mask), x)));
+  forward(x: Tensor, mask: Tensor, prefix?: PrefixTokens | null): Tensor {
+    return this.scope(() => this.layer.scope(() => this.layer.items.reduce((h, l, i) => l.forward(h, mask, prefix?.layer(i)), x)));
+  }
+
+  forwardPair(x: Tensor, virt: Tensor, mask: Tensor): [Tensor, Tensor] {
+    return this.scope(() => this.layer.scope(() => this.layer.items.reduce(([h, v], l) => l.forwardPair(h, v, mask), [x, virt] as [Tensor, Tensor])));
   }
 }
 
@@ -229,13 +330,26 @@ export function extendedAttentionMask(mask: Tensor): Tensor {
 
 /** What BertModel needs of its embeddings (RoBERTa swaps in its own). */
 export interface EmbeddingsLike extends Module {
-  forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor;
+  /** `contiguous`: positions count every token, padding included (inputs_embeds' positions in RoBERTa). */
+  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength?: number, contiguous?: boolean): Tensor;
+  /** Prompt tuning: [n, H] input embeddings at positions 0..n-1 with token type 0 -> [1, n, H]. */
+  forwardVirtual(e: Tensor): Tensor;
+}
+
+/** Prompt tuning's virtual tokens: input embeddings put before every row's own (PEFT fills this in). */
+export interface PromptTokens {
+  count: number;
+  embeddings(): Tensor;
 }
 
 export class BertModel extends Module {
   readonly embeddings: EmbeddingsLike;
   readonly encoder: BertEncoder;
   readonly pooler: BertPooler | null;
+  /** Prefix tuning's virtual keys and values (set by an adapter; see PrefixTokens). */
+  prefix: PrefixTokens | null = null;
+  /** Prompt tuning's virtual tokens (set by an adapter); the outputs are then those of the virtual tokens. */
+  prompt: PromptTokens | null = null;
 
   constructor(readonly config: BertConfig, opts: { pooler?: boolean; embeddings?: EmbeddingsLike } = {}) {
     super();
@@ -246,11 +360,25 @@ export class BertModel extends Module {
 
   forward(b: EncoderInputs): { lastHiddenState: Tensor; pooled: Tensor | null } {
     return this.scope(() => {
-      const x = this.embeddings.forward(b.input_ids, b.token_type_ids);
-      const h = this.encoder.forward(x, extendedAttentionMask(b.attention_mask));
+      if (this.prompt) return this.forwardPrompt(b, this.prompt);
+      const x = this.embeddings.forward(b.input_ids, b.token_type_ids, this.prefix?.count ?? 0);
+      const h = this.encoder.forward(x, extendedAttentionMask(b.attention_mask), this.prefix);
       return { lastHiddenState: h, pooled: this.pooler ? this.pooler.forward(h) : null };
     });
   }
+
+  private forwardPrompt(b: EncoderInputs, prompt: PromptTokens): { lastHiddenState: Tensor; pooled: Tensor | null } {
+    return promptForward(this, b, prompt);
+  }
+}
+
+// (BertModel continues) Prompt tuning as PEFT runs it: the model sees [virtual; real] tokens, the
+// heads read position 0, which is the first virtual token, so the virtual stream is returned.
+function promptForward(m: BertModel, b: EncoderInputs, prompt: PromptTokens): { lastHiddenState: Tensor; pooled: Tensor | null } {
+  const x = m.embeddings.forward(b.input_ids, b.token_type_ids, prompt.count, true);
+  const v = m.embeddings.forwardVirtual(prompt.embeddings());
+  const [, hv] = m.encoder.forwardPair(x, v, extendedAttentionMask(b.attention_mask));
+  return { lastHiddenState: hv, pooled: m.pooler ? m.pooler.forward(hv) : null };
 }
 
 export class BertForSequenceClassification extends Module {

@@ -9,9 +9,9 @@ import { Linear } from "../nn/linear.js";
 import { Module } from "../nn/module.js";
 import { cumsum } from "../ops/cumsum.js";
 import { dropout } from "../ops/dropout.js";
-import { add, cast, mul, not, equal, tanh } from "../ops/elementwise.js";
+import { add, cast, mul, not, equal, sub, tanh } from "../ops/elementwise.js";
 import { reshape, slice } from "../ops/layout.js";
-import { BERT_DEFAULTS, BertModel, type BertConfig, type EncoderInputs } from "./bert.js";
+import { BERT_DEFAULTS, BertModel, virtualEmbeddings, type BertConfig, type EncoderInputs } from "./bert.js";
 import { LMPredictionHead, rowsAt, sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
 
 export const ROBERTA_DEFAULTS: BertConfig = {
@@ -48,15 +48,23 @@ export class RobertaEmbeddings extends Module {
     this.LayerNorm = this.add("LayerNorm", new LayerNorm(c.hidden_size, c.layer_norm_eps));
   }
 
-  forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor {
+  /** `pastLength` (prefix tuning): real tokens count up from pad_token_id + 1 + pastLength. */
+  forward(ids: Tensor, tokenTypeIds?: Tensor, pastLength = 0, contiguous = false): Tensor {
     return this.scope(() => {
       const notPad = cast(not(equal(ids, this.padId)), "int64"); // [B, T]
-      const positions = add(mul(cumsum(notPad, 1), notPad), this.padId);
+      const counted = pastLength ? add(cumsum(notPad, 1), pastLength) : cumsum(notPad, 1);
+      // inputs_embeds (prompt tuning): pad+1+past+t for every token, padding included.
+      const positions = contiguous ? add(sub(cumsum(add(mul(notPad, 0), 1), 1), 1), this.padId + 1 + pastLength)
+        : add(mul(counted, notPad), this.padId);
       const words = this.word_embeddings.forward(ids);
       const types = tokenTypeIds ? this.token_type_embeddings.forward(tokenTypeIds) : slice(this.token_type_embeddings.weight.t(), 0, 0, 1);
       const x = add(add(words, types), this.position_embeddings.forward(positions));
       return dropout(this.LayerNorm.forward(x), this.c.hidden_dropout_prob);
     });
+  }
+
+  forwardVirtual(e: Tensor): Tensor {
+    return this.scope(() => virtualEmbeddings(this, e, this.padId + 1, this.c));
   }
 }
 

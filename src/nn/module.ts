@@ -27,6 +27,27 @@ export abstract class Module {
     return p;
   }
 
+  /**
+   * Register a child or a parameter after construction (adapters such as LoRA do), under a module
+   * that already sits at `path` in its tree: its parameters get their full names at once.
+   */
+  attach(name: string, member: Module | Parameter, path: string): void {
+    const at = (n: string) => (path ? `${path}.${n}` : n);
+    if (member instanceof Parameter) {
+      if (this.children.has(name) || this.ownParams.has(name)) throw new WhetError(`module already has a member "${name}"`);
+      member.name = at(name);
+      this.ownParams.set(name, member);
+      return;
+    }
+    this.add(name, member);
+    for (const [, p] of member.namedParameters()) p.name = at(p.name);
+  }
+
+  /** Remove what `attach` registered (merging an adapter into its base weights). */
+  detach(name: string): void {
+    if (!this.children.delete(name) && !this.ownParams.delete(name)) throw new WhetError(`module has no member "${name}"`);
+  }
+
   /** Every parameter with its full dotted name, in registration order (children after own). */
   namedParameters(): [string, Parameter][] {
     const out: [string, Parameter][] = [];

@@ -60,9 +60,9 @@ test("finetune: a spec in, the run's files, metrics and data report out; extra c
 });
 
 test("resolveRunSpec: missing keys and bad values are named as the flags a user types", () => {
-  assert.throws(() => resolveRunSpec({ train_file: "x.csv" }), /train: --model is required/);
+  assert.throws(() => resolveRunSpec({ train_file: "x.csv" }), /train: missing required options --model, --output-dir/);
   assert.throws(() => resolveRunSpec({ model: "m", train_file: "x.csv", task: "ner" }, "run.yaml"), /run\.yaml: --task: /);
-  assert.throws(() => resolveRunSpec({ model: "m", train_file: "x.csv", learning_rat: 1 }), /unknown argument "learning_rat" \(did you mean learning_rate\?\)/);
+  assert.throws(() => resolveRunSpec({ model: "m", train_file: "x.csv", learning_rat: 1 }), /--output-dir .*unknown argument "learning_rat" \(did you mean learning_rate\?\)/);
   const spec = resolveRunSpec({ model: "m", train_file: "x.csv", output_dir: "o" });
   assert.equal(spec.text_column, "text");
   assert.equal(spec.args.learning_rate, 2e-5);
@@ -79,6 +79,7 @@ test("recipes guard their output folder themselves: finetune and pretrain called
     const quiet = { log: () => {} };
     await assert.rejects(finetune(spec(model), quiet), /--output-dir .* is an input of this run/);
     await assert.rejects(finetune(spec(join(model, "run")), quiet), /lies inside the input folder/);
+    assert.ok(!existsSync(join(model, "run")), "no folder left inside the model");
     const mine = join(dir, "mine");
     await mkdir(mine);
     await writeFile(join(mine, "notes.txt"), "my notes");

@@ -16,8 +16,10 @@ import { prepareData, type BeforeEncode, type PreparedData } from "../data/prepa
 import { readConfig } from "../io/config.js";
 import { writeTextAtomic } from "../io/files.js";
 import { resolveModel } from "../io/hub.js";
+import { lockOutputDir } from "../io/run_lock.js";
 import { dropoutOverrides, familyOf, maxSequenceLength } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
+import { peftFromSpec, setupRunAdapter } from "./adapter_setup.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import type { TrainerCallback } from "../train/callbacks.js";
 import { formatTrainable, startingCounts } from "../train/fine_tuning.js";
@@ -88,7 +90,8 @@ async function prepare(
   const source = {
     task: spec.task, trainFile: spec.train_file, validationFile: spec.validation_file, validationSplit: spec.validation_split,
     textColumn: spec.text_column, textPairColumn: spec.text_pair_column, labelColumn: spec.label_column,
-    labelSeparator: spec.label_separator, strict: spec.strict,
+    labelSeparator: spec.label_separator, strict: spec.strict, quote: spec.quote, header: spec.header,
+    problemType: spec.problem_type, labelNames: spec.label_names,
   };
   return prepareData(source, {
     tokenizer: tok, maxLength: a.max_length, seed: a.seed, holdOut: a.eval_strategy !== "no",
@@ -98,8 +101,22 @@ async function prepare(
 
 /** Fine-tune for sequence or token classification; see the module comment. */
 export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise<RunResult> {
+  // The output folder's rules first (taking the lock creates the folder, inside an input perhaps);
+  // checked again, unchanged, once the data is read.
+  await prepareRunOutput(input.args, [await resolveModel(input.model), input.train_file, input.validation_file], o.log);
+  // Before anything is loaded: a second run into a busy folder is refused at once.
+  const unlock = await lockOutputDir(input.args.output_dir, { log: o.log });
+  try {
+    return await finetuneLocked(input, o);
+  } finally {
+    await unlock();
+  }
+}
+
+async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunResult> {
   const spec: RunSpec = { ...input, args: { ...input.args } };
   const a = spec.args, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  const peft = peftFromSpec(spec.peft, spec.adapter, spec.task);
   const dir = await resolveModel(spec.model);
   const family = familyOf(readConfig(dir)); // an architecture whet cannot build is the first thing to say
   const tok = await loadTokenizer(dir);
@@ -129,13 +146,14 @@ export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise
     task: spec.task, labels: data.labelNames, configOverrides: overrides, seed: a.seed, freshHead: data.freshHead,
   });
   if (load.initialized.length) log(`newly initialised (not in the checkpoint): ${load.initialized.join(", ")}`);
+  const run = await setupRunAdapter(model, { settings: peft, adapter: spec.adapter, seed: a.seed, baseModel: spec.model, labels: data.labelNames, tok }, log);
   // The report ends with what will train (freeze, gradual unfreezing): known once the model is built.
   const parameters = startingCounts(model, a);
   log(formatTrainable(parameters));
   const report = { ...(data.report as object), parameters };
   const trainer = new Trainer({
     model, args: a, train: data.train, eval: data.eval, labels: data.kind, labelNames: data.labelNames,
-    padId: tok.padTokenId ?? 0, tokenizer: tok, log: o.log, callbacks: o.callbacks, signal: o.signal,
+    padId: tok.padTokenId ?? 0, tokenizer: tok, log: o.log, callbacks: o.callbacks, signal: o.signal, modelFiles: run?.files,
     runInfo: {
       ...o.runInfo,
       model: spec.model, model_dir: dir, family: family.prefix,

@@ -9,7 +9,7 @@
  * const result = await finetune(spec);
  */
 import { z } from "zod";
-import { WhetError } from "../core/errors.js";
+import { UsageError } from "../core/errors.js";
 import { AugmentConfigSchema } from "../data/augment/augment_spec.js";
 import { resolveArguments, type TrainingArguments } from "../train/arguments.js";
 
@@ -28,10 +28,25 @@ export const DataKeysSchema = z.object({
   text_pair_column: z.string().min(1).optional().describe("column holding the second text of a pair (NLI, paraphrase)"),
   label_column: z.string().min(1).default("label").describe("column holding the label"),
   label_separator: z.string().min(1).optional().describe("multi-label: separator inside the label field, e.g. \"|\""),
+  quote: z.union([z.boolean(), z.string().length(1)]).optional()
+    .describe("CSV/TSV quote character, true for \", false for none; default: \" for CSV, and for TSV only " +
+      "when the file is clearly quoted (bare \" in texts, as in GLUE-style TSVs, stays text)"),
+  header: z.boolean().default(true)
+    .describe("whether the CSV/TSV starts with a header row; without one, columns are named by position " +
+      "(text_column: \"0\", label_column: \"1\")"),
+  problem_type: z.enum(["single_label_classification", "multi_label_classification", "regression"]).optional()
+    .describe("transformers' problem_type, stored in config.json; default: lists → multi-label, numbers with a " +
+      "fraction → regression (announced in the data report), anything else → single-label"),
+  label_names: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional()
+    .describe("label names in id order: a comma list, a file (one per line) or a list; " +
+      "names integer ner_tags (default: a tags.txt beside the data)"),
   strict: z.boolean().default(false).describe("stop at the first bad row (malformed, wrong number of fields, empty text, missing label) instead of skipping and counting it"),
   augment: AugmentConfigSchema.optional()
     .describe("augment the training split, after the validation split is held out: " +
       "{method: eda|template|back-translation|code-switch, …} (README: Data augmentation)"),
+  peft: z.union([z.enum(["lora", "ia3", "prompt_tuning", "prefix_tuning", "bottleneck"]), z.record(z.string(), z.unknown())]).optional()
+    .describe("train an adapter instead of the whole model: a method name, or PEFT's adapter_config.json keys (peft_type, r, lora_alpha, target_modules, …)"),
+  adapter: z.string().min(1).optional().describe("a saved adapter folder (PEFT layout) loaded onto model and trained further"),
 }).strict();
 
 export const DATA_KEYS: readonly string[] = Object.keys(DataKeysSchema.shape);
@@ -68,10 +83,22 @@ export function resolveRunSpec(input: Readonly<Record<string, unknown>>, source 
   const parsed = DataKeysSchema.safeParse(data);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${flag(String(i.path[0] ?? ""))}: ${i.message}`);
-    throw new WhetError(`${source}: ${problems.join("; ")}`);
+    throw new UsageError(`${source}: ${problems.join("; ")}`);
   }
   const keys = parsed.data;
-  if (!keys.model) throw new WhetError(`${source}: --model is required (a folder or a Hub id)`);
-  if (!keys.train_file) throw new WhetError(`${source}: --train-file is required`);
-  return { ...keys, model: keys.model, train_file: keys.train_file, args: resolveArguments(training, source) };
+  // All the missing ones at once: a user should not discover them one run at a time.
+  const missing = TRAIN_REQUIRES.filter((k) => (k === "output_dir" ? training[k] : keys[k as keyof DataKeys]) === undefined);
+  let args: TrainingArguments | undefined, argError: Error | undefined;
+  try {
+    args = resolveArguments(missing.includes("output_dir") ? { ...training, output_dir: "-" } : training, source);
+  } catch (e) {
+    argError = e as Error;
+  }
+  if (missing.length > 0) {
+    throw new UsageError(`${source}: missing required ${missing.length === 1 ? "option" : "options"} ` +
+      `${missing.map(flag).join(", ")} (--model: a folder or a Hub id; --train-file: a .csv, .tsv or .jsonl file; ` +
+      `--output-dir: where the run is written)${argError ? `; and ${argError.message}` : ""}`);
+  }
+  if (argError || !args || !keys.model || !keys.train_file) throw argError ?? new UsageError(`${source}: incomplete run spec`);
+  return { ...keys, model: keys.model, train_file: keys.train_file, args };
 }

@@ -34,6 +34,12 @@ export interface LoopState {
   finished: boolean;
 }
 
+/** The weights a run saves and restores when they are not the whole model (an adapter's files). */
+export interface ModelFiles {
+  save(dir: string): Promise<void>;
+  load(dir: string): Promise<void>;
+}
+
 export interface Saveable {
   save(dir: string): Promise<void> | void;
 }
@@ -51,12 +57,13 @@ export const COMPLETE_MARKER = ".whet-checkpoint-complete";
  * removes what a kill left behind.
  */
 export async function saveCheckpoint(
-  dir: string, model: TaskModel, step: TrainStep, state: LoopState, args: object, save: SaveOptions, tokenizer?: Saveable,
+  dir: string, model: TaskModel, step: TrainStep, state: LoopState, args: object, save: SaveOptions, tokenizer?: Saveable, files?: ModelFiles,
 ): Promise<void> {
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  await saveModel(model, tmp, save);
+  if (files) await files.save(tmp);
+  else await saveModel(model, tmp, save);
   // Every parameter that has optimizer state, trainable now or not (gradual unfreezing changes
   // the set), with its own AdamW step count.
   const moments = new Map<string, TensorToWrite>();
@@ -123,11 +130,11 @@ function isAlive(pid: number): boolean {
 }
 
 /** Restore weights, moments and counters from a checkpoint folder; returns its trainer state. */
-export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainStep): Promise<LoopState> {
+export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainStep, files?: ModelFiles): Promise<LoopState> {
   if (!existsSync(join(dir, "trainer_state.json"))) throw new WhetError(`resuming: ${dir} is not a checkpoint (no trainer_state.json)`);
   if (!isCompleteCheckpoint(dir)) throw new WhetError(`resuming: ${dir} was not completely written (no ${COMPLETE_MARKER}); resume from an earlier checkpoint`);
   const state = JSON.parse(await readFile(join(dir, "trainer_state.json"), "utf8")) as LoopState;
-  const report = await loadPretrainedWeights(model, dir);
+  const report = files ? (await files.load(dir), { initialized: [] }) : await loadPretrainedWeights(model, dir);
   if (report.initialized.length) throw new WhetError(`resuming from ${dir}: the checkpoint lacks ${report.initialized.join(", ")}`);
   const { tensors, metadata } = await readSafetensorsFile(join(dir, "optimizer.safetensors"));
   // Checkpoints from before per-parameter step counts: every stored parameter took every step.

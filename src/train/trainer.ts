@@ -7,13 +7,15 @@ import { Rng } from "../core/rng.js";
 import type { Tensor } from "../graph/tensor.js";
 import { numLabels } from "../io/config.js";
 import { writeTextAtomic } from "../io/files.js";
+import { lockOutputDir } from "../io/run_lock.js";
 import { familyOf, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
 import { TrainStep, type InputDecl } from "../optim/train_step.js";
 import { reportsTo, scheduleLength, type TrainingArguments } from "./arguments.js";
 import { CallbackList, type TrainerCallback, type TrainerState } from "./callbacks.js";
 import {
-  cleanCheckpointLeftovers, listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type LoopState, type Saveable,
+  cleanCheckpointLeftovers, listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint,
+  type LoopState, type ModelFiles, type Saveable,
 } from "./checkpoint.js";
 import { batchInputs, collate, type Batch, type Example, type LabelKind } from "../data/collate.js";
 import { EarlyStoppingCallback } from "./early_stopping.js";
@@ -55,6 +57,8 @@ export interface TrainerOptions {
   callbacks?: readonly TrainerCallback[];
   /** Aborting it stops after the current step with a checkpoint, as requestStop() does (the CLI wires signals here). */
   signal?: AbortSignal;
+  /** What checkpoints and the final save hold instead of the whole model (an adapter: see adapterModelFiles). */
+  modelFiles?: ModelFiles;
 }
 
 /** The micro-batch transformBatch rewrites: its epoch, its index in the epoch, its examples' positions in `train`. */
@@ -219,6 +223,15 @@ export class Trainer {
   }
 
   async train(): Promise<TrainResult> {
+    const unlock = await lockOutputDir(this.args.output_dir);
+    try {
+      return await this.trainLocked();
+    } finally {
+      await unlock();
+    }
+  }
+
+  private async trainLocked(): Promise<TrainResult> {
     await this.prepareOutputDir();
     const run = await this.startRun();
     this.run = run;
@@ -254,7 +267,7 @@ export class Trainer {
       };
       const resume = this.resumePath();
       if (resume) {
-        loop = await loadCheckpoint(resume, o.model, step);
+        loop = await loadCheckpoint(resume, o.model, step, o.modelFiles);
         this.write(`resumed from ${resume} at step ${loop.global_step}`);
       }
       return { step, evaluator, schedule, epochs, loop, lossSum: 0, steps: 0, lastLoss: NaN };
@@ -445,7 +458,7 @@ export class Trainer {
     loop.optimizer_t = run.step.t;
     loop.micro = run.step.micro;
     const dir = join(a.output_dir, `checkpoint-${loop.global_step}`);
-    await saveCheckpoint(dir, o.model, run.step, loop, a, { task: this.task(), labels: o.labelNames }, o.tokenizer);
+    await saveCheckpoint(dir, o.model, run.step, loop, a, { task: this.task(), labels: o.labelNames }, o.tokenizer, o.modelFiles);
     await rotateCheckpoints(a.output_dir, a.save_total_limit, loop.best_model_checkpoint);
     await this.callbacks.call("onSave", dir);
   }
@@ -454,7 +467,7 @@ export class Trainer {
   private async finish(run: Run, stoppedEarly: boolean): Promise<TrainResult> {
     const a = this.args, loop = run.loop;
     if (a.load_best_model_at_end && loop.best_model_checkpoint) {
-      await loadCheckpoint(loop.best_model_checkpoint, this.options.model, run.step);
+      await loadCheckpoint(loop.best_model_checkpoint, this.options.model, run.step, this.options.modelFiles);
       this.write(`loaded the best model from ${loop.best_model_checkpoint} (${a.metric_for_best_model} = ${loop.best_metric})`);
     }
     const metrics = run.evaluator ? await run.evaluator.evaluate() : {};
@@ -472,7 +485,8 @@ export class Trainer {
   private async saveFinal(loop: LoopState, metrics: Record<string, number>): Promise<void> {
     const { saveModel } = await import("../models/save.js");
     const o = this.options, dir = this.args.output_dir;
-    await saveModel(o.model, dir, { task: this.task(), labels: o.labelNames });
+    if (o.modelFiles) await o.modelFiles.save(dir);
+    else await saveModel(o.model, dir, { task: this.task(), labels: o.labelNames });
     if (o.tokenizer) await o.tokenizer.save(dir);
     await writeTextAtomic(join(dir, "trainer_state.json"), JSON.stringify(loop, null, 1));
     await writeTextAtomic(join(dir, "eval_results.json"), JSON.stringify(metrics, null, 1));
@@ -492,7 +506,8 @@ export class Trainer {
 
   private async prepareOutputDir(): Promise<void> {
     const a = this.args, dir = a.output_dir;
-    const finished = existsSync(join(dir, "trainer_state.json")) && existsSync(join(dir, "model.safetensors"));
+    const finished = existsSync(join(dir, "trainer_state.json"))
+      && (existsSync(join(dir, "model.safetensors")) || existsSync(join(dir, "adapter_model.safetensors")));
     if (finished && !a.overwrite_output_dir && !a.resume_from_checkpoint) {
       throw new WhetError(`output_dir ${dir} holds a finished run: pass overwrite_output_dir (--overwrite-output-dir) to replace it`);
     }

@@ -1,0 +1,106 @@
+// The glue between models and adapters (peft/ works on the bare Module tree): attach a new or a
+// saved adapter to a task model, and the files a Trainer writes for a model with an adapter.
+import { rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { WhetError } from "../core/errors.js";
+import type { RawTensor } from "../io/safetensors.js";
+import { FAMILIES, type TaskModel } from "../models/auto.js";
+import { BertModel, BertResidualOutput } from "../models/bert.js";
+import type { Parameter } from "../nn/parameter.js";
+import { attachBottlenecks } from "../peft/bottleneck.js";
+import { applyPrefix } from "../peft/prefix.js";
+import { applyPrompt } from "../peft/prompt.js";
+import { configForSave, type SaveOptions } from "../models/save.js";
+import { copyAdapterTensors, readAdapterConfig, readAdapterTensors, saveAdapter } from "../peft/adapter_files.js";
+import { applyAdapter, effectiveModulesToSave, freezeBase, type AppliedAdapter } from "../peft/apply.js";
+import type { BottleneckPeftSettings, PeftSettings } from "../peft/config.js";
+import type { ModelFiles } from "./checkpoint.js";
+
+/**
+ * Attach a fresh adapter (weights drawn from `seed` as PEFT initialises them). `loading`: the
+ * weights come from a saved file next, which PEFT loads as inference-mode configs (a projected
+ * prefix table, without its MLP).
+ */
+export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, loading = false, textIds?: readonly number[]): AppliedAdapter {
+  if (s.peft_type === "LORA" || s.peft_type === "IA3") return applyAdapter(model, s, seed);
+  const base = (model as unknown as Record<string, unknown>)[FAMILIES[model.config.model_type].prefix];
+  if (s.peft_type === "PROMPT_TUNING" && s.task_type === "TOKEN_CLS") {
+    throw new WhetError("PROMPT_TUNING: whet implements it for sequence classification (task_type SEQ_CLS) only");
+  }
+  if (s.peft_type === "PROMPT_TUNING" && base instanceof BertModel) {
+    const words = (base.embeddings as unknown as { word_embeddings: { weight: { data: Float32Array } } }).word_embeddings.weight.data;
+    // Loading: the file's table replaces the init, so TEXT init (which needs the tokenizer) is skipped.
+    const init = loading ? { ...s, prompt_tuning_init: "RANDOM" as const } : s;
+    const { adapter, source } = applyPrompt(model, init, { hidden: base.config.hidden_size, textIds, wordEmbeddings: words }, seed);
+    base.prompt = source;
+    return { ...adapter, settings: s };
+  }
+  if (s.peft_type === "BOTTLENECK" && base instanceof BertModel) return attachBottleneckAdapter(model, s, seed);
+  if (s.peft_type === "PREFIX_TUNING" && base instanceof BertModel) {
+    const c = base.config;
+    const { adapter, source } = applyPrefix(model, s, { layers: c.num_hidden_layers, heads: c.num_attention_heads, hidden: c.hidden_size }, seed,
+      s.prefix_projection && !loading);
+    base.prefix = source;
+    return adapter;
+  }
+  throw new WhetError(`${s.peft_type} is not implemented for model_type "${model.config.model_type}" yet (whet has LORA and IA3 for every model, `
+    + "PROMPT_TUNING, PREFIX_TUNING and BOTTLENECK for BERT, RoBERTa and XLM-R)");
+}
+
+/** Bottlenecks after each feed-forward block (seq_bn), and after each attention block too (double_seq_bn). */
+function attachBottleneckAdapter(model: TaskModel, s: BottleneckPeftSettings, seed: number): AppliedAdapter {
+  const mts = effectiveModulesToSave(s);
+  const saved = freezeBase(model, s, mts);
+  const wanted = s.architecture === "seq_bn" ? /\.layer\.\d+\.output$/ : /\.layer\.\d+\.(attention\.)?output$/;
+  const sites = model.namedModules().filter(([n, m]) => m instanceof BertResidualOutput && wanted.test(n))
+    .map(([path, owner]) => ({ path, owner, hidden: (owner as BertResidualOutput).dense.outFeatures }));
+  const blocks = attachBottlenecks(sites, s, seed);
+  sites.forEach((site, i) => ((site.owner as BertResidualOutput).hook = blocks[i]));
+  const tensors = new Map<string, Parameter>();
+  for (const [name, p] of model.namedParameters()) {
+    if (name.includes(".adapters.")) tensors.set(`base_model.model.${name}`, p);
+  }
+  for (const [k, p] of saved) tensors.set(k, p);
+  return { settings: s, modulesToSave: mts, tensors, wrapped: [], notes: [] };
+}
+
+/**
+ * Load an adapter folder written by PEFT (or whet) onto `model`, as PeftModel.from_pretrained:
+ * the config applies the adapter, then every tensor of adapter_model.safetensors is copied in.
+ *
+ * @example
+ * const { model } = await fromPretrained("base");
+ * const adapter = await loadAdapter(model, "my-adapter");
+ */
+export async function loadAdapter(model: TaskModel, dir: string, seed = 42): Promise<AppliedAdapter> {
+  const s = readAdapterConfig(dir);
+  const tensors = await readAdapterTensors(dir);
+  const a = attachAdapter(model, s, seed, true);
+  copyAdapterTensors(a, tensors, dir);
+  return a;
+}
+
+/** The label count of the classification head an adapter saves (modules_to_save), if it saves one. */
+export function savedHeadLabels(tensors: Map<string, RawTensor>): number | null {
+  for (const [k, t] of tensors) {
+    if (/(^|\.)(classifier(\.out_proj)?|score)\.weight$/.test(k) && t.shape.length === 2) return t.shape[0];
+  }
+  return null;
+}
+
+/**
+ * What a Trainer saves and restores for a model with an adapter: the adapter files (only the
+ * trainable tensors), plus the base's config.json with the run's labels so that the folder tells
+ * `--adapter` users the label names.
+ */
+export function adapterModelFiles(model: TaskModel, a: AppliedAdapter, baseModel: string | null, save: SaveOptions = {}): ModelFiles {
+  return {
+    save: async (dir) => {
+      await saveAdapter(dir, a, baseModel);
+      const tmp = join(dir, `.config.json.${process.pid}.tmp`);
+      await writeFile(tmp, JSON.stringify(configForSave(model, save), null, 2) + "\n");
+      await rename(tmp, join(dir, "config.json"));
+    },
+    load: async (dir) => copyAdapterTensors(a, await readAdapterTensors(dir), dir),
+  };
+}
