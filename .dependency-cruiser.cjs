@@ -15,6 +15,7 @@ const LEVELS = {
   recipes: 7,
   hpo: 8, report: 8,
   cli: 9,
+  fuzz: 10,
 };
 // Tests (*.test.ts) may also import anything up to this level (the engine and its test harness,
 // src/runtime/check.ts), so an op's test can run it on ONNX Runtime.

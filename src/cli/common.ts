@@ -8,9 +8,10 @@ import { isAdapterFolder, readAdapterConfig, readAdapterTensors } from "../peft/
 import type { AppliedAdapter } from "../peft/apply.js";
 import { loadAdapter, savedHeadLabels } from "../train/adapter_model.js";
 import { resolveModel } from "../io/hub.js";
-import { createModel, familyOf, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
-import { loadPretrainedWeights } from "../models/pretrained.js";
+import { familyOf, maxSequenceLength, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
+import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
+import { maxOf } from "../core/iter.js";
 
 export interface Loaded {
   dir: string;
@@ -36,10 +37,12 @@ export async function loadForInference(idOrPath: string, adapter?: string): Prom
   }
   const dir = await resolveModel(idOrPath);
   const config = readConfig(dir);
-  if (adapter) Object.assign(config, await adapterLabels(adapter, config));
+  const overrides = adapter ? await adapterLabels(adapter, config) : {};
+  Object.assign(config, overrides);
   const task = taskFromConfig(config) ?? "sequence-classification";
-  const model = createModel(config, task);
-  await loadPretrainedWeights(model, dir);
+  // Without an adapter every weight must come from the checkpoint (a fresh head predicts at random);
+  // an adapter brings its own head (modules_to_save) and loadAdapter checks it.
+  const { model } = await fromPretrained(dir, { task, configOverrides: overrides, requireAllWeights: !adapter });
   const applied = adapter ? await loadAdapter(model, adapter) : undefined;
   // The adapter's folder carries the tokenizer a run saved; else the base model's.
   const tokenizer = await loadTokenizer(adapter && existsSync(join(adapter, "tokenizer.json")) ? adapter : dir);
@@ -94,9 +97,38 @@ export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: nu
   return rows;
 }
 
+/**
+ * Inputs given as ids are checked against the model before ONNX Runtime sees them: an id
+ * outside the embedding table would read another row (-1 wraps to the last) or fail deep in a
+ * kernel; a mask outside {0, 1} and too-long rows likewise.
+ */
+export function checkInputRows(rows: readonly Row[], config: PretrainedConfig, path: string): void {
+  const vocab = Number(config.vocab_size ?? 30522), types = Number(config.type_vocab_size ?? 2), positions = maxSequenceLength(config);
+  rows.forEach((r, i) => {
+    const where = `${path}: input ${i + 1}`;
+    const id = r.input_ids.find((v) => !(Number.isInteger(v) && v >= 0 && v < vocab));
+    if (id !== undefined) throw new WhetError(`${where}: input id ${id} is outside the vocabulary (0..${vocab - 1}, vocab_size in config.json)`);
+    const m = r.attention_mask.find((v) => v !== 0 && v !== 1);
+    if (m !== undefined) throw new WhetError(`${where}: attention_mask value ${JSON.stringify(m)}: expected 0 or 1`);
+    const t = r.token_type_ids.find((v) => !(Number.isInteger(v) && v >= 0 && v < types));
+    if (t !== undefined) throw new WhetError(`${where}: token type id ${JSON.stringify(t)} is outside 0..${types - 1} (type_vocab_size)`);
+    if (r.input_ids.length > positions) throw new WhetError(`${where}: ${r.input_ids.length} tokens, more than the model's ${positions} positions`);
+  });
+}
+
+/** Throws when a model output holds NaN or Inf: a wrong result is an error, not output. */
+export function checkFinite(a: NDArray, what: string): void {
+  const d = a.data as Float32Array;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i])) {
+      throw new WhetError(`the model produced a non-finite ${what} (${d[i]}) at flat index ${i}: check the weights and layer_norm_eps in config.json`);
+    }
+  }
+}
+
 /** Pad rows to the longest: int64 [batch, seq] feeds. */
 export function padRows(rows: readonly Row[], padId: number, tokenTypes: boolean): Record<string, NDArray> {
-  const B = rows.length, T = Math.max(1, ...rows.map((r) => r.input_ids.length));
+  const B = rows.length, T = maxOf(rows.map((r) => r.input_ids.length), 1);
   const ids = new BigInt64Array(B * T).fill(BigInt(padId)), mask = new BigInt64Array(B * T), types = new BigInt64Array(B * T);
   rows.forEach((r, b) => r.input_ids.forEach((v, t) => {
     ids[b * T + t] = BigInt(v);

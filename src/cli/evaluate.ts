@@ -46,6 +46,7 @@ export function evaluateCommand(): Command {
       }
       if (o.groupColumn && kind !== "class") throw new WhetError(`--group-column: per-group metrics need a single-label classifier, not ${kind}`);
       const enc = { examples };
+      if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new WhetError(`--batch-size must be a whole number of at least 1, got ${o.batchSize}`);
       const ev = await Evaluator.create({ model: m.model, examples, labels: kind, padId: m.tokenizer.padTokenId ?? 0, batchSize: o.batchSize, threads: o.threads });
       if (kind !== "class") {
         const metrics = await ev.evaluate();

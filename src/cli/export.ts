@@ -1,11 +1,13 @@
 import { Command } from "commander";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { mergeAdapter } from "../peft/merge.js";
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import { encodeQuantized, quantizeDynamicInt8 } from "../compress/quantize.js";
 import { dummyInputs, exportOnnx, validateExport, type Comparison } from "../export/onnx_export.js";
+import { writeFileAtomic, writeTextAtomic } from "../io/files.js";
+import { prepareOutputDir } from "../io/output_dir.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { traceForward } from "../models/forward.js";
 import { configForSave } from "../models/save.js";
@@ -72,6 +74,10 @@ export function exportCommand(): Command {
       // export with their virtual tokens as initializers of the graph.
       const type = m.adapter?.settings.peft_type;
       if (m.adapter && (type === "LORA" || type === "IA3")) mergeAdapter(m.model, m.adapter);
+      // An earlier export into this folder is replaced as a whole; anything else there is refused.
+      const out = await prepareOutputDir({
+        outputDir: o.output, inputs: [m.dir, o.adapter], overwrite: false, ownMarker: join("onnx", "model.onnx"), replaceOwn: true, flag: "--output",
+      });
       // Optimum's signature: token_type_ids only where the model has more than one type
       // (BERT); RoBERTa / XLM-R (type_vocab_size 1) and DistilBERT take ids and mask alone.
       const tokenTypes = m.tokenTypes && Number(m.model.config.type_vocab_size ?? 2) > 1;
@@ -94,11 +100,13 @@ export function exportCommand(): Command {
         summary["onnx/model_quantized.onnx"] = { bytes: qbytes.length, quantized_weights: q.quantized.length, ...round(int8.logits) };
       }
 
-      await mkdir(join(o.output, "onnx"), { recursive: true });
-      await writeFile(join(o.output, "config.json"), JSON.stringify(configForSave(m.model, { task: m.task, labels: m.labels }), null, 2) + "\n");
-      await m.tokenizer.save(o.output);
-      await writeFile(join(o.output, "onnx", "model.onnx"), exp.bytes);
-      if (qbytes) await writeFile(join(o.output, "onnx", "model_quantized.onnx"), qbytes);
+      await out.run(async (dir) => {
+        await mkdir(join(dir, "onnx"), { recursive: true });
+        await writeTextAtomic(join(dir, "config.json"), JSON.stringify(configForSave(m.model, { task: m.task, labels: m.labels }), null, 2) + "\n");
+        await m.tokenizer.save(dir);
+        await writeFileAtomic(join(dir, "onnx", "model.onnx"), [exp.bytes]);
+        if (qbytes) await writeFileAtomic(join(dir, "onnx", "model_quantized.onnx"), [qbytes]);
+      });
       console.log(JSON.stringify(summary));
     });
 }

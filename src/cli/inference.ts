@@ -1,12 +1,15 @@
 import { Command } from "commander";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { WhetError } from "../core/errors.js";
+import { writeTextAtomic } from "../io/files.js";
+import { checkOutputFile } from "../io/output_dir.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
-import { loadForInference, nested, padRows, rowsFromJsonl } from "./common.js";
+import { checkFinite, checkInputRows, loadForInference, nested, padRows, rowsFromJsonl } from "./common.js";
+import { maxOf } from "../core/iter.js";
 
 function softmax(row: ArrayLike<number>): number[] {
-  const m = Math.max(...Array.from(row));
+  const m = maxOf(Array.from(row));
   const e = Array.from(row, (v) => Math.exp(v - m));
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / s);
@@ -24,13 +27,17 @@ export function forwardCommand(): Command {
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
       const m = await loadForInference(o.model, o.adapter);
+      if (o.output !== "-") checkOutputFile(o.output, [o.input, m.dir, o.adapter], "--output");
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
       if (rows.length === 0) throw new WhetError(`${o.input} holds no input`);
+      checkInputRows(rows, m.model.config, o.input);
       const feeds = padRows(rows, m.tokenizer.padTokenId ?? 0, m.tokenTypes);
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits", "last_hidden_state"], threads: o.threads });
       const out = await runner.run(feeds);
       await runner.release();
-      writeFileSync(o.output, JSON.stringify({
+      checkFinite(out.logits, "logit");
+      checkFinite(out.last_hidden_state, "hidden state");
+      await writeTextAtomic(o.output, JSON.stringify({
         input_ids: nested(feeds.input_ids),
         attention_mask: nested(feeds.attention_mask),
         logits: nested(out.logits),
@@ -53,13 +60,17 @@ export function predictCommand(): Command {
     .option("--threads <n>", "ONNX Runtime threads", Number)
     .action(async (o) => {
       const m = await loadForInference(o.model, o.adapter);
+      if (o.output !== "-") checkOutputFile(o.output, [o.input, m.dir, o.adapter], "--output");
+      if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new WhetError(`--batch-size must be a whole number of at least 1, got ${o.batchSize}`);
       const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
+      checkInputRows(rows, m.model.config, o.input);
       const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits"], threads: o.threads });
       const problem = m.model.config.problem_type;
       const lines: string[] = [];
       for (let i = 0; i < rows.length; i += o.batchSize) {
         const chunk = rows.slice(i, i + o.batchSize);
         const out = await runner.run(padRows(chunk, m.tokenizer.padTokenId ?? 0, m.tokenTypes));
+        checkFinite(out.logits, "logit");
         const lg = out.logits.data as Float32Array;
         const C = out.logits.shape[out.logits.shape.length - 1];
         chunk.forEach((r, b) => {
@@ -67,7 +78,7 @@ export function predictCommand(): Command {
             const T = out.logits.shape[1];
             const labels = r.input_ids.map((_, t) => {
               const p = softmax(lg.subarray((b * T + t) * C, (b * T + t + 1) * C));
-              const k = p.indexOf(Math.max(...p));
+              const k = p.indexOf(maxOf(p));
               return { label: m.labels[k], score: p[k] };
             });
             lines.push(JSON.stringify({ tokens: r.input_ids.map((id) => m.tokenizer.idToToken(id)), labels: labels.map((l) => l.label), scores: labels.map((l) => l.score) }));
@@ -81,7 +92,7 @@ export function predictCommand(): Command {
             rec = { labels: m.labels.filter((_, k) => p[k] > 0.5), scores: Object.fromEntries(m.labels.map((l, k) => [l, p[k]])) };
           } else {
             const p = softmax(row);
-            const k = p.indexOf(Math.max(...p));
+            const k = p.indexOf(maxOf(p));
             rec = { label: m.labels[k], score: p[k] };
           }
           if (o.logits) rec.logits = row;
@@ -91,11 +102,7 @@ export function predictCommand(): Command {
       await runner.release();
       const text = lines.join("\n") + (lines.length ? "\n" : "");
       if (o.output === "-") process.stdout.write(text);
-      else {
-        // Nothing half-written under the real name.
-        writeFileSync(`${o.output}.tmp-${process.pid}`, text);
-        renameSync(`${o.output}.tmp-${process.pid}`, o.output);
-      }
+      else await writeTextAtomic(o.output, text);
     });
 }
 

@@ -58,6 +58,7 @@ export function pretrainCommand(): Command {
       lowercase: data.do_lower_case as boolean | undefined, architecture, documents, args,
       validationSplit: data.validation_split as number | undefined, mlmProbability: data.mlm_probability as number | undefined,
       wholeWordMasking: Boolean(data.whole_word_masking), lineByLine: Boolean(data.line_by_line),
+      inputs: [data.train_file as string],
       runInfo: { train_file: data.train_file, train_sha256: createHash("sha256").update(readFileSync(data.train_file as string)).digest("hex") },
     }).finally(() => stop.dispose());
     console.log(JSON.stringify({

@@ -1,6 +1,7 @@
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import type { InputDecl } from "../optim/train_step.js";
+import { maxOf } from "../core/iter.js";
 
 import type { Example, LabelKind } from "./examples.js";
 
@@ -58,7 +59,7 @@ export interface Batch {
 export function collate(examples: readonly Example[], o: CollateOptions): Batch {
   if (examples.length === 0) throw new WhetError("collate: empty batch");
   const B = examples.length;
-  const T = Math.max(...examples.map((e) => e.input_ids.length));
+  const T = maxOf(examples.map((e) => e.input_ids.length));
   const ids = new BigInt64Array(B * T).fill(BigInt(o.padId));
   const mask = new BigInt64Array(B * T);
   const types = o.tokenTypes ? new BigInt64Array(B * T) : null;

@@ -86,3 +86,14 @@ test("JSON Lines: tokens and ner_tags, string or integer tags", async () => {
   assert.throws(() => parseConll('{"tokens": ["a"], "ner_tags": ["O"]\n', "m.jsonl"), /m\.jsonl:1:36: malformed JSON/);
   assert.throws(() => parseConll('{"tokens": [], "ner_tags": []}\n', "s.jsonl", { strict: true }), /s\.jsonl:1: empty sentence/);
 });
+
+test("JSON Lines sentences: one bad-row policy — a malformed line is skipped and counted, fatal with strict", async () => {
+  const path = await file("policy.jsonl", '{"tokens": ["EU"], "ner_tags": ["B-ORG"]}\n{"tokens": ["x"], "ner_tags": [}\n{"tokens": ["a", "b"], "ner_tags": ["O"]}\n' +
+    '{"tokens": ["Peter"], "ner_tags": ["B-PER"]}\n{"tokens": ["Bonn"], "ner_tags": ["B-LOC"]}\n');
+  const r = await readConll(path);
+  assert.equal(r.sentences.length, 3);
+  assert.deepEqual(r.skipped.byReason, { "malformed line": 2 });
+  await assert.rejects(readConll(path, { strict: true }), (e: unknown) => e instanceof WhetError && /policy\.jsonl:2:/.test(e.message));
+  const worse = await file("worse.jsonl", "not json\nnor this\n");
+  await assert.rejects(readConll(worse), /2 of 2 lines are malformed/);
+});

@@ -137,41 +137,59 @@ function parseColumns(text: string, path: string, options: ReadConllOptions): { 
 }
 
 function parseJsonl(text: string, path: string, options: ReadConllOptions, skip: (line: number, reason: string) => void): TokenRow[] {
-  const tokensField = options.tokensField ?? "tokens";
-  const tagsField = options.tagsField ?? "ner_tags";
-  const names = options.tagNames;
   const sentences: TokenRow[] = [];
   const lines = text.split("\n");
+  let bad = 0, total = 0, first = "";
   for (let k = 0; k < lines.length; k++) {
     const src = lines[k].endsWith("\r") ? lines[k].slice(0, -1) : lines[k];
     if (src.trim() === "") continue;
-    const line = k + 1;
-    const obj = parseJsonLine(src, path, line);
-    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new WhetError(`${path}:${line}: expected a JSON object per line`);
-    const rec = obj as Record<string, unknown>;
-    const tokens = rec[tokensField];
-    const raw = rec[tagsField];
-    if (!Array.isArray(tokens) || !Array.isArray(raw)) {
-      throw new WhetError(`${path}:${line}: expected arrays "${tokensField}" and "${tagsField}" ` +
-        `(fields found: ${Object.keys(rec).map((c) => JSON.stringify(c)).join(", ")}); set tokensField/tagsField`);
+    total++;
+    try {
+      const row = sentenceFromJsonLine(src, path, k + 1, options);
+      if (row) sentences.push(row);
+      else skip(k + 1, "empty sentence");
+    } catch (e) {
+      // The same policy as the table reader: a malformed line is a bad row, skipped and counted
+      // (the message itself in strict mode); most lines malformed is a problem of the file.
+      if (!(e instanceof WhetError) || options.strict) throw e;
+      bad++;
+      first ||= e.message;
+      skip(k + 1, "malformed line");
     }
-    if (!tokens.every((t) => typeof t === "string")) throw new WhetError(`${path}:${line}: "${tokensField}" must hold strings`);
-    if (tokens.length !== raw.length) {
-      throw new WhetError(`${path}:${line}: ${tokens.length} tokens but ${raw.length} tags`);
-    }
-    if (tokens.length === 0) { skip(line, "empty sentence"); continue; }
-    const tags = raw.map((t, i) => {
-      if (typeof t === "string") return t;
-      if (typeof t === "number" && Number.isInteger(t)) {
-        if (!names) return String(t);
-        if (t < 0 || t >= names.length) throw new WhetError(`${path}:${line}: tag id ${t} at position ${i} is outside tagNames (0..${names.length - 1})`);
-        return names[t];
-      }
-      throw new WhetError(`${path}:${line}: tag at position ${i} must be a string or an integer id, got ${JSON.stringify(t)}`);
-    });
-    sentences.push({ tokens: tokens as string[], tags, line });
   }
+  if (bad > 0 && bad > total / 2) throw new WhetError(`${first}; ${bad} of ${total} lines are malformed`);
   return sentences;
+}
+
+/** One JSON Lines sentence; null for an empty one; throws a WhetError naming file:line for a malformed one. */
+function sentenceFromJsonLine(src: string, path: string, line: number, options: ReadConllOptions): TokenRow | null {
+  const tokensField = options.tokensField ?? "tokens";
+  const tagsField = options.tagsField ?? "ner_tags";
+  const names = options.tagNames;
+  const obj = parseJsonLine(src, path, line);
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new WhetError(`${path}:${line}: expected a JSON object per line`);
+  const rec = obj as Record<string, unknown>;
+  const tokens = rec[tokensField];
+  const raw = rec[tagsField];
+  if (!Array.isArray(tokens) || !Array.isArray(raw)) {
+    throw new WhetError(`${path}:${line}: expected arrays "${tokensField}" and "${tagsField}" ` +
+      `(fields found: ${Object.keys(rec).map((c) => JSON.stringify(c)).join(", ")}); set tokensField/tagsField`);
+  }
+  if (!tokens.every((t) => typeof t === "string")) throw new WhetError(`${path}:${line}: "${tokensField}" must hold strings`);
+  if (tokens.length !== raw.length) {
+    throw new WhetError(`${path}:${line}: ${tokens.length} tokens but ${raw.length} tags`);
+  }
+  if (tokens.length === 0) return null;
+  const tags = raw.map((t, i) => {
+    if (typeof t === "string") return t;
+    if (typeof t === "number" && Number.isInteger(t)) {
+      if (!names) return String(t);
+      if (t < 0 || t >= names.length) throw new WhetError(`${path}:${line}: tag id ${t} at position ${i} is outside tagNames (0..${names.length - 1})`);
+      return names[t];
+    }
+    throw new WhetError(`${path}:${line}: tag at position ${i} must be a string or an integer id, got ${JSON.stringify(t)}`);
+  });
+  return { tokens: tokens as string[], tags, line };
 }
 
 /**

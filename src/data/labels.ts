@@ -23,6 +23,7 @@ export interface LabelConfig {
 }
 
 const INT = /^-?(0|[1-9]\d*)$/;
+const NOT_A_NUMBER = /^([+-]?(nan|inf|infinity)|none|null|n\/a|na|)$/i;
 const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const DEFAULT_NAME = /^LABEL_(0|[1-9]\d*)$/;
 
@@ -68,6 +69,12 @@ export class LabelMap {
     const problemType = options.problemType ??
       (lists.length > 0 ? "multi_label_classification" : all.every(isNumeric) && all.some((l) => !isInteger(l)) ? "regression"
         : "single_label_classification");
+    // One "nan" among fractional numbers is a broken regression target, not a 5-class task.
+    const numeric = all.filter(isNumeric);
+    const missing = all.find((l) => typeof l === "string" && NOT_A_NUMBER.test(l.trim()));
+    if (!options.problemType && missing !== undefined && numeric.length + all.filter((l) => l === missing).length === all.length && numeric.some((l) => !isInteger(l))) {
+      throw new WhetError(`Cannot use ${JSON.stringify(missing)} as a regression target: the other labels are numbers, and a target must be a finite number (remove or fix those rows)`);
+    }
     if (problemType === "regression") {
       const bad = all.find((l) => !isNumeric(l));
       if (bad !== undefined) throw new WhetError(`Cannot use ${JSON.stringify(bad)} as a regression target: labels must be numbers`);

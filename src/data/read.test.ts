@@ -63,10 +63,16 @@ test("invalid UTF-8 is an error with the byte offset", async () => {
   assert.equal(t.rows[1].text, "badÿ");
 });
 
-test("ragged rows: file:line of the first, and how many in all", async () => {
+test("ragged rows: a few are skipped and counted (fatal with strict); most of the file is a wrong delimiter", async () => {
   const path = await file("ragged.csv", "text,label\na,1\n\"multi\nline\",0\nb,1,extra\nc\nd,0\n");
-  await assert.rejects(readTable(path),
-    fails(/ragged\.csv:5: expected 2 fields \("text", "label"\), found 3 \(2 ragged rows in all, at lines 5, 6\); check the delimiter/));
+  const t = await readTable(path);
+  assert.deepEqual(t.rows.map((r) => r.line), [2, 3, 7]);
+  assert.deepEqual(t.skipped.byReason, { "wrong number of fields": 2 });
+  assert.deepEqual(t.skipped.examples, [{ line: 5, reason: "wrong number of fields" }, { line: 6, reason: "wrong number of fields" }]);
+  await assert.rejects(readTable(path, { strict: true }), fails(/ragged\.csv:5: expected 2 fields \("text", "label"\), found 3/));
+  const semis = await file("semi.csv", "text,label\na;1\nb;0\nc,1\n");
+  await assert.rejects(readTable(semis),
+    fails(/semi\.csv:2: expected 2 fields \("text", "label"\), found 1 \(2 ragged rows in all, at lines 2, 3\); check the delimiter/));
 });
 
 test("a missing column lists the columns found", async () => {
@@ -156,16 +162,23 @@ test("JSONL: rows, blank lines, number and list labels", async () => {
 });
 
 test("JSONL errors: file:line:column, non-objects, wrong types, a column absent everywhere", async () => {
-  const bad = await file("bad.jsonl", '{"text": "ok", "label": 1}\n{"text": "né", "label": 1,}\n');
-  await assert.rejects(readTable(bad), fails(/bad\.jsonl:2:27: malformed JSON: trailing comma/));
+  // One bad line among good ones is a bad row: skipped and counted, fatal with strict.
+  const bad = await file("bad.jsonl", '{"text": "ok", "label": 1}\n{"text": "né", "label": 1,}\n{"text": "ok2", "label": 0}\n');
+  const t = await readTable(bad);
+  assert.deepEqual(t.rows.map((r) => r.text), ["ok", "ok2"]);
+  assert.deepEqual(t.skipped.byReason, { "malformed JSON": 1 });
+  await assert.rejects(readTable(bad, { strict: true }), fails(/bad\.jsonl:2:27: malformed JSON: trailing comma/));
+  // A file that is mostly not JSON Lines is the file's problem.
   const single = await file("single.jsonl", "{\"text\": 'x'}\n");
-  await assert.rejects(readTable(single), fails(/single\.jsonl:1:10: malformed JSON: .*double quotes/));
-  const arr = await file("arr.jsonl", '{"text": "a", "label": 1}\n["x"]\n');
-  await assert.rejects(readTable(arr), fails(/arr\.jsonl:2: expected a JSON object per line, got a list/));
-  const num = await file("num.jsonl", '{"text": 5, "label": 1}\n');
-  await assert.rejects(readTable(num), fails(/num\.jsonl:1: the text must be a string, got number 5/));
-  const obj = await file("obj.jsonl", '{"text": "a", "label": {"a": 1}}\n');
-  await assert.rejects(readTable(obj), fails(/obj\.jsonl:1: a label must be a string, a number or a list/));
+  await assert.rejects(readTable(single), fails(/single\.jsonl:1:10: malformed JSON: .*double quotes.*1 of 1 lines are malformed/));
+  const arr = await file("arr.jsonl", '{"text": "a", "label": 1}\n["x"]\n{"text": "b", "label": 0}\n');
+  assert.deepEqual((await readTable(arr)).skipped.byReason, { "not a JSON object": 1 });
+  await assert.rejects(readTable(arr, { strict: true }), fails(/arr\.jsonl:2: expected a JSON object per line, got a list/));
+  const num = await file("num.jsonl", '{"text": 5, "label": 1}\n{"text": "a", "label": {"a": 1}}\n{"text": "b", "label": 1}\n');
+  const n = await readTable(num);
+  assert.deepEqual(n.skipped.byReason, { "text not a string": 1, "invalid label": 1 });
+  assert.deepEqual(n.rows.map((r) => r.text), ["b"]);
+  await assert.rejects(readTable(num, { strict: true }), fails(/num\.jsonl:1: the text must be a string, got number 5/));
   const cols = await file("cols.jsonl", '{"sentence": "a", "label": 1}\n{"sentence": "b", "label": 0, "id": 2}\n');
   await assert.rejects(readTable(cols), fails(/no column "text" \(columns found: "sentence", "label", "id"\)/));
   const json = await file("array.json", '[{"text": "a"}]\n');

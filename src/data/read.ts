@@ -1,8 +1,10 @@
 /**
  * readTable: a user's text-classification data (CSV, TSV or JSON Lines) as rows of
- * {text, textPair?, label?, line}. Structural problems (bad encoding, a missing column, ragged
- * rows, malformed JSON) stop with file:line; bad rows (empty text, missing label) are skipped and
- * counted by reason — or stop the read with `strict` — never dropped silently.
+ * {text, textPair?, label?, line}. One policy for every row fault: a row that is malformed (bad
+ * JSON, not an object, the wrong number of fields, a field of the wrong type) or unusable (empty
+ * text, missing label) is skipped and counted by reason, which the data report shows — or stops
+ * the read with `strict`. Never dropped silently. Problems of the whole file (encoding, a missing
+ * column, an unclosed quote, or most rows malformed: a wrong delimiter) stop with file:line.
  *
  * @example
  * const { rows, skipped } = await readTable("train.csv", { textColumn: "sentence" });
@@ -136,8 +138,9 @@ class RowBuilder {
       ` (API: textColumn, textPairColumn, labelColumn; labelColumn: null for unlabelled data)`);
   }
 
-  skip(line: number, reason: string): void {
-    if (this.options.strict) throw new WhetError(`${this.path}:${line}: ${reason} (strict mode stops at bad rows)`);
+  /** `detail`, when given, is the full message strict mode stops with. */
+  skip(line: number, reason: string, detail?: string): void {
+    if (this.options.strict) throw new WhetError(detail ? `${detail} (strict mode stops at bad rows)` : `${this.path}:${line}: ${reason} (strict mode stops at bad rows)`);
     this.skipped.count++;
     this.skipped.byReason[reason] = (this.skipped.byReason[reason] ?? 0) + 1;
     if (this.skipped.examples.length < MAX_EXAMPLES) this.skipped.examples.push({ line, reason });
@@ -145,6 +148,15 @@ class RowBuilder {
 
   /** `get` returns a field's value, or undefined when the row lacks it. */
   add(line: number, get: (column: string) => unknown): void {
+    try {
+      this.addRow(line, get);
+    } catch (e) {
+      if (!(e instanceof RowFault)) throw e;
+      this.skip(line, e.reason, e.message);
+    }
+  }
+
+  private addRow(line: number, get: (column: string) => unknown): void {
     const text = this.textField(line, get(this.textColumn), "text");
     if (text === null) return this.skip(line, "missing text");
     if (text.trim() === "") return this.skip(line, "empty text");
@@ -165,7 +177,7 @@ class RowBuilder {
 
   private textField(line: number, v: unknown, what: string): string | null {
     if (v === undefined || v === null) return null;
-    if (typeof v !== "string") throw new WhetError(`${this.path}:${line}: the ${what} must be a string, got ${describe(v)}`);
+    if (typeof v !== "string") throw new RowFault(`${this.path}:${line}: the ${what} must be a string, got ${describe(v)}`, `${what} not a string`);
     return v;
   }
 
@@ -173,7 +185,7 @@ class RowBuilder {
     if (v === undefined || v === null || v === "") return null;
     if (typeof v === "boolean") return String(v);
     if (typeof v === "number") {
-      if (!Number.isFinite(v)) throw new WhetError(`${this.path}:${line}: the label must be finite, got ${v}`);
+      if (!Number.isFinite(v)) throw new RowFault(`${this.path}:${line}: the label must be finite, got ${v}`, "invalid label");
       return v;
     }
     if (typeof v === "string") {
@@ -187,10 +199,20 @@ class RowBuilder {
     if (Array.isArray(v) && (v.every((x) => typeof x === "string") || v.every((x) => typeof x === "number"))) {
       return v as string[] | number[];
     }
-    throw new WhetError(`${this.path}:${line}: a label must be a string, a number or a list of either, ` +
-      `got ${describe(v)}`);
+    throw new RowFault(`${this.path}:${line}: a label must be a string, a number or a list of either, ` +
+      `got ${describe(v)}`, "invalid label");
   }
 }
+
+/** A fault of one row: skipped and counted under `reason`, or fatal in strict mode. */
+class RowFault extends WhetError {
+  constructor(message: string, readonly reason: string) {
+    super(message);
+  }
+}
+
+/** More malformed rows than this share of the file is a problem of the file (wrong delimiter, not JSON Lines). */
+const MAX_MALFORMED_SHARE = 0.5;
 
 function describe(v: unknown): string {
   const kind = Array.isArray(v) ? "a list" : v === null ? "null" : typeof v;
@@ -203,22 +225,39 @@ function parseJsonl(text: string, path: string, rows: RowBuilder): string[] {
   const seen = new Set<string>(); // required columns present in at least one object
   const required = rows.required();
   const lines = text.split("\n");
+  const malformed: string[] = [];
   let objects = 0;
   for (let k = 0; k < lines.length; k++) {
     const src = lines[k].endsWith("\r") ? lines[k].slice(0, -1) : lines[k];
     if (src.trim() === "") continue; // blank lines, including the final newline, are not rows
     const line = k + 1;
-    const obj = parseJsonLine(src, path, line,
-      objects === 0 && src.trimStart().startsWith("[") ? " (expected JSON Lines: one object per line, not an array)" : "");
+    const arrayHint = objects === 0 && src.trimStart().startsWith("[") ? " (expected JSON Lines: one object per line, not an array)" : "";
+    let obj: unknown;
+    try {
+      obj = parseJsonLine(src, path, line, arrayHint);
+    } catch (e) {
+      // The first line of a file that is one JSON array, or not JSON at all, is the file's problem.
+      if (!(e instanceof WhetError) || arrayHint) throw e;
+      malformed.push(e.message);
+      rows.skip(line, "malformed JSON", e.message);
+      continue;
+    }
     if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-      throw new WhetError(`${path}:${line}: expected a JSON object per line, got ${describe(obj)}` +
-        (objects === 0 && Array.isArray(obj) ? " (expected JSON Lines: one object per line, not an array)" : ""));
+      const message = `${path}:${line}: expected a JSON object per line, got ${describe(obj)}` +
+        (objects === 0 && Array.isArray(obj) ? " (expected JSON Lines: one object per line, not an array)" : "");
+      if (objects === 0 && Array.isArray(obj)) throw new WhetError(message);
+      malformed.push(message);
+      rows.skip(line, "not a JSON object", message);
+      continue;
     }
     const rec = obj as Record<string, unknown>;
     for (const key of Object.keys(rec)) keys.add(key);
     for (const c of required) if (c in rec) seen.add(c);
     objects++;
     rows.add(line, (c) => (Object.hasOwn(rec, c) ? rec[c] : undefined));
+  }
+  if (malformed.length > 0 && malformed.length > MAX_MALFORMED_SHARE * (objects + malformed.length)) {
+    throw new WhetError(`${malformed[0]}; ${malformed.length} of ${objects + malformed.length} lines are malformed: is "${path}" JSON Lines (one object per line)?`);
   }
   // A column absent from every object is a wrong column name, not a set of bad rows.
   if (objects > 0) rows.checkColumns([...keys], (c) => seen.has(c));
@@ -238,6 +277,7 @@ function parseDelimited(text: string, path: string, options: ReadTableOptions, r
   let line = 1; // line where the record being parsed starts
   let header: string[] | null = null;
   let index = new Map<string, number>();
+  let good = 0;
   const ragged: { line: number; found: number; quoted: boolean }[] = [];
   // With `raw`, csv-parse hands on_record {record, raw}; its typings do not model that.
   const onRecord = (r: unknown): null => {
@@ -259,8 +299,10 @@ function parseDelimited(text: string, path: string, options: ReadTableOptions, r
     }
     if (record.length !== header.length) {
       ragged.push({ line: start, found: record.length, quoted: quote !== false && raw.includes(String(quote)) });
+      if (options.strict) throw raggedError(path, header, ragged, tsv, delimiter);
       return null;
     }
+    good++;
     rows.add(start, (c) => { const i = index.get(c); return i === undefined ? undefined : record[i]; });
     return null;
   };
@@ -278,17 +320,20 @@ function parseDelimited(text: string, path: string, options: ReadTableOptions, r
     throw csvError(e as CsvErrorLike, path, line, tsv);
   }
   if (header === null) throw new WhetError(`Cannot read "${path}": the file is empty; a header row naming the columns is required`);
-  if (ragged.length > 0) {
-    const h = header as string[];
-    const first = ragged[0];
-    const more = ragged.length > 1 ? ` (${ragged.length} ragged rows in all, at lines ${ragged.slice(0, 10).map((r) => r.line).join(", ")}${ragged.length > 10 ? ", …" : ""})` : "";
-    const hint = ragged.some((r) => r.quoted)
-      ? tsv ? `; these rows contain quote characters: if the file is not quoted (GLUE-style TSV), pass --no-quote (key quote: false)`
-        : `; check the quoting of these rows`
-      : `; check the delimiter (${JSON.stringify(delimiter)})`;
-    throw new WhetError(`${path}:${first.line}: expected ${h.length} fields (${quoteList(h)}), found ${first.found}${more}${hint}`);
-  }
+  // Most rows ragged: the delimiter or quoting is wrong for the file. A few: bad rows, skipped and counted.
+  if (ragged.length > 0 && ragged.length > MAX_MALFORMED_SHARE * (good + ragged.length)) throw raggedError(path, header, ragged, tsv, delimiter);
+  for (const r of ragged) rows.skip(r.line, "wrong number of fields");
   return header;
+}
+
+function raggedError(path: string, h: string[], ragged: { line: number; found: number; quoted: boolean }[], tsv: boolean, delimiter: string): WhetError {
+  const first = ragged[0];
+  const more = ragged.length > 1 ? ` (${ragged.length} ragged rows in all, at lines ${ragged.slice(0, 10).map((r) => r.line).join(", ")}${ragged.length > 10 ? ", …" : ""})` : "";
+  const hint = ragged.some((r) => r.quoted)
+    ? tsv ? `; these rows contain quote characters: if the file is not quoted (GLUE-style TSV), pass --no-quote (key quote: false)`
+      : `; check the quoting of these rows`
+    : `; check the delimiter (${JSON.stringify(delimiter)})`;
+  return new WhetError(`${path}:${first.line}: expected ${h.length} fields (${quoteList(h)}), found ${first.found}${more}${hint}`);
 }
 
 /**

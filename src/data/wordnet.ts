@@ -16,6 +16,7 @@ import { dirname, join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import { readTextFile, splitLines } from "./text_file.js";
+import { appendAll } from "../core/iter.js";
 
 /** lexnames(5): the lexicographer file names by number. */
 export const LEXNAMES: readonly string[] = [
@@ -154,8 +155,8 @@ export function glossClassificationTask(synsets: readonly Synset[], o: GlossTask
     if (all.length < need) throw new WhetError(`WordNet gloss task: ${label} has ${all.length} synsets with a definition, fewer than the ${need} asked for (train + test per class)`);
     const pick = new Rng(o.seed, c, 0x776e).permutation(all.length).slice(0, need).map((i) => all[i]);
     const ex = (s: Synset): GlossExample => ({ text: s.definition, label, synset: `${s.pos}:${String(s.offset).padStart(8, "0")}` });
-    test.push(...pick.slice(0, o.testPerClass).map(ex));
-    train.push(...pick.slice(o.testPerClass).map(ex));
+    appendAll(test, pick.slice(0, o.testPerClass).map(ex));
+    appendAll(train, pick.slice(o.testPerClass).map(ex));
   });
   // Classes interleaved, not in blocks, so a file read top to bottom is not sorted by label.
   const shuffle = <T>(xs: T[], k: number) => new Rng(o.seed, k, 0x776e).permutation(xs.length).map((i) => xs[i]);

@@ -12,7 +12,7 @@ import type { Graph } from "../graph/graph.js";
 import type { Tensor } from "../graph/tensor.js";
 import { lowerGraph, OPSET } from "../runtime/lower.js";
 import { encodeModel, type OnnxModel, type OnnxNode } from "../runtime/onnx_proto.js";
-import { CompiledGraph } from "../runtime/session.js";
+import { clampThreads, CompiledGraph, ortLogSeverity } from "../runtime/session.js";
 
 /** What `traceForward(model, …)` returns: the eval-mode graph, its batch inputs and outputs. */
 export interface TracedForward {
@@ -132,7 +132,7 @@ const FROM_ORT: Record<string, DType> = { float32: "float32", float64: "float64"
 export async function runOnnx(bytes: Uint8Array, feeds: Record<string, NDArray>, threads = 0): Promise<Record<string, NDArray>> {
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: "all", intraOpNumThreads: threads, interOpNumThreads: 1 });
+    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: "all", intraOpNumThreads: clampThreads(threads), interOpNumThreads: 1, logSeverityLevel: ortLogSeverity() });
   } catch (e) {
     throw new WhetError(`ONNX Runtime could not load the exported model: ${(e as Error).message}`);
   }

@@ -31,6 +31,11 @@ export interface ResolveModelOptions {
   cacheDir?: string;
   /** Hub address; default `HF_ENDPOINT`, else https://huggingface.co. */
   endpoint?: string;
+  /**
+   * Overall deadline for one file, retries included; default `WHET_HUB_FILE_TIMEOUT` (seconds),
+   * else 10 minutes plus the file's size at 64 KiB/s.
+   */
+  fileTimeoutMs?: number;
   /** Tries per request on network errors and 5xx, and the first wait between them; default 5 and 500 ms. */
   retry?: { attempts?: number; baseDelayMs?: number };
 }
@@ -86,6 +91,7 @@ export async function resolveModel(idOrPath: string, opts: ResolveModelOptions =
     baseDelayMs: opts.retry?.baseDelayMs ?? 500,
     headTimeoutMs: seconds(env.HF_HUB_ETAG_TIMEOUT, 10) * 1000,
     readTimeoutMs: seconds(env.HF_HUB_DOWNLOAD_TIMEOUT, 10) * 1000,
+    fileTimeoutMs: opts.fileTimeoutMs ?? (env.WHET_HUB_FILE_TIMEOUT ? seconds(env.WHET_HUB_FILE_TIMEOUT, 600) * 1000 : undefined),
   });
   const first = opts.files?.[0] ?? "config.json";
   let head: FileMeta;

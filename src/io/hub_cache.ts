@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import { homedir, hostname } from "node:os";
 import * as path from "node:path";
+import { HubError } from "./hub_errors.js";
 
 /** A full git commit sha: a revision that can never move, so its snapshot can be trusted without asking the Hub. */
 export const COMMIT_RE = /^[0-9a-f]{40}$/;
@@ -61,23 +62,38 @@ export class RepoCache {
   }
 
   blobPath(etag: string): string {
-    return path.join(this.root, "blobs", etag);
+    return this.inside(path.join(this.root, "blobs", etag), "blobs", `blob name "${etag}"`);
   }
 
   snapshotDir(commit: string): string {
-    return path.join(this.root, "snapshots", commit);
+    return this.inside(path.join(this.root, "snapshots", commit), "snapshots", `commit "${commit}"`);
   }
 
   snapshotFile(commit: string, file: string): string {
-    return path.join(this.snapshotDir(commit), local(file));
+    return this.inside(path.join(this.snapshotDir(commit), local(file)), path.join("snapshots", commit), `file "${file}"`);
+  }
+
+  /**
+   * Every path this class hands out passes here: resolved, it must stay inside `{repo}/{area}`.
+   * Names come from the user (revision, files) and from the server (commit, etag); the callers
+   * validate them too, and this is the last line that a new caller cannot forget.
+   */
+  private inside(p: string, area: string, what: string): string {
+    const base = path.resolve(this.root, area);
+    const rel = path.relative(base, path.resolve(p));
+    if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) {
+      throw new HubError(`Caching "${this.repoId}": the ${what} would put a file at ${path.resolve(p)}, outside ${base}; refused`, "InvalidId");
+    }
+    return p;
   }
 
   /** The commit a branch or tag pointed to when last seen online; a commit sha maps to itself. */
   async readRef(revision: string): Promise<string | undefined> {
     if (COMMIT_RE.test(revision)) return revision;
     try {
-      const sha = (await fs.readFile(path.join(this.root, "refs", local(revision)), "utf8")).trim();
-      return sha || undefined;
+      const sha = (await fs.readFile(this.refPath(revision), "utf8")).trim();
+      // A ref file is trusted only when it holds a commit sha: it names a snapshot folder.
+      return COMMIT_RE.test(sha) ? sha : undefined;
     } catch {
       return undefined;
     }
@@ -87,9 +103,17 @@ export class RepoCache {
   async writeRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
     if ((await this.readRef(revision)) === commit) return;
-    const ref = path.join(this.root, "refs", local(revision));
+    const ref = this.refPath(revision);
     await fs.mkdir(path.dirname(ref), { recursive: true });
     await writeAtomic(ref, commit);
+  }
+
+  private refPath(revision: string): string {
+    return this.inside(path.join(this.root, "refs", local(revision)), "refs", `revision "${revision}"`);
+  }
+
+  private noExistPath(commit: string, file: string): string {
+    return this.inside(path.join(this.root, ".no_exist", commit, local(file)), path.join(".no_exist", commit), `file "${file}"`);
   }
 
   hasFile(commit: string, file: string): Promise<boolean> {
@@ -101,12 +125,12 @@ export class RepoCache {
   }
 
   isKnownMissing(commit: string, file: string): Promise<boolean> {
-    return exists(path.join(this.root, ".no_exist", commit, local(file)));
+    return exists(this.noExistPath(commit, file));
   }
 
   /** Remembers that `file` does not exist at `commit`, so later runs (and offline ones) need not ask. */
   async markMissing(commit: string, file: string): Promise<void> {
-    const marker = path.join(this.root, ".no_exist", commit, local(file));
+    const marker = this.noExistPath(commit, file);
     await fs.mkdir(path.dirname(marker), { recursive: true });
     await fs.writeFile(marker, "");
   }

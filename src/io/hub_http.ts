@@ -8,7 +8,13 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
+import { dirname } from "node:path";
 import { HubError } from "./hub_errors.js";
+
+const COMMIT_HEX = /^[0-9a-f]{40}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** No dots at all: an ETag can never be ".", "..", a hidden name or carry a path separator. */
+const SAFE_ETAG = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface HubHttpOptions {
   /** `https://huggingface.co` or a mirror, without a trailing slash. */
@@ -20,9 +26,26 @@ export interface HubHttpOptions {
   baseDelayMs: number;
   /** HEAD deadline (`HF_HUB_ETAG_TIMEOUT`). */
   headTimeoutMs: number;
-  /** Longest silence while receiving bytes (`HF_HUB_DOWNLOAD_TIMEOUT`). */
+  /**
+   * The receive window (`HF_HUB_DOWNLOAD_TIMEOUT`): a connection that delivers less than
+   * MIN_WINDOW_BYTES in one window is dropped and resumed, so a drip of one byte every few
+   * seconds counts as a stall, not as progress.
+   */
   readTimeoutMs: number;
+  /**
+   * Overall deadline for one file, all retries included; default FILE_DEADLINE_BASE_MS plus the
+   * time the file takes at MIN_AVERAGE_BYTES_PER_S (`WHET_HUB_FILE_TIMEOUT`, in seconds, overrides).
+   */
+  fileTimeoutMs?: number;
 }
+
+/** Bytes a connection must deliver per receive window to count as alive. */
+export const MIN_WINDOW_BYTES = 1024;
+/** The default per-file deadline: 10 minutes, plus the file's size at 64 KiB/s (a 1 GB model: 4.7 h). */
+export const FILE_DEADLINE_BASE_MS = 600_000;
+export const MIN_AVERAGE_BYTES_PER_S = 65_536;
+/** A resume after a dropped connection is free (no back-off, no try used) when it had made this much progress. */
+const FREE_RESUME_BYTES = 1 << 20;
 
 /** A file at a revision, named for messages and URLs. */
 export interface FileRef {
@@ -82,21 +105,7 @@ export class HubHttp {
   }
 
   private parseMeta(res: Response, location: string, doing: string, url: string): FileMeta {
-    const h = res.headers;
-    const commit = h.get("x-repo-commit");
-    if (!commit) {
-      throw new HubError(
-        `${doing}: ${clean(url)} answered HTTP ${res.status} without an X-Repo-Commit header: ` +
-          `"${this.opts.endpoint}" does not behave like the Hugging Face Hub (check HF_ENDPOINT, or a proxy in between)`,
-        "Http",
-      );
-    }
-    const linked = h.get("x-linked-etag");
-    const etag = normalizeEtag(linked ?? h.get("etag"));
-    if (!etag) throw new HubError(`${doing}: ${clean(url)} sent no ETag, so the file cannot be cached by content`, "Http");
-    const sizeText = h.get("x-linked-size") ?? h.get("content-length");
-    const size = sizeText === null ? undefined : Number(sizeText);
-    return { commit, etag, size: Number.isFinite(size) ? size : undefined, lfs: linked !== null && /^[0-9a-f]{64}$/.test(etag), url: location };
+    return parseHubMeta(res.headers, res.status, location, doing, url, this.opts.endpoint);
   }
 
   /**
@@ -105,6 +114,8 @@ export class HubHttp {
    */
   async download(ref: FileRef, meta: FileMeta, partial: string, onBytes: (received: number) => void): Promise<void> {
     const doing = describe(ref, "Downloading");
+    const deadline = Date.now() + (this.opts.fileTimeoutMs ?? FILE_DEADLINE_BASE_MS + ((meta.size ?? 0) / MIN_AVERAGE_BYTES_PER_S) * 1000);
+    await checkFreeSpace(partial, meta.size, doing);
     let failures = 0;
     let freeRetries = 0;
     let restarted = false;
@@ -130,7 +141,7 @@ export class HubHttp {
         if (meta.size === undefined || have < meta.size || have === 0) {
           // Bytes left by an earlier run (or a failed write) are hashed from the file first.
           if (meta.lfs && sum?.bytes !== have) sum = await hashPrefix(partial, have);
-          await this.fetchInto(ref, meta, partial, have, onBytes, onData, doing);
+          await this.fetchInto({ ref, meta, partial, offset: have, deadline, doing }, onBytes, onData);
         }
         const size = await sizeOf(partial);
         await verify(meta, partial, size, sum?.bytes === size ? sum.hash.digest("hex") : undefined, doing);
@@ -147,59 +158,43 @@ export class HubHttp {
           throw e;
         }
         if (!e.retryable) throw e;
-        // A dropped connection that delivered bytes costs nothing: resume at once, within reason.
-        if ((await sizeOf(partial)) > have && freeRetries++ < 50) continue;
+        if (Date.now() >= deadline) throw new HubError(`${e.message}; the file's deadline has passed, giving up`, e.code, false);
+        // A dropped connection that delivered real progress costs nothing: resume at once, within reason.
+        if ((await sizeOf(partial)) >= have + FREE_RESUME_BYTES && freeRetries++ < 50) continue;
         if (++failures >= this.opts.attempts) throw exhausted(e, failures);
-        await sleep(this.backoff(failures));
+        await sleep(Math.min(this.backoff(failures), Math.max(0, deadline - Date.now())));
       }
     }
   }
 
-  private async fetchInto(
-    ref: FileRef,
-    meta: FileMeta,
-    partial: string,
-    offset: number,
-    onBytes: (n: number) => void,
-    onData: (chunk: Uint8Array | "restart") => void,
-    doing: string,
-  ): Promise<void> {
+  private async fetchInto(job: FetchJob, onBytes: (n: number) => void, onData: (chunk: Uint8Array | "restart") => void): Promise<void> {
+    const { meta, partial, deadline, doing } = job;
+    let offset = job.offset;
     const ac = new AbortController();
+    const window = this.opts.readTimeoutMs;
+    let inWindow = 0;
     let stall: NodeJS.Timeout | undefined;
     const arm = () => {
-      clearTimeout(stall);
-      stall = setTimeout(() => ac.abort(new Error(`no data for ${this.opts.readTimeoutMs / 1000} s`)), this.opts.readTimeoutMs);
+      stall = setTimeout(() => {
+        if (inWindow >= MIN_WINDOW_BYTES) {
+          inWindow = 0;
+          return arm();
+        }
+        ac.abort(new Error(`less than ${MIN_WINDOW_BYTES} bytes in ${window / 1000} s (HF_HUB_DOWNLOAD_TIMEOUT)`));
+      }, window);
     };
     arm();
+    const overall = setTimeout(() => {
+      const seconds = Math.round((this.opts.fileTimeoutMs ?? deadline - Date.now()) / 1000);
+      ac.abort(new Error(`the file's overall deadline passed (WHET_HUB_FILE_TIMEOUT${this.opts.fileTimeoutMs ? ` = ${seconds} s` : ""})`));
+    }, Math.max(0, deadline - Date.now()));
     try {
-      let url = meta.url;
-      let res: Response;
-      for (let hop = 0; ; hop++) {
-        res = await this.send(url, "GET", offset > 0 ? { Range: `bytes=${offset}-` } : {}, ac.signal, doing);
-        const loc = res.headers.get("location");
-        if (res.status < 300 || res.status >= 400 || !loc || hop >= 10) break;
-        await res.body?.cancel();
-        url = new URL(loc, url).href; // send() drops the token if this leaves the Hub's host
-      }
-      if (res.status === 206) {
-        const start = /^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "")?.[1];
-        if (Number(start) !== offset) {
-          await res.body?.cancel();
-          await fs.rm(partial, { force: true });
-          throw new HubError(`${doing}: asked for bytes from ${offset}, got Content-Range "${res.headers.get("content-range")}"`, "Http", true);
-        }
-      } else if (res.status === 200) {
+      const { res, url } = await this.openBody(job, ac.signal);
+      if (res.status === 200 && offset > 0) {
         offset = 0; // the server ignored the Range header: start over rather than append the whole file
         onData("restart");
-      } else if (res.status === 416) {
-        await res.body?.cancel();
-        await fs.rm(partial, { force: true });
-        throw new HubError(`${doing}: the server refused to resume at byte ${offset} (HTTP 416); starting over`, "Http", true);
-      } else {
-        throw this.httpError(res, ref, url, doing);
       }
-      const lengthText = res.headers.get("content-length");
-      const expected = meta.size ?? (lengthText === null ? undefined : offset + Number(lengthText));
+      const limit = byteLimit(meta, res, offset, doing, url);
       const cannotWrite = (e: unknown) => new HubError(`${doing}: cannot write ${partial}: ${(e as Error).message}`, "CacheWrite");
       const fh = await fs.open(partial, offset > 0 ? "a" : "w").catch((e: unknown) => {
         throw cannotWrite(e);
@@ -208,7 +203,12 @@ export class HubHttp {
       onBytes(received);
       try {
         for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
-          arm();
+          inWindow += chunk.length;
+          // Checked before writing: a decompression or size bomb never reaches the disk.
+          if (received + chunk.length > limit.bytes) {
+            ac.abort(new Error("too many bytes"));
+            throw new HubError(`${doing}: ${host(url)} sent more than ${limit.bytes} bytes (${limit.why}); refused`, "Integrity");
+          }
           await fh.write(chunk).catch((e: unknown) => {
             throw cannotWrite(e);
           });
@@ -222,12 +222,42 @@ export class HubHttp {
       } finally {
         await fh.close();
       }
-      if (expected !== undefined && received < expected) {
-        throw new HubError(`${doing}: the connection to ${host(url)} ended after ${received} of ${expected} bytes`, "Network", true);
+      if (limit.expected !== undefined && received < limit.expected) {
+        throw new HubError(`${doing}: the connection to ${host(url)} ended after ${received} of ${limit.expected} bytes`, "Network", true);
       }
     } finally {
       clearTimeout(stall);
+      clearTimeout(overall);
     }
+  }
+
+  /** The GET (following redirects) whose body continues `job.partial` at `job.offset`. */
+  private async openBody(job: FetchJob, signal: AbortSignal): Promise<{ res: Response; url: string }> {
+    const { ref, meta, partial, offset, doing } = job;
+    let url = meta.url;
+    let res: Response;
+    for (let hop = 0; ; hop++) {
+      res = await this.send(url, "GET", offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal, doing);
+      const loc = res.headers.get("location");
+      if (res.status < 300 || res.status >= 400 || !loc || hop >= 10) break;
+      await res.body?.cancel();
+      url = new URL(loc, url).href; // send() drops the token if this leaves the Hub's host
+    }
+    if (res.status === 206) {
+      const start = /^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "")?.[1];
+      if (Number(start) !== offset) {
+        await res.body?.cancel();
+        await fs.rm(partial, { force: true });
+        throw new HubError(`${doing}: asked for bytes from ${offset}, got Content-Range "${res.headers.get("content-range")}"`, "Http", true);
+      }
+    } else if (res.status === 416) {
+      await res.body?.cancel();
+      await fs.rm(partial, { force: true });
+      throw new HubError(`${doing}: the server refused to resume at byte ${offset} (HTTP 416); starting over`, "Http", true);
+    } else if (res.status !== 200) {
+      throw this.httpError(res, ref, url, doing);
+    }
+    return { res, url };
   }
 
   /** One request; network failures become retryable HubErrors naming the host and the cause. */
@@ -290,6 +320,85 @@ export class HubHttp {
   }
 }
 
+/**
+ * What a HEAD answer's headers say about a file, validated: these values become folder and file
+ * names in the cache. Throws a HubError naming the header otherwise.
+ */
+export function parseHubMeta(h: Headers, status: number, location: string, doing: string, url: string, endpoint: string): FileMeta {
+  const commit = h.get("x-repo-commit");
+  if (!commit) {
+    throw new HubError(
+      `${doing}: ${clean(url)} answered HTTP ${status} without an X-Repo-Commit header: ` +
+        `"${endpoint}" does not behave like the Hugging Face Hub (check HF_ENDPOINT, or a proxy in between)`,
+      "Http",
+    );
+  }
+  // These headers become folder and file names in the cache: anything but the shapes the Hub
+  // sends could step outside it (huggingface_hub checks the commit against the same pattern).
+  if (!COMMIT_HEX.test(commit)) throw badHeader(doing, url, "X-Repo-Commit", commit, "a 40-character hex commit sha");
+  const linked = h.get("x-linked-etag");
+  const etag = normalizeEtag(linked ?? h.get("etag"));
+  if (!etag) throw new HubError(`${doing}: ${clean(url)} sent no ETag, so the file cannot be cached by content`, "Http");
+  // A file that claims to live in LFS is named by the sha256 it is then checked against.
+  if (linked !== null && !SHA256_HEX.test(etag)) throw badHeader(doing, url, "X-Linked-Etag", linked, "the 64-character hex sha256 of an LFS file");
+  if (linked === null && !SAFE_ETAG.test(etag)) {
+    throw badHeader(doing, url, "ETag", h.get("etag") ?? "", 'a token of letters, digits, "-" and "_" (a git blob sha on the Hub)');
+  }
+  const sizeName = h.has("x-linked-size") ? "X-Linked-Size" : "Content-Length";
+  const sizeText = h.get(sizeName);
+  if (sizeText !== null && !/^\d{1,16}$/.test(sizeText.trim())) throw badHeader(doing, url, sizeName, sizeText, "a byte count");
+  const size = sizeText === null ? undefined : Number(sizeText);
+  return { commit, etag, size, lfs: linked !== null, url: location };
+}
+
+interface FetchJob {
+  ref: FileRef;
+  meta: FileMeta;
+  partial: string;
+  offset: number;
+  /** Epoch ms after which the file is abandoned. */
+  deadline: number;
+  doing: string;
+}
+
+/** Files whose size nobody announced are capped here (the Hub always announces one). */
+export const MAX_UNANNOUNCED_BYTES = 1 << 30;
+
+/**
+ * How many bytes the partial file may reach, and how many it must: the size the HEAD announced,
+ * else this GET's Content-Length, else MAX_UNANNOUNCED_BYTES. A body that decompresses beyond
+ * it (fetch undoes a Content-Encoding the client never asked for) is cut off before being written.
+ */
+function byteLimit(meta: FileMeta, res: Response, offset: number, doing: string, url: string): { bytes: number; expected?: number; why: string } {
+  const lengthText = res.headers.get("content-length");
+  const length = lengthText !== null && /^\d{1,16}$/.test(lengthText.trim()) ? offset + Number(lengthText) : undefined;
+  if (meta.size !== undefined) {
+    if (length !== undefined && length > meta.size && !res.headers.get("content-encoding")) {
+      throw new HubError(`${doing}: ${host(url)} announced ${length} bytes (Content-Length) for a file of ${meta.size}; refused`, "Integrity");
+    }
+    return { bytes: meta.size, expected: meta.size, why: `the size announced by the Hub` };
+  }
+  if (length !== undefined && !res.headers.get("content-encoding")) {
+    if (length > MAX_UNANNOUNCED_BYTES) {
+      throw new HubError(`${doing}: ${host(url)} announced ${length} bytes (Content-Length) without a size in its HEAD answer; files of unknown size are capped at ${MAX_UNANNOUNCED_BYTES}`, "Integrity");
+    }
+    return { bytes: length, expected: length, why: "its Content-Length" };
+  }
+  return { bytes: MAX_UNANNOUNCED_BYTES, why: "no size was announced; the cap for such files" };
+}
+
+/** Refuses a download the disk cannot hold before a byte of it is written (huggingface_hub only warns). */
+async function checkFreeSpace(partial: string, size: number | undefined, doing: string): Promise<void> {
+  if (size === undefined) return;
+  const have = await sizeOf(partial);
+  const st = await fs.statfs(dirname(partial)).catch(() => undefined);
+  if (!st) return;
+  const free = Number(st.bavail) * Number(st.bsize);
+  if (size - have > free) {
+    throw new HubError(`${doing}: the file needs ${size - have} more bytes but ${dirname(partial)} has ${free} free; free some space or set HF_HUB_CACHE`, "CacheWrite");
+  }
+}
+
 interface RunningHash {
   hash: Hash;
   bytes: number;
@@ -317,6 +426,11 @@ async function verify(meta: FileMeta, file: string, size: number, digest: string
 export function normalizeEtag(etag: string | null): string | undefined {
   if (!etag) return undefined;
   return etag.replace(/^W\//, "").replace(/^"|"$/g, "") || undefined;
+}
+
+function badHeader(doing: string, url: string, header: string, value: string, expected: string): HubError {
+  const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  return new HubError(`${doing}: ${clean(url)} sent ${header} ${shown}; expected ${expected}. Refused: the cache would be written under that name (check HF_ENDPOINT)`, "Http");
 }
 
 function networkError(doing: string, url: string, e: unknown): HubError {

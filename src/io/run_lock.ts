@@ -12,8 +12,8 @@
  * try { await train(); } finally { await release(); }
  */
 import { hostname } from "node:os";
-import { mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, rm, rmdir, stat, utimes, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { isAlive, isErrno } from "./hub_cache.js";
 
@@ -23,7 +23,8 @@ const TOUCH_MS = 15_000;
 
 interface Owner { pid: number; host: string; started: string; command?: string }
 
-const held = new Map<string, { count: number; touch: NodeJS.Timeout }>();
+/** Locks this process holds; `created`: the topmost folder taking the lock created (removed again if left empty). */
+const held = new Map<string, { count: number; touch: NodeJS.Timeout; created?: string }>();
 
 export interface LockOptions {
   /** What is running, for the other process's message (default: this process's arguments). */
@@ -40,7 +41,7 @@ export async function lockOutputDir(dir: string, o: LockOptions = {}): Promise<(
     mine.count++;
     return releaser(file);
   }
-  await mkdir(dir, { recursive: true }).catch((e) => {
+  const created = await mkdir(dir, { recursive: true }).catch((e) => {
     if (isErrno(e, "EEXIST", "ENOTDIR")) throw new WhetError(`--output-dir ${dir} is a file, not a folder`);
     throw new WhetError(`--output-dir ${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? e})`);
   });
@@ -63,7 +64,7 @@ export async function lockOutputDir(dir: string, o: LockOptions = {}): Promise<(
   }
   const touch = setInterval(() => { const now = new Date(); utimes(file, now, now).catch(() => {}); }, TOUCH_MS);
   touch.unref();
-  held.set(file, { count: 1, touch });
+  held.set(file, { count: 1, touch, created: created === undefined ? undefined : resolve(created) });
   return releaser(file);
 }
 
@@ -77,7 +78,23 @@ function releaser(file: string): () => Promise<void> {
     clearInterval(h.touch);
     held.delete(file);
     await rm(file, { force: true });
+    if (h.created) await removeEmptyUpTo(dirname(resolve(file)), h.created);
   };
+}
+
+/**
+ * A run refused after the lock was taken (its output folder is an input, or not its own) leaves
+ * no folder behind: the folders the lock created are removed while they are empty.
+ */
+async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return; // not empty (the run wrote there), or gone
+    }
+    if (d === top || dirname(d) === d) return;
+  }
 }
 
 async function readOwner(file: string): Promise<Owner | null> {

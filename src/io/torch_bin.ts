@@ -14,6 +14,7 @@ import { WhetError } from "../core/errors.js";
 import { readWholeFile } from "./files.js";
 import { itemSize, type RawTensor, type StDType } from "./raw_tensor.js";
 import { ZipArchive } from "./zip.js";
+import { appendAll } from "../core/iter.js";
 
 export interface TorchBinContents {
   /** In the state dict's order. */
@@ -286,7 +287,7 @@ function unpickle(p: Uint8Array, persistent: (pid: Py) => Py, call: (fn: Py, arg
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
       case 0x61: { const v = pop(); const l = top(); if (!Array.isArray(l)) fail(`APPEND to ${describe(l)}`); (l as Py[]).push(v); break; } // APPEND
-      case 0x65: { const vs = popMark(); const l = top(); if (!Array.isArray(l)) fail(`APPENDS to ${describe(l)}`); (l as Py[]).push(...vs); break; } // APPENDS
+      case 0x65: { const vs = popMark(); const l = top(); if (!Array.isArray(l)) fail(`APPENDS to ${describe(l)}`); appendAll(l as Py[], vs); break; } // APPENDS
       case 0x62: { // BUILD: only the attribute dict of an OrderedDict (state_dict's _metadata), ignored
         const state = pop();
         const obj = top();

@@ -73,14 +73,18 @@ export function loadWeights(model: TaskModel, prefix: string, src: WeightSource,
       }
       throw new WhetError(`loading ${source}: cannot load "${key}": expected [${p.shape.join(", ")}], got [${shape.join(", ")}]`);
     }
-    copyInto(p, src.float32(key));
+    copyInto(p, src.float32(key), key, source);
     used.add(key);
   }
   const unused = [...src.keys()].filter((k) => !used.has(k));
   return { initialized, unused };
 }
 
-function copyInto(p: Parameter, data: Float32Array): void {
+function copyInto(p: Parameter, data: Float32Array, key: string, source: string): void {
+  // NaN or Inf in a weight makes every output NaN: an error now, not `null` logits later.
+  let bad = 0;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
+  if (bad) throw new WhetError(`loading ${source}: "${key}" holds ${bad} NaN or infinite values of ${data.length}; the checkpoint is damaged`);
   // A fresh array: parameter buffers are swapped by training steps and must not alias the file.
   p.data = Float32Array.from(data);
 }

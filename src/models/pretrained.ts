@@ -5,13 +5,16 @@ import { toFloat32 } from "../io/raw_tensor.js";
 import { readModelWeights } from "../io/sharded.js";
 import { createModel, familyOf, type Task, type TaskModel } from "./auto.js";
 import { loadWeights, type LoadOptions, type LoadReport } from "./load_weights.js";
+import { checkWeightsFitConfig } from "./weights_fit.js";
 
 /**
  * Load a model folder's weights (model.safetensors, a sharded index, or pytorch_model.bin read
  * without executing pickle code) into `model`.
  */
-export async function loadPretrainedWeights(model: TaskModel, dir: string, options: LoadOptions = {}): Promise<LoadReport> {
-  const { tensors, file } = await readModelWeights(dir);
+export async function loadPretrainedWeights(
+  model: TaskModel, dir: string, options: LoadOptions = {}, read?: ReadWeights,
+): Promise<LoadReport> {
+  const { tensors, file } = read ?? (await readModelWeights(dir));
   const prefix = familyOf(model.config).prefix;
   return loadWeights(model, prefix, {
     keys: () => tensors.keys(),
@@ -19,6 +22,8 @@ export async function loadPretrainedWeights(model: TaskModel, dir: string, optio
     float32: (k) => toFloat32(tensors.get(k)!),
   }, file, options);
 }
+
+type ReadWeights = Awaited<ReturnType<typeof readModelWeights>>;
 
 export interface FromPretrainedOptions extends ResolveModelOptions {
   task?: Task;
@@ -30,6 +35,11 @@ export interface FromPretrainedOptions extends ResolveModelOptions {
   seed?: number;
   /** Draw the task head afresh even where the checkpoint's has the right shape (labels that mean something else). */
   freshHead?: boolean;
+  /**
+   * Inference: every parameter must come from the checkpoint; a missing or mis-shaped head is
+   * an error instead of a freshly drawn one.
+   */
+  requireAllWeights?: boolean;
 }
 
 export interface Pretrained {
@@ -57,7 +67,16 @@ export async function fromPretrained(idOrPath: string, o: FromPretrainedOptions 
     config.label2id = Object.fromEntries(o.labels.map((l, i) => [l, i]));
     delete config.num_labels;
   }
+  // The checkpoint's shapes are compared with the config before the model is allocated.
+  const weights = await readModelWeights(dir);
+  checkWeightsFitConfig(config, weights.tensors, weights.file);
   const model = createModel(config, o.task, o.seed ?? 42);
-  const report = await loadPretrainedWeights(model, dir, { freshHead: o.freshHead });
+  const report = await loadPretrainedWeights(model, dir, { freshHead: o.freshHead }, weights);
+  if (o.requireAllWeights && report.initialized.length) {
+    throw new WhetError(
+      `loading ${weights.file} for inference: the checkpoint has no usable ${report.initialized.join(", ")} ` +
+        `(missing, or shaped for another number of labels); a freshly drawn head would give random predictions. Fine-tune the model first (whet train)`,
+    );
+  }
   return { model, dir, config, report };
 }

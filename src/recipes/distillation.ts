@@ -15,13 +15,14 @@ import { LabelMap } from "../data/labels.js";
 import { readTable } from "../data/read.js";
 import { readConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
-import { familyOf, type TaskModel } from "../models/auto.js";
+import { familyOf, maxSequenceLength, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { shrinkTeacher } from "../models/shrink.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import type { TrainingArguments } from "../train/arguments.js";
 import { distillation, teacherLogits } from "../train/distill_loss.js";
 import { Evaluator } from "../train/evaluator.js";
+import { prepareRunOutput } from "../train/run_output.js";
 import { Trainer } from "../train/trainer.js";
 import type { RecipeOptions } from "./finetune.js";
 
@@ -73,11 +74,17 @@ async function score(model: TaskModel, examples: readonly Example[], padId: numb
 
 /** Distil a teacher into a student; see the module comment. */
 export async function distill(s: DistillSpec, o: RecipeOptions = {}): Promise<DistillResult> {
-  const args = s.args, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  const args = { ...s.args }, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
   if (!s.student === !s.studentLayers) throw new WhetError("distill: give exactly one of --student and --student-layers");
   const loss = distillation({ alpha: s.alpha, temperature: s.temperature });
   const tdir = await resolveModel(s.teacher);
   const tconf = readConfig(tdir);
+  // As finetune does (run_glue): never longer than the teacher can take, and say so.
+  const limit = maxSequenceLength(tconf);
+  if (args.max_length > limit) {
+    log(`max_length ${args.max_length} is longer than the teacher's ${limit} positions: using ${limit}`);
+    args.max_length = limit;
+  }
   const { model: teacher } = await fromPretrained(tdir, { task: "sequence-classification" });
   const tok = await loadTokenizer(tdir);
   const labels = LabelMap.fromConfig(tconf);
@@ -95,16 +102,18 @@ export async function distill(s: DistillSpec, o: RecipeOptions = {}): Promise<Di
   if (familyOf(student.config).tokenTypes !== familyOf(tconf).tokenTypes) {
     throw new WhetError("distill: teacher and student must share a tokenizer family (the student reads the teacher's token ids)");
   }
+  const out = await prepareRunOutput(args, [tdir, s.student, s.trainFile, s.validationFile], log);
+  args.output_dir = out.workDir;
   const trainer = new Trainer({
     model: student, args: { ...args, eval_strategy: evalSet.length ? args.eval_strategy : "no" }, train, eval: evalSet, labels: "class",
     labelNames: [...labels.names], padId, tokenizer: tok, loss, log: o.log, callbacks: o.callbacks, signal: o.signal,
     runInfo: { ...o.runInfo, teacher: s.teacher, student: s.student ?? `${s.studentLayers} teacher layers` },
   });
-  const result = await trainer.train();
-  const out: DistillResult = { outputDir: args.output_dir, globalStep: result.globalStep, trainLoss: result.trainLoss, interrupted: result.interrupted };
+  const result = await out.run(() => trainer.train());
+  const r: DistillResult = { outputDir: out.requested, globalStep: result.globalStep, trainLoss: result.trainLoss, interrupted: result.interrupted };
   if (evalSet.length) {
-    out.teacher = await score(teacher, evalSet, padId, args);
-    out.student = await score(student, evalSet, padId, args);
+    r.teacher = await score(teacher, evalSet, padId, args);
+    r.student = await score(student, evalSet, padId, args);
   }
-  return out;
+  return r;
 }

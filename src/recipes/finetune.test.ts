@@ -1,14 +1,16 @@
 // The finetune recipe as a library user, a search or an augmenter calls it.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { TextRow } from "../data/read.js";
+import { resolveArguments } from "../train/arguments.js";
 import type { TrainerCallback } from "../train/callbacks.js";
 import { finetune } from "./finetune.js";
+import { pretrain } from "./pretraining.js";
 import { resolveRunSpec } from "./run_spec.js";
 
 const traj = fileURLToPath(new URL("../../fixtures/trajectories/bert-seq/", import.meta.url));
@@ -64,4 +66,32 @@ test("resolveRunSpec: missing keys and bad values are named as the flags a user 
   const spec = resolveRunSpec({ model: "m", train_file: "x.csv", output_dir: "o" });
   assert.equal(spec.text_column, "text");
   assert.equal(spec.args.learning_rate, 2e-5);
+});
+
+test("recipes guard their output folder themselves: finetune and pretrain called as a library refuse an input or a user's folder", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-recipe-"));
+  try {
+    const model = join(traj, "init");
+    const spec = (output_dir: string) => resolveRunSpec({
+      model, train_file: join(traj, "train.csv"), output_dir, max_steps: 1, per_device_train_batch_size: 8, max_length: 16,
+      eval_strategy: "no", save_strategy: "no", threads: 1,
+    });
+    const quiet = { log: () => {} };
+    await assert.rejects(finetune(spec(model), quiet), /--output-dir .* is an input of this run/);
+    await assert.rejects(finetune(spec(join(model, "run")), quiet), /lies inside the input folder/);
+    assert.ok(!existsSync(join(model, "run")), "no folder left inside the model");
+    const mine = join(dir, "mine");
+    await mkdir(mine);
+    await writeFile(join(mine, "notes.txt"), "my notes");
+    await assert.rejects(finetune(spec(mine), quiet), /not empty and is not an earlier whet output/);
+    assert.equal(readFileSync(join(mine, "notes.txt"), "utf8"), "my notes");
+    assert.deepEqual(readdirSync(mine), ["notes.txt"], "nothing written into the refused folder");
+    const documents = ["a b c", "d e f"];
+    await assert.rejects(
+      pretrain({ model, documents, args: resolveArguments({ output_dir: mine, max_length: 16 }), log: () => {} }),
+      /not empty and is not an earlier whet output/,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

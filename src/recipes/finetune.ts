@@ -11,10 +11,10 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { prepareData, type BeforeEncode, type PreparedData } from "../data/prepare.js";
 import { readConfig } from "../io/config.js";
+import { writeTextAtomic } from "../io/files.js";
 import { resolveModel } from "../io/hub.js";
 import { lockOutputDir } from "../io/run_lock.js";
 import { dropoutOverrides, familyOf, maxSequenceLength } from "../models/auto.js";
@@ -23,6 +23,7 @@ import { peftFromSpec, setupRunAdapter } from "./adapter_setup.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import type { TrainerCallback } from "../train/callbacks.js";
 import { formatTrainable, startingCounts } from "../train/fine_tuning.js";
+import { prepareRunOutput } from "../train/run_output.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { augmentationStep } from "./augment_step.js";
 import type { RunSpec } from "./run_spec.js";
@@ -100,6 +101,9 @@ async function prepare(
 
 /** Fine-tune for sequence or token classification; see the module comment. */
 export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise<RunResult> {
+  // The output folder's rules first (taking the lock creates the folder, inside an input perhaps);
+  // checked again, unchanged, once the data is read.
+  await prepareRunOutput(input.args, [await resolveModel(input.model), input.train_file, input.validation_file], o.log);
   // Before anything is loaded: a second run into a busy folder is refused at once.
   const unlock = await lockOutputDir(input.args.output_dir, { log: o.log });
   try {
@@ -125,6 +129,12 @@ async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunRe
     data.reportText = [data.reportText, ...step.reportLines()].join("\n");
   }
   log(data.reportText);
+  if (data.kind === "class" && data.labelNames.length === 1) {
+    log(`warning: every training row has the label "${data.labelNames[0]}": the model can only learn to predict it`);
+  }
+  // Checked before anything is written; a finished run it replaces is swapped out only on success.
+  const out = await prepareRunOutput(a, [dir, spec.train_file, spec.validation_file], log);
+  a.output_dir = out.workDir;
 
   const overrides: Record<string, unknown> = {
     ...dropoutOverrides(family.modelType, {
@@ -140,9 +150,7 @@ async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunRe
   // The report ends with what will train (freeze, gradual unfreezing): known once the model is built.
   const parameters = startingCounts(model, a);
   log(formatTrainable(parameters));
-  await mkdir(a.output_dir, { recursive: true });
   const report = { ...(data.report as object), parameters };
-  await writeFile(join(a.output_dir, "data_report.json"), JSON.stringify(report, null, 1));
   const trainer = new Trainer({
     model, args: a, train: data.train, eval: data.eval, labels: data.kind, labelNames: data.labelNames,
     padId: tok.padTokenId ?? 0, tokenizer: tok, log: o.log, callbacks: o.callbacks, signal: o.signal, modelFiles: run?.files,
@@ -158,9 +166,12 @@ async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunRe
       ...(step ? { augment: { ...spec.augment, summaries: step.summaries } } : {}),
     },
   });
-  const result = await trainer.train();
+  const result = await out.run(async (work) => {
+    await writeTextAtomic(join(work, "data_report.json"), JSON.stringify(report, null, 1));
+    return trainer.train();
+  });
   return {
-    outputDir: a.output_dir, modelDir: dir, task: spec.task, labelNames: data.labelNames, ...result,
+    outputDir: out.requested, modelDir: dir, task: spec.task, labelNames: data.labelNames, ...result,
     dataReport: data.report, dataReportText: data.reportText, initialized: load.initialized,
   };
 }

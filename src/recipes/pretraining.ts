@@ -8,17 +8,18 @@
  *   documents, args: resolveArguments({ output_dir: "runs/mlm", max_length: 64 }) });
  * console.log(r.perplexity);
  */
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import type { Example } from "../data/collate.js";
+import { writeTextAtomic } from "../io/files.js";
 import { maxSequenceLength, type TaskModel } from "../models/auto.js";
 import type { Tokenizer } from "../tokenizers/index.js";
 import type { TrainingArguments } from "../train/arguments.js";
 import { listCheckpoints } from "../train/checkpoint.js";
 import { Evaluator } from "../train/evaluator.js";
 import { encodeForMlm, maskTokens, mlmTransform, type MaskingOptions } from "../train/mlm.js";
+import { prepareRunOutput } from "../train/run_output.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import type { RecipeOptions } from "./finetune.js";
 import { prepareStart, type StartSpec } from "./pretrain_start.js";
@@ -35,6 +36,8 @@ export interface PretrainSpec extends StartSpec {
   lineByLine?: boolean;
   log?: (line: string) => void;
   runInfo?: Record<string, unknown>;
+  /** Files the corpus was read from: the output folder may not be, contain or lie inside one. */
+  inputs?: string[];
   /** Aborting it stops training after the current step with a checkpoint. */
   signal?: AbortSignal;
   /** Added after the Trainer's own callbacks. */
@@ -64,9 +67,18 @@ const EVAL_EPOCH = -1;
 /**
  * Masked-LM pretraining: the starting model and tokenizer (see pretrain_start.ts), the corpus
  * cut into blocks, masks drawn per epoch from (seed, epoch, block) inside the Trainer, the
- * model saved in Hugging Face layout (BertForMaskedLM…) with its tokenizer.
+ * model saved in Hugging Face layout (BertForMaskedLM…) with its tokenizer. The output folder is
+ * checked before anything is written, and a finished run it replaces is swapped out only on success.
  */
 export async function pretrain(s: PretrainSpec): Promise<PretrainResult> {
+  const inputs = [s.model, s.configFrom, s.tokenizer, ...(s.inputs ?? [])];
+  const out = await prepareRunOutput(s.args, inputs, s.log);
+  const r = await out.run((work) => pretrainIn({ ...s, args: { ...s.args, output_dir: work } }));
+  return { ...r, outputDir: out.requested };
+}
+
+/** pretrain() once the output folder is settled: everything is written into `s.args.output_dir`. */
+async function pretrainIn(s: PretrainSpec): Promise<PretrainResult> {
   const a = s.args, log = s.log ?? ((l: string) => process.stderr.write(l + "\n"));
   if (s.documents.length === 0) throw new WhetError("pretrain: the corpus has no documents");
   const split = s.validationSplit ?? 0.05;
@@ -114,7 +126,7 @@ export async function pretrain(s: PretrainSpec): Promise<PretrainResult> {
     global_step: result.globalStep, train_loss: result.trainLoss, eval_loss_before: evalLossBefore, eval_loss: evalLoss,
     perplexity: evalLoss === null ? null : Math.exp(evalLoss), eval_blocks: evalSet.length, train_blocks: train.length, tokens: corpus.tokens,
   };
-  if (!result.interrupted) await writeFile(join(a.output_dir, "eval_results.json"), JSON.stringify(out, null, 1));
+  if (!result.interrupted) await writeTextAtomic(join(a.output_dir, "eval_results.json"), JSON.stringify(out, null, 1));
   if (evalLoss !== null) log(`held-out masked-LM loss after training: ${evalLoss.toFixed(4)} (perplexity ${out.perplexity!.toFixed(1)})`);
   return {
     outputDir: a.output_dir, model, tokenizer, globalStep: result.globalStep, trainLoss: result.trainLoss, evalLossBefore, evalLoss, perplexity: out.perplexity,

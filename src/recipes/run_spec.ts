@@ -40,7 +40,7 @@ export const DataKeysSchema = z.object({
   label_names: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional()
     .describe("label names in id order: a comma list, a file (one per line) or a list; " +
       "names integer ner_tags (default: a tags.txt beside the data)"),
-  strict: z.boolean().default(false).describe("stop at the first bad row instead of skipping it"),
+  strict: z.boolean().default(false).describe("stop at the first bad row (malformed, wrong number of fields, empty text, missing label) instead of skipping and counting it"),
   augment: AugmentConfigSchema.optional()
     .describe("augment the training split, after the validation split is held out: " +
       "{method: eda|template|back-translation|code-switch, …} (README: Data augmentation)"),

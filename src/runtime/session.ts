@@ -1,4 +1,5 @@
 import * as ort from "onnxruntime-node";
+import { availableParallelism } from "node:os";
 import type { DType } from "../core/dtype.js";
 import { WhetError } from "../core/errors.js";
 import type { NDArray, TypedData } from "../core/ndarray.js";
@@ -16,6 +17,33 @@ const FROM_ORT: Record<string, DType> = { float32: "float32", float64: "float64"
 
 function allocLike(a: TypedData, n: number): TypedData {
   return new (a.constructor as new (n: number) => TypedData)(n);
+}
+
+let threadsNoted = false;
+
+/**
+ * More threads than cores only costs memory (each has a stack and an arena): clamp, and say so
+ * once. 0 lets ONNX Runtime choose (all cores).
+ */
+export function clampThreads(threads: number | undefined, note: (m: string) => void = (m) => void process.stderr.write(`whet: ${m}\n`)): number {
+  if (threads === undefined) return 0;
+  if (!Number.isInteger(threads) || threads < 0) throw new WhetError(`threads must be a whole number of at least 1, got ${threads}`);
+  const cores = availableParallelism();
+  if (threads <= cores) return threads;
+  if (!threadsNoted) note(`threads ${threads} is more than this machine's ${cores} cores: using ${cores}`);
+  threadsNoted = true;
+  return cores;
+}
+
+/**
+ * ONNX Runtime's own log lines carry colour codes that cannot be turned off: with NO_COLOR only
+ * fatal ones are printed (errors reach whet as exceptions and are reported plainly), otherwise
+ * errors. WHET_ORT_LOG_LEVEL (0 verbose … 4 fatal) overrides.
+ */
+export function ortLogSeverity(env: Record<string, string | undefined> = process.env): 0 | 1 | 2 | 3 | 4 {
+  const explicit = Number(env.WHET_ORT_LOG_LEVEL);
+  if (env.WHET_ORT_LOG_LEVEL && [0, 1, 2, 3, 4].includes(explicit)) return explicit as 0 | 1 | 2 | 3 | 4;
+  return env.NO_COLOR !== undefined && env.NO_COLOR !== "" ? 4 : 3;
 }
 
 /**
@@ -37,7 +65,8 @@ export class CompiledGraph {
     try {
       session = await ort.InferenceSession.create(lowered.bytes, {
         graphOptimizationLevel: "all",
-        intraOpNumThreads: opts.threads ?? 0,
+        intraOpNumThreads: clampThreads(opts.threads),
+        logSeverityLevel: ortLogSeverity(),
         interOpNumThreads: 1,
         executionMode: "sequential",
         enableCpuMemArena: true,

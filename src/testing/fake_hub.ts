@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 
 export interface FakeRepo {
   /** `org/name`. */
@@ -41,6 +42,13 @@ export interface FakeHub {
   stallOnce: Set<string>;
   /** Files served with one byte flipped (their sha256 then disagrees with X-Linked-Etag). */
   corrupt: Set<string>;
+  /** Headers sent instead of the real ones for a file (HEAD and GET on the Hub): a hostile mirror. */
+  forgedHeaders: Record<string, Record<string, string>>;
+  /** Files served one byte every `dripMs` (each byte arrives well within any stall timeout). */
+  drip: Set<string>;
+  dripMs: number;
+  /** Files whose GET body is a gzip stream of this many zero bytes (Content-Encoding: gzip). */
+  gzipBomb: Map<string, number>;
   /** Answer 200 with the whole file to Range requests, as some servers do. */
   ignoreRange: boolean;
   /** Answer the next n requests with 503. */
@@ -73,6 +81,10 @@ export async function startFakeHub(repos: FakeRepo[]): Promise<FakeHub> {
     stallOnce: new Set(),
     corrupt: new Set(),
     ignoreRange: false,
+    forgedHeaders: {},
+    drip: new Set(),
+    dripMs: 50,
+    gzipBomb: new Map(),
     failNext: 0,
     renamed: {},
     commit: (id, ref = "main") => refsOf(byId.get(id)!)[ref]!,
@@ -118,9 +130,10 @@ export async function startFakeHub(repos: FakeRepo[]): Promise<FakeHub> {
         "X-Linked-Etag": `"${sha}"`,
         "X-Linked-Size": String(bytes.length),
         ETag: `"${gitBlobSha(Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\n`))}"`,
+        ...hub.forgedHeaders[file],
       });
     }
-    serveBytes(req, res, file, bytes, { "X-Repo-Commit": commit, ETag: `"${gitBlobSha(bytes)}"` });
+    serveBytes(req, res, file, bytes, { "X-Repo-Commit": commit, ETag: `"${gitBlobSha(bytes)}"`, ...hub.forgedHeaders[file] });
   });
 
   const cdnServer = http.createServer((req, res) => {
@@ -146,8 +159,26 @@ export async function startFakeHub(repos: FakeRepo[]): Promise<FakeHub> {
       body = bytes.subarray(start);
       headers["Content-Range"] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
     }
+    const bomb = hub.gzipBomb.get(name);
+    if (bomb !== undefined && req.method === "GET") {
+      const packed = gzipSync(Buffer.alloc(bomb));
+      res.writeHead(200, { ...headers, "Content-Encoding": "gzip", "Content-Length": String(packed.length) });
+      return res.end(packed);
+    }
     res.writeHead(status, { ...headers, "Content-Length": String(body.length), "Accept-Ranges": "bytes" });
     if (req.method === "HEAD") return res.end();
+    if (hub.drip.has(name)) {
+      let i = 0;
+      const t = setInterval(() => {
+        if (i >= body.length || res.destroyed) {
+          clearInterval(t);
+          return res.end();
+        }
+        res.write(body.subarray(i, ++i));
+      }, hub.dripMs);
+      res.on("close", () => clearInterval(t));
+      return;
+    }
     if (hub.dropOnce.has(name)) {
       hub.dropOnce.delete(name);
       // Half the bytes, then the socket dies: what a flaky network does to a long download.

@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { flag, readJson, SPECIAL_TOKEN_KEYS, withDefaults, type AddedTokenSpec, type ResolvedConfig } from "./tokenizer_config.js";
+import { assertRegularFile } from "../core/regular_file.js";
+import { maxOf } from "../core/iter.js";
 
 /** tokenizer.json as a plain object (the `tokenizers` library's serialization format). */
 export type TokenizerJson = Record<string, unknown> & { model: Record<string, unknown>; added_tokens: AddedTokenJson[] };
@@ -23,6 +25,7 @@ export interface AddedTokenJson {
 
 function readText(path: string): string {
   try {
+    assertRegularFile(path);
     return readFileSync(path, "utf8");
   } catch (e) {
     throw new WhetError(`Cannot read tokenizer file "${path}": ${(e as Error).message}`);
@@ -46,7 +49,7 @@ export function readVocabTxt(path: string): Map<string, number> {
 /** The added_tokens entries: every special token (vocab id when it has one, else a new id after the vocab), sorted by id. */
 export function specialAddedTokens(cfg: ResolvedConfig, vocab: Map<string, number>): AddedTokenJson[] {
   const out = new Map<string, AddedTokenJson>();
-  let next = Math.max(-1, ...vocab.values()) + 1;
+  let next = maxOf(vocab.values(), -1) + 1;
   const add = (t: AddedTokenSpec, special: boolean, id?: number) => {
     if (out.has(t.content)) return;
     const known = id ?? vocab.get(t.content) ?? next++;

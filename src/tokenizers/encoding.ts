@@ -2,6 +2,7 @@
 // (no native calls), so they stay simple to test and to reason about.
 import { WhetError } from "../core/errors.js";
 import { ndarray, type NDArray } from "../core/ndarray.js";
+import { appendAll } from "../core/iter.js";
 
 /** One encoded text (or pair), as transformers' BatchEncoding gives it for one row. */
 export interface Encoding {
@@ -51,8 +52,8 @@ export function padEncoding(e: Encoding, spec: PadSpec): void {
   if (n <= 0) return;
   const fill = <T>(arr: T[], v: T) => {
     const pad = new Array<T>(n).fill(v);
-    if (spec.side === "right") arr.push(...pad);
-    else arr.unshift(...pad);
+    if (spec.side === "right") appendAll(arr, pad);
+    else appendAll(arr, appendAll(pad, arr.splice(0, arr.length)));
   };
   fill(e.ids, spec.padId);
   fill(e.tokens, spec.padToken);

@@ -5,9 +5,11 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { readJson, readTokenizerConfig, SPECIAL_TOKEN_KEYS, type ResolvedConfig } from "./tokenizer_config.js";
+import { checkTokenizerJson } from "./tokenizer_json_check.js";
 import { bertTokenizerJson, robertaTokenizerJson, slowFilesPresent, type AddedTokenJson, type TokenizerJson } from "./convert.js";
 import { xlmrTokenizerJson } from "./sentencepiece.js";
 import { Tokenizer } from "./tokenizer.js";
+import { maxOf } from "../core/iter.js";
 
 export interface LoadOptions {
   /**
@@ -40,6 +42,7 @@ export async function loadTokenizer(dir: string, opts: LoadOptions = {}): Promis
     if (json === null || typeof json !== "object" || typeof json.model !== "object" || json.model === null) {
       throw new WhetError(`Tokenizer file "${jsonPath}" has no "model": not a tokenizers tokenizer.json`);
     }
+    checkTokenizerJson(json, `Tokenizer file "${jsonPath}"`);
     json.added_tokens ??= [];
     applyConfig(json, cfg);
     inferSpecialTokens(json, cfg);
@@ -143,7 +146,7 @@ function addSpecialTokens(json: TokenizerJson, cfg: ResolvedConfig): void {
   const vocab = new Map<string, number>();
   if (Array.isArray(model.vocab)) (model.vocab as [string, number][]).forEach(([p], i) => vocab.has(p) || vocab.set(p, i));
   else if (model.vocab && typeof model.vocab === "object") for (const [t, id] of Object.entries(model.vocab as Record<string, number>)) vocab.set(t, id);
-  let next = Math.max(-1, ...vocab.values(), ...json.added_tokens.map((t) => t.id)) + 1;
+  let next = Math.max(maxOf(vocab.values(), -1), maxOf(json.added_tokens.map((t) => t.id), -1)) + 1;
   const specs = [...SPECIAL_TOKEN_KEYS.map((k) => cfg.special[k]), ...cfg.additionalSpecial];
   for (const t of specs) {
     if (!t || json.added_tokens.some((a) => a.content === t.content)) continue;

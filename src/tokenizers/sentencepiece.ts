@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { withDefaults, SPECIAL_TOKEN_KEYS, type ResolvedConfig } from "./tokenizer_config.js";
 import { specialAddedTokens, type TokenizerJson } from "./convert.js";
+import { assertRegularFile } from "../core/regular_file.js";
 
 export interface SpmPiece {
   piece: string;
@@ -141,6 +142,7 @@ export function xlmrTokenizerJson(dir: string, cfg: ResolvedConfig): TokenizerJs
   const path = join(dir, "sentencepiece.bpe.model");
   let buf: Uint8Array;
   try {
+    assertRegularFile(path);
     buf = readFileSync(path);
   } catch (e) {
     throw new WhetError(`Cannot read tokenizer file "${path}": ${(e as Error).message}`);

@@ -8,6 +8,8 @@ import type { TokenizerJson } from "./convert.js";
 import { codePointToUtf16, makeBatch, padEncoding, type BatchEncoding, type Encoding } from "./encoding.js";
 import { saveTokenizer } from "./save_tokenizer.js";
 import { planTruncation, type TruncationStrategy } from "./truncation.js";
+import { maxOf } from "../core/iter.js";
+import { checkTokenizerJson } from "./tokenizer_json_check.js";
 
 export interface EncodeOptions {
   /** Add [CLS]/[SEP] (or <s>/</s>); default true. */
@@ -61,6 +63,8 @@ export class Tokenizer {
     // `set_truncation_and_padding` resets them per call: both are this class's job.
     json.truncation = null;
     json.padding = null;
+    // Also for converted files: the Rust core panics (aborting the process) on some malformed ones.
+    checkTokenizerJson(json, "tokenizer.json");
     try {
       this.full = NativeTokenizer.fromString(JSON.stringify(json));
       this.raw = NativeTokenizer.fromString(JSON.stringify({ ...json, post_processor: null }));
@@ -158,7 +162,7 @@ export class Tokenizer {
   async encode(text: string, pair?: string | null, opts: EncodeOptions = {}): Promise<Encoding> {
     checkText(text, "text");
     if (pair !== undefined && pair !== null) checkText(pair, "pair");
-    const [a, b] = await Promise.all([this.raw.encode(text, null), pair == null ? null : this.raw.encode(pair, null)]);
+    const [a, b] = await native("encoding a text", () => Promise.all([this.raw.encode(text, null), pair == null ? null : this.raw.encode(pair, null)]));
     return this.finish(a, b, text, pair ?? null, opts, await this.truncationFor(opts, b !== null));
   }
 
@@ -173,15 +177,15 @@ export class Tokenizer {
       pairs.forEach((t, i) => checkText(t, `pairs[${i}]`));
     }
     // The Rust core encodes a whole batch on its own thread pool.
-    const [as, bs] = await Promise.all([
+    const [as, bs] = await native("encoding a batch", () => Promise.all([
       this.raw.encodeBatch([...texts]),
       pairs ? this.raw.encodeBatch([...pairs]) : Promise.resolve(null),
-    ]);
+    ]));
     const trunc = await this.truncationFor(opts, pairs != null);
     const rows = as.map((a, i) => this.finish(a, bs ? bs[i] : null, texts[i], pairs ? pairs[i] : null, opts, trunc));
     const padding = opts.padding ?? "longest";
     if (padding !== false && rows.length > 0) {
-      let length = padding === "max_length" ? (opts.maxLength ?? this.modelMaxLength) : Math.max(...rows.map((r) => r.ids.length));
+      let length = padding === "max_length" ? (opts.maxLength ?? this.modelMaxLength) : maxOf(rows.map((r) => r.ids.length), 0);
       if (!Number.isFinite(length)) throw new WhetError(`padding "max_length" needs maxLength: this tokenizer has no model_max_length`);
       const m = opts.padToMultipleOf;
       if (m !== undefined && m > 0) length = Math.ceil(length / m) * m;
@@ -281,4 +285,14 @@ export function cleanUpTokenization(s: string): string {
     .replaceAll(" 's", "'s")
     .replaceAll(" 've", "'ve")
     .replaceAll(" 're", "'re");
+}
+
+/** Errors of the Rust core ("WordPiece error: Missing [UNK] token…") as WhetErrors saying what was done. */
+async function native<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof WhetError) throw e;
+    throw new WhetError(`The tokenizers library failed while ${doing}: ${(e as Error).message} (check the tokenizer files)`);
+  }
 }

@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
+import { findDuplicateKey } from "../core/json_keys.js";
+import { assertRegularFile } from "../core/regular_file.js";
 
 /** The special-token attributes transformers knows, in its own order (SPECIAL_TOKENS_ATTRIBUTES). */
 export const SPECIAL_TOKEN_KEYS = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] as const;
@@ -35,15 +37,20 @@ export interface ResolvedConfig {
 export function readJson(path: string): unknown {
   let text: string;
   try {
+    assertRegularFile(path);
     text = readFileSync(path, "utf8");
   } catch (e) {
     throw new WhetError(`Cannot read tokenizer file "${path}": ${(e as Error).message}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new WhetError(`Malformed JSON in tokenizer file "${path}": ${(e as Error).message}`);
   }
+  const dup = findDuplicateKey(text);
+  if (dup) throw new WhetError(`Tokenizer file "${path}", line ${dup.line}: the key "${dup.key}" appears twice${dup.path ? ` in "${dup.path}"` : ""}`);
+  return value;
 }
 
 function readObject(path: string): Record<string, unknown> {

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { WhetError } from "../core/errors.js";
+import { writeTextAtomic } from "../io/files.js";
 import { readSafetensorsFile, toFloat32, writeSafetensorsFile, type TensorToWrite } from "../io/safetensors.js";
 import type { TaskModel } from "../models/auto.js";
 import { loadPretrainedWeights } from "../models/pretrained.js";
@@ -44,9 +45,16 @@ export interface Saveable {
 }
 
 /**
+ * Marks a checkpoint folder as complete; written last, after every other file is on disk, so a
+ * folder that lacks it (a kill mid-save, a full disk) is never taken for a checkpoint.
+ */
+export const COMPLETE_MARKER = ".whet-checkpoint-complete";
+
+/**
  * Write a resumable checkpoint: weights, AdamW moments, trainer state and arguments. It is built
- * in a temporary folder and renamed into place, so a kill at any moment leaves the previous
- * checkpoint (and any older one) intact.
+ * in a temporary folder, completed by COMPLETE_MARKER and renamed into place, so a kill at any
+ * moment leaves the previous checkpoint (and any older one) intact; `cleanCheckpointLeftovers`
+ * removes what a kill left behind.
  */
 export async function saveCheckpoint(
   dir: string, model: TaskModel, step: TrainStep, state: LoopState, args: object, save: SaveOptions, tokenizer?: Saveable, files?: ModelFiles,
@@ -66,9 +74,10 @@ export async function saveCheckpoint(
   }
   const paramSteps = JSON.stringify(Object.fromEntries(step.paramSteps));
   await writeSafetensorsFile(join(tmp, "optimizer.safetensors"), moments, { step: String(step.t), param_steps: paramSteps });
-  await writeFile(join(tmp, "trainer_state.json"), JSON.stringify(state, null, 1));
-  await writeFile(join(tmp, "training_args.json"), JSON.stringify(args, null, 1));
+  await writeTextAtomic(join(tmp, "trainer_state.json"), JSON.stringify(state, null, 1));
+  await writeTextAtomic(join(tmp, "training_args.json"), JSON.stringify(args, null, 1));
   if (tokenizer) await tokenizer.save(tmp);
+  await writeTextAtomic(join(tmp, COMPLETE_MARKER), JSON.stringify({ global_step: state.global_step, files: await readdir(tmp) }) + "\n");
   if (existsSync(dir)) {
     const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}`);
     await rename(dir, old);
@@ -79,9 +88,51 @@ export async function saveCheckpoint(
   }
 }
 
+/** A checkpoint folder that was completely written (marker), or one of round 1 that has every file. */
+export function isCompleteCheckpoint(dir: string): boolean {
+  if (existsSync(join(dir, COMPLETE_MARKER))) return true;
+  return ["trainer_state.json", "optimizer.safetensors", "training_args.json"].every((f) => existsSync(join(dir, f))) &&
+    ["model.safetensors", "model.safetensors.index.json"].some((f) => existsSync(join(dir, f)));
+}
+
+/**
+ * Removes what killed runs left in `outputDir`: `.checkpoint-N.tmp-PID` folders (a save cut
+ * short), `.checkpoint-N.deleting-PID` (a rotation cut short) and `.checkpoint-N.old-PID`, whose
+ * owner process is gone. An `.old-` folder whose replacement never arrived is put back. Returns
+ * the names removed, for the log.
+ */
+export async function cleanCheckpointLeftovers(outputDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  const names = await readdir(outputDir).catch(() => [] as string[]);
+  for (const n of names) {
+    const m = /^\.(checkpoint-\d+)\.(tmp|old|deleting)-(\d+)$/.exec(n);
+    if (!m || isAlive(Number(m[3]))) continue;
+    const [, target, kind] = m;
+    const path = join(outputDir, n), final = join(outputDir, target!);
+    if (kind === "old" && !existsSync(final) && isCompleteCheckpoint(path)) await rename(path, final);
+    else if (kind === "tmp" && !existsSync(final) && existsSync(join(path, COMPLETE_MARKER))) await rename(path, final);
+    else {
+      await rm(path, { recursive: true, force: true });
+      removed.push(n);
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return false; // our own leftovers are from an earlier call that failed
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
+}
+
 /** Restore weights, moments and counters from a checkpoint folder; returns its trainer state. */
 export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainStep, files?: ModelFiles): Promise<LoopState> {
   if (!existsSync(join(dir, "trainer_state.json"))) throw new WhetError(`resuming: ${dir} is not a checkpoint (no trainer_state.json)`);
+  if (!isCompleteCheckpoint(dir)) throw new WhetError(`resuming: ${dir} was not completely written (no ${COMPLETE_MARKER}); resume from an earlier checkpoint`);
   const state = JSON.parse(await readFile(join(dir, "trainer_state.json"), "utf8")) as LoopState;
   const report = files ? (await files.load(dir), { initialized: [] }) : await loadPretrainedWeights(model, dir);
   if (report.initialized.length) throw new WhetError(`resuming from ${dir}: the checkpoint lacks ${report.initialized.join(", ")}`);
@@ -101,11 +152,11 @@ export async function loadCheckpoint(dir: string, model: TaskModel, step: TrainS
   return state;
 }
 
-/** Checkpoint folders of a run, oldest first. */
+/** Complete checkpoint folders of a run, oldest first. */
 export function listCheckpoints(outputDir: string): string[] {
   if (!existsSync(outputDir)) return [];
   return readdirSync(outputDir)
-    .filter((n) => /^checkpoint-\d+$/.test(n))
+    .filter((n) => /^checkpoint-\d+$/.test(n) && isCompleteCheckpoint(join(outputDir, n)))
     .sort((a, b) => Number(a.slice(11)) - Number(b.slice(11)))
     .map((n) => join(outputDir, n));
 }
@@ -118,7 +169,11 @@ export async function rotateCheckpoints(outputDir: string, limit: number | undef
   for (const dir of all) {
     if (excess <= 0) break;
     if (best && dir === best) continue;
-    await rm(dir, { recursive: true, force: true });
+    // Renamed first: a kill during the delete leaves a hidden leftover, never a checkpoint-N
+    // folder that looks usable but is half gone.
+    const doomed = join(dirname(dir), `.${basename(dir)}.deleting-${process.pid}`);
+    await rename(dir, doomed);
+    await rm(doomed, { recursive: true, force: true });
     excess--;
   }
 }

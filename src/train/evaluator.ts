@@ -6,6 +6,7 @@ import { CompiledGraph } from "../runtime/session.js";
 import { batchInputs, collate, type Example, type LabelKind } from "../data/collate.js";
 import { computeMetrics, type MetricsTask } from "./metrics.js";
 import { taskLoss } from "./task_loss.js";
+import { appendAll, maxOf } from "../core/iter.js";
 
 /** Predictions of a whole evaluation set: logits row by row, labels as given. */
 export interface EvalPrediction {
@@ -72,7 +73,7 @@ export class Evaluator {
       const lg = out.logits.data as Float32Array;
       if (o.labels === "masked_token") {
         numLabels = 1;
-        logits.push(...argmaxPerExample(lg, Number(out.logits.shape[1]), chunk));
+        appendAll(logits, argmaxPerExample(lg, Number(out.logits.shape[1]), chunk));
         continue;
       }
       numLabels = out.logits.shape[out.logits.shape.length - 1];
@@ -145,7 +146,7 @@ export function standardMetrics(p: EvalPrediction, id2label?: Record<string, str
     return computeMetrics(TASK_OF[p.kind], { dtype: "float32", shape: [N, C], data: logits }, { dtype: "float64", shape: labelShape, data: labels }, { id2label });
   }
   // Token tasks: rows have their own lengths; pad to the longest, labels with -100 (skipped).
-  const T = Math.max(1, ...p.logits.map((l) => l.length / C));
+  const T = maxOf(p.logits.map((l) => l.length / C), 1);
   const logits = new Float32Array(N * T * C), labels = new Float64Array(N * T).fill(-100);
   p.logits.forEach((l, i) => {
     logits.set(l, i * T * C);

@@ -1,5 +1,6 @@
 import { appendFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeTextAtomic } from "../io/files.js";
 import type { TrainerCallback, TrainerState } from "./callbacks.js";
 
 /** Appends every log entry to OUTPUT_DIR/trainer_log.jsonl (started afresh unless the run resumes). */
@@ -40,7 +41,7 @@ export class RunRecordCallback implements TrainerCallback {
 
   async onTrainBegin(): Promise<void> {
     const run = { ...this.record, started: this.record.started ?? new Date().toISOString() };
-    await writeFile(join(this.outputDir, "run.json"), JSON.stringify(run, null, 1));
+    await writeTextAtomic(join(this.outputDir, "run.json"), JSON.stringify(run, null, 1));
   }
 }
 

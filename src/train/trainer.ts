@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import type { NDArray } from "../core/ndarray.js";
 import { Rng } from "../core/rng.js";
 import type { Tensor } from "../graph/tensor.js";
 import { numLabels } from "../io/config.js";
+import { writeTextAtomic } from "../io/files.js";
 import { lockOutputDir } from "../io/run_lock.js";
 import { familyOf, type Task, type TaskModel } from "../models/auto.js";
 import { learningRate, type ScheduleOptions } from "../optim/schedule.js";
@@ -13,7 +14,8 @@ import { TrainStep, type InputDecl } from "../optim/train_step.js";
 import { reportsTo, scheduleLength, type TrainingArguments } from "./arguments.js";
 import { CallbackList, type TrainerCallback, type TrainerState } from "./callbacks.js";
 import {
-  listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type LoopState, type ModelFiles, type Saveable,
+  cleanCheckpointLeftovers, listCheckpoints, loadCheckpoint, rotateCheckpoints, saveCheckpoint,
+  type LoopState, type ModelFiles, type Saveable,
 } from "./checkpoint.js";
 import { batchInputs, collate, type Batch, type Example, type LabelKind } from "../data/collate.js";
 import { EarlyStoppingCallback } from "./early_stopping.js";
@@ -486,8 +488,8 @@ export class Trainer {
     if (o.modelFiles) await o.modelFiles.save(dir);
     else await saveModel(o.model, dir, { task: this.task(), labels: o.labelNames });
     if (o.tokenizer) await o.tokenizer.save(dir);
-    await writeFile(join(dir, "trainer_state.json"), JSON.stringify(loop, null, 1));
-    await writeFile(join(dir, "eval_results.json"), JSON.stringify(metrics, null, 1));
+    await writeTextAtomic(join(dir, "trainer_state.json"), JSON.stringify(loop, null, 1));
+    await writeTextAtomic(join(dir, "eval_results.json"), JSON.stringify(metrics, null, 1));
   }
 
   private resumePath(): string | null {
@@ -510,6 +512,8 @@ export class Trainer {
       throw new WhetError(`output_dir ${dir} holds a finished run: pass overwrite_output_dir (--overwrite-output-dir) to replace it`);
     }
     await mkdir(dir, { recursive: true });
+    const cleaned = await cleanCheckpointLeftovers(dir);
+    if (cleaned.length) this.write(`removed what an interrupted run left: ${cleaned.join(", ")}`);
   }
 }
 
