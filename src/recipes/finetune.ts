@@ -103,7 +103,9 @@ async function prepare(
 export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise<RunResult> {
   // The output folder's rules first (taking the lock creates the folder, inside an input perhaps);
   // checked again, unchanged, once the data is read.
-  await prepareRunOutput(input.args, [await resolveModel(input.model), input.train_file, input.validation_file], o.log);
+  const modelDir = await resolveModel(input.model);
+  familyOf(readConfig(modelDir)); // an architecture whet cannot build is still the first thing to say
+  await prepareRunOutput(input.args, [modelDir, input.train_file, input.validation_file], o.log);
   // Before anything is loaded: a second run into a busy folder is refused at once.
   const unlock = await lockOutputDir(input.args.output_dir, { log: o.log });
   try {
