@@ -92,7 +92,8 @@ const UNSUPPORTED: Record<string, unknown> = {
   force_words_ids: null,
 };
 
-function readObject(path: string): Record<string, unknown> {
+/** Reads a JSON file that must hold an object (config.json, generation_config.json). */
+export function readObject(path: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));

@@ -1,6 +1,6 @@
 // Loading a Marian translation checkpoint: config.json, generation_config.json, the weights
 // (safetensors, sharded, or pytorch_model.bin through the restricted unpickler) and its tokenizer.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { resolveModel, type ResolveModelOptions } from "../io/hub.js";
@@ -8,7 +8,7 @@ import type { RawTensor } from "../io/raw_tensor.js";
 import { toFloat32 } from "../io/raw_tensor.js";
 import { readModelWeights } from "../io/sharded.js";
 import { isMarianTokenizerDir, loadMarianTokenizer, type MarianTokenizer } from "../tokenizers/marian_tokenizer.js";
-import { readGenerationConfig, type GenerationConfig } from "./generation_config.js";
+import { readGenerationConfig, readObject, type GenerationConfig } from "./generation_config.js";
 import { MarianMTModel, marianConfig, type MarianConfig } from "./marian.js";
 
 export interface MarianPretrained {
@@ -26,16 +26,7 @@ export interface MarianPretrained {
 const SHARED_ALIASES = ["model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight"];
 
 function readRawConfig(dir: string): Record<string, unknown> {
-  const path = join(dir, "config.json");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new WhetError(`reading ${path}: ${(e as Error).message}`);
-  }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
-    throw new WhetError(`reading ${path}: expected a JSON object`);
-  return raw as Record<string, unknown>;
+  return readObject(join(dir, "config.json"));
 }
 
 /** Copy a checkpoint's tensors into the model; every parameter must be there with its shape. */
