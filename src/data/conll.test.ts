@@ -62,8 +62,30 @@ test("IOB2 violations are counted with lines, not fatal", () => {
 
 test("malformed CoNLL lines name file:line", async () => {
   const path = await file("bad.conll", "ok\tO\nmissing-tag\n");
-  await assert.rejects(readConll(path), (e: Error) => e instanceof WhetError && /bad\.conll:2: expected "token<TAB>tag".*found 1/.test(e.message));
-  assert.throws(() => parseConll("x\t\n", "t.conll", { languagePrefix: false }), /t\.conll:1/);
+  await assert.rejects(readConll(path, { strict: true }),
+    (e: Error) => e instanceof WhetError && /bad\.conll:2: expected "token<TAB>tag".*found 1.*strict/.test(e.message));
+  assert.throws(() => parseConll("x\t\n", "t.conll", { languagePrefix: false }), /t\.conll:1: empty tag.*1 of 1 token lines/);
+});
+
+test("plain CoNLL: one bad-row policy — a bad line's sentence is skipped and counted, fatal with strict", async () => {
+  const text = [
+    "EU\tB-ORG", "rejects\tO", "", // kept
+    "Peter\tB-PER", "lonely", "Blackburn\tI-PER", "", // line 5 lacks its tag: the sentence goes
+    "\tO", "x\tO", "", // an empty token
+    "Bonn\tB-LOC", "", "a\tO", "b\t", "", // an empty tag (line 14)
+    "Paris\tB-LOC", "is\tO", "", "Rome\tB-LOC", "",
+  ].join("\n");
+  const path = await file("policy.conll", text);
+  const t = await readConll(path);
+  assert.deepEqual(t.sentences.map((s) => [s.tokens.join(" "), s.line]), [["EU rejects", 1], ["Bonn", 11], ["Paris is", 16], ["Rome", 19]]);
+  assert.deepEqual(t.skipped.byReason, { "wrong number of columns": 1, "empty token": 1, "empty tag": 1 });
+  assert.deepEqual(t.skipped.examples.map((x) => x.line), [5, 8, 14]);
+  assert.equal(t.skipped.count, 3);
+  assert.deepEqual(t.tagSet, ["B-LOC", "B-ORG", "O"]);
+  await assert.rejects(readConll(path, { strict: true }), (e: unknown) => e instanceof WhetError && /policy\.conll:5: expected/.test(e.message));
+  // Mostly malformed (a comma-separated file): the file's problem, with the first bad line.
+  const csv = await file("wrong.conll", "EU,B-ORG\nrejects,O\nok\tO\n");
+  await assert.rejects(readConll(csv), (e: unknown) => e instanceof WhetError && /wrong\.conll:1: .*2 of 3 token lines are malformed/.test(e.message));
 });
 
 test("JSON Lines: tokens and ner_tags, string or integer tags", async () => {

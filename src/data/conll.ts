@@ -71,8 +71,8 @@ export function parseConll(text: string, path: string, options: ReadConllOptions
   const ext = extname(path).toLowerCase();
   const format = options.format ?? ([".jsonl", ".ndjson", ".json"].includes(ext) ? "jsonl" : "conll");
   const skipped: SkippedRows = { count: 0, byReason: {}, examples: [] };
-  const skip = (line: number, reason: string) => {
-    if (options.strict) throw new WhetError(`${path}:${line}: ${reason} (strict mode stops at bad sentences)`);
+  const skip = (line: number, reason: string, message?: string) => {
+    if (options.strict) throw new WhetError(`${message ?? `${path}:${line}: ${reason}`} (strict mode stops at bad sentences)`);
     skipped.count++;
     skipped.byReason[reason] = (skipped.byReason[reason] ?? 0) + 1;
     if (skipped.examples.length < 20) skipped.examples.push({ line, reason });
@@ -80,7 +80,7 @@ export function parseConll(text: string, path: string, options: ReadConllOptions
   let sentences: TokenRow[];
   let strippedPrefix: string | null = null;
   if (format === "jsonl") sentences = parseJsonl(text, path, options, skip);
-  else ({ sentences, strippedPrefix } = parseColumns(text, path, options));
+  else ({ sentences, strippedPrefix } = parseColumns(text, path, options, skip));
   const tags = new Set<string>();
   for (const s of sentences) for (const t of s.tags) tags.add(t);
   return {
@@ -92,7 +92,12 @@ export function parseConll(text: string, path: string, options: ReadConllOptions
 const PREFIX = /^([a-z]{2,3}(?:-[a-z]+)?):./;
 const isBlank = (line: string) => line.trim() === ""; // trim() also removes U+FEFF (WNUT-17 dev ends with one)
 
-function parseColumns(text: string, path: string, options: ReadConllOptions): { sentences: TokenRow[]; strippedPrefix: string | null } {
+/** More malformed lines than this share is a problem of the file (not CoNLL, a wrong column), not of rows. */
+const MAX_MALFORMED_SHARE = 0.5;
+
+type Skip = (line: number, reason: string, message: string) => void;
+
+function parseColumns(text: string, path: string, options: ReadConllOptions, skip: Skip): { sentences: TokenRow[]; strippedPrefix: string | null } {
   const lines = splitLines(text);
   const fields: (string[] | null)[] = lines.map((l) => {
     if (isBlank(l) || l.startsWith("-DOCSTART-")) return null; // sentence boundary
@@ -100,40 +105,75 @@ function parseColumns(text: string, path: string, options: ReadConllOptions): { 
   });
   const tokenCol = options.tokenColumn ?? 0;
   const tagCol = options.tagColumn ?? -1;
-  const pick = (f: string[], col: number) => f[col < 0 ? f.length + col : col];
+  const prefix = languagePrefix(fields, (f) => pick(f, tokenCol), path, options);
+  const need = Math.max(tokenCol, tagCol < 0 ? -tagCol - 1 : tagCol) + 1;
 
-  let prefix: string | null = null;
-  if (options.languagePrefix !== false) {
-    const first = fields.find((f) => f !== null);
-    const m = first ? PREFIX.exec(pick(first, tokenCol) ?? "") : null;
-    const candidate = m ? `${m[1]}:` : null;
-    if (candidate && (options.languagePrefix === true ||
-      fields.every((f) => f === null || (pick(f, tokenCol) ?? "").startsWith(candidate)))) prefix = candidate;
-    else if (options.languagePrefix === true) throw new WhetError(`Cannot strip a language prefix in "${path}": the first token has none`);
-  }
-
+  // One bad-row policy (as the table reader): a malformed line spoils its sentence, which is
+  // skipped and counted by reason (fatal in strict mode); mostly malformed lines stop the file.
   const sentences: TokenRow[] = [];
-  let current: TokenRow | null = null;
+  let current: TokenRow | null = null, spoiled = false, bad = 0, total = 0, first = "";
   fields.forEach((f, k) => {
-    if (f === null) { current = null; return; }
+    if (f === null) { current = null; spoiled = false; return; }
     const line = k + 1;
-    const need = Math.max(tokenCol, tagCol) + 1;
-    if (f.length < 2 || f.length < need) {
-      throw new WhetError(`${path}:${line}: expected "token<TAB>tag" (${need > 2 ? `${need} columns` : "2 columns"}), ` +
-        `found ${f.length}: ${JSON.stringify(lines[k].slice(0, 60))}`);
+    total++;
+    const fault = lineFault(f, lines[k], { path, line, need, prefix, token: pick(f, tokenCol), tag: pick(f, tagCol) });
+    if (fault) {
+      bad++;
+      first ||= fault.message;
+      if (options.strict) throw new WhetError(`${fault.message} (strict mode stops at bad sentences)`);
+      if (current !== null && !spoiled) sentences.pop(); // the sentence so far goes with its bad line
+      if (!spoiled) skip(line, fault.reason, fault.message);
+      spoiled = true;
+      current = null;
+      return;
     }
-    let token = pick(f, tokenCol);
-    const tag = pick(f, tagCol).trim();
-    if (prefix !== null) {
-      if (!token.startsWith(prefix)) throw new WhetError(`${path}:${line}: token ${JSON.stringify(token)} lacks the prefix "${prefix}"`);
-      token = token.slice(prefix.length);
-    }
-    if (token === "" || tag === "") throw new WhetError(`${path}:${line}: empty ${token === "" ? "token" : "tag"} in ${JSON.stringify(lines[k])}`);
+    if (spoiled) return;
+    let token = pick(f, tokenCol)!;
+    if (prefix !== null) token = token.slice(prefix.length);
     if (current === null) sentences.push((current = { tokens: [], tags: [], line }));
     (current as TokenRow).tokens.push(token);
-    (current as TokenRow).tags.push(tag);
+    (current as TokenRow).tags.push(pick(f, tagCol)!.trim());
   });
+  if (bad > 0 && bad > MAX_MALFORMED_SHARE * total) {
+    throw new WhetError(`${first}; ${bad} of ${total} token lines are malformed: is "${path}" CoNLL (token<TAB>tag per line)?`);
+  }
   return { sentences, strippedPrefix: prefix };
+}
+
+const pick = (f: string[], col: number): string | undefined => f[col < 0 ? f.length + col : col];
+
+/** The "xx:" prefix every token carries (WikiANN), or null; see ReadConllOptions.languagePrefix. */
+function languagePrefix(fields: (string[] | null)[], token: (f: string[]) => string | undefined, path: string,
+  options: ReadConllOptions): string | null {
+  if (options.languagePrefix === false) return null;
+  const first = fields.find((f) => f !== null);
+  const m = first ? PREFIX.exec(token(first) ?? "") : null;
+  const candidate = m ? `${m[1]}:` : null;
+  if (candidate && (options.languagePrefix === true ||
+    fields.every((f) => f === null || (token(f) ?? "").startsWith(candidate)))) return candidate;
+  if (options.languagePrefix === true) throw new WhetError(`Cannot strip a language prefix in "${path}": the first token has none`);
+  return null;
+}
+
+interface LineAt { path: string; line: number; need: number; prefix: string | null; token?: string; tag?: string }
+
+/** What is wrong with one token line, or null. */
+function lineFault(f: string[], src: string, at: LineAt): { reason: string; message: string } | null {
+  const where = `${at.path}:${at.line}`;
+  if (f.length < 2 || f.length < at.need) {
+    return { reason: "wrong number of columns", message: `${where}: expected "token<TAB>tag" ` +
+      `(${at.need > 2 ? `${at.need} columns` : "2 columns"}), found ${f.length}: ${JSON.stringify(src.slice(0, 60))}` };
+  }
+  if (at.prefix !== null && !at.token!.startsWith(at.prefix)) {
+    return { reason: "token without the language prefix",
+      message: `${where}: token ${JSON.stringify(at.token!.slice(0, 60))} lacks the prefix "${at.prefix}"` };
+  }
+  const token = at.prefix !== null ? at.token!.slice(at.prefix.length) : at.token!;
+  if (token === "" || at.tag!.trim() === "") {
+    const what = token === "" ? "token" : "tag";
+    return { reason: `empty ${what}`, message: `${where}: empty ${what} in ${JSON.stringify(src.slice(0, 60))}` };
+  }
+  return null;
 }
 
 function parseJsonl(text: string, path: string, options: ReadConllOptions, skip: (line: number, reason: string) => void): TokenRow[] {

@@ -168,9 +168,9 @@ async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<Prepa
   const beside = given ? undefined : tagNamesBeside(s.trainFile);
   if (beside) log(`integer ner_tags are named by ${beside.file} (${beside.names.length} tags)`);
   const idNames = given ?? beside?.names;
-  const train = await readConll(s.trainFile, { tagNames: idNames });
+  const train = await readConll(s.trainFile, { tagNames: idNames, strict: Boolean(s.strict) });
   let trainRows = train.sentences, evalRows: TokenRow[] = [];
-  if (s.validationFile) evalRows = (await readConll(s.validationFile, { tagNames: idNames })).sentences;
+  if (s.validationFile) evalRows = (await readConll(s.validationFile, { tagNames: idNames, strict: Boolean(s.strict) })).sentences;
   else if (o.holdOut) {
     const order = new Rng(o.seed, 0x73706c6974).permutation(trainRows.length);
     const n = Math.max(1, Math.round((s.validationSplit ?? 0.1) * trainRows.length));
@@ -206,6 +206,8 @@ async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<Prepa
     `Tags: ${Object.entries(counts).map(([t, c]) => `${t} ${c}`).join(", ")}`,
     ...(train.iob2.violations
       ? [`IOB2: ${train.iob2.violations} I- tags without a matching B- (counted, not fatal)`] : []),
+    ...(train.skipped.count ? [`Skipped: ${train.skipped.count} sentences (${Object.entries(train.skipped.byReason)
+      .map(([r, n]) => `${r} ${n}`).join(", ")}; --strict stops at the first)`] : []),
   ].join("\n");
   return {
     train: enc.examples, eval: evalEnc.examples, kind: "token", labelNames: tagNames, freshHead: !!aligned.mismatch,
