@@ -1,7 +1,7 @@
 // What the user owns is never written over: the model folder, a folder of their own files, the
 // input of predict / forward, and an old run when its replacement fails.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +78,68 @@ test("cli: --overwrite-output-dir replaces the old run only when the new one suc
       assert.match(q.err, /lies inside the input folder/);
     }
     assert.equal(readFileSync(join(dir, "in.jsonl"), "utf8"), '{"text": "GNU GENERAL PUBLIC LICENSE"}\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs whet in `cwd` and sends `signals` (one after another) once the progress reaches step 3. */
+async function whetSignalled(args: string[], cwd: string, signals: NodeJS.Signals[]): Promise<{ code: number | null; err: string }> {
+  const child = spawn(process.execPath, [main, ...args], { cwd });
+  let err = "", sent = false;
+  const code: number | null = await new Promise((done) => {
+    child.stderr.on("data", (d: Buffer) => {
+      err += d;
+      if (sent || !/step [3-9]\//.test(err)) return;
+      sent = true;
+      for (const s of signals) child.kill(s);
+    });
+    child.on("exit", (c) => done(c));
+  });
+  return { code, err };
+}
+
+const LONG = [...TRAIN.filter((_, i) => i < TRAIN.indexOf("--per-device-train-batch-size")), "--per-device-train-batch-size", "4",
+  "--max-length", "16", "--threads", "1", "--num-train-epochs", "3", "--eval-strategy", "no", "--save-strategy", "no", "--logging-steps", "1"];
+
+test("cli: an unfinished run is continued or replaced only when asked, and the message names the checkpoint", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "whet-own-"));
+  try {
+    const cut = await whetSignalled(["train", "--model", join(traj, "init"), ...LONG, "--output-dir", "run"], dir, ["SIGTERM"]);
+    assert.equal(cut.code, 130, cut.err);
+    const ckpt = readdirSync(join(dir, "run")).find((n) => /^checkpoint-\d+$/.test(n));
+    assert.ok(ckpt, cut.err);
+    const before = readdirSync(join(dir, "run")).sort();
+    const log = readFileSync(join(dir, "run", "trainer_log.jsonl"));
+    const again = whet(["train", "--model", join(traj, "init"), ...LONG, "--output-dir", "run"], dir);
+    assert.notEqual(again.code, 0);
+    assert.match(again.err, new RegExp(`--output-dir run holds an unfinished run .*--resume-from-checkpoint run/${ckpt} .*--overwrite-output-dir`));
+    assert.deepEqual(readdirSync(join(dir, "run")).sort(), before, "nothing written into the unfinished run");
+    assert.deepEqual(readFileSync(join(dir, "run", "trainer_log.jsonl")), log);
+    const resumed = whet(["train", "--model", join(traj, "init"), ...LONG, "--output-dir", "run", "--resume-from-checkpoint"], dir);
+    assert.equal(resumed.code, 0, resumed.err);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("cli: an overwrite run stopped by SIGINT/SIGTERM leaves the old run whole and no staging folder", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "whet-own-"));
+  try {
+    const first = whet(["train", "--model", join(traj, "init"), ...TRAIN, "--output-dir", "run"], dir);
+    assert.equal(first.code, 0, first.err);
+    const entries = readdirSync(join(dir, "run")).sort();
+    const old = readFileSync(join(dir, "run", "model.safetensors"));
+    const over = ["train", "--model", join(traj, "init"), ...LONG, "--output-dir", "run", "--overwrite-output-dir", "--seed", "7"];
+    // One signal: the step finishes and the replacement is dropped; two: the process quits at once.
+    for (const signals of [["SIGINT"], ["SIGTERM"], ["SIGINT", "SIGINT"]] as NodeJS.Signals[][]) {
+      const r = await whetSignalled(over, dir, signals);
+      assert.equal(r.code, 130, r.err);
+      if (signals.length === 1) assert.match(r.err, /the replacement run was dropped and .*run was left as it was/);
+      assert.deepEqual(readdirSync(dir).filter((n) => n !== "run"), [], `leftovers after ${signals.join("+")}`);
+      assert.deepEqual(readdirSync(join(dir, "run")).sort(), entries);
+      assert.deepEqual(readFileSync(join(dir, "run", "model.safetensors")), old);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

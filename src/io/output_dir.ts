@@ -6,9 +6,12 @@
 // - a non-empty folder that is not an earlier output of the same kind is refused, unless the
 //   user passed the overwrite flag;
 // - a folder is replaced only as a whole and only when the new run succeeds: the run writes
-//   into a sibling staging folder, which is swapped in at the end;
+//   into a sibling staging folder, which is swapped in at the end; one that is interrupted
+//   (a signal, an exit) is dropped and the old folder stays whole;
+// - an unfinished earlier run is continued only when asked (resume) and replaced only when asked
+//   (overwrite): never written into in place by a run that did not say which;
 // - nothing is created or written until every check has passed.
-import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, parse, relative, resolve } from "node:path";
@@ -32,6 +35,11 @@ export interface OutputDirOptions {
   replaceOwn?: boolean;
   /** Paths whose presence marks a finished earlier output: refused without the overwrite flag. */
   finishedMarkers?: string[];
+  /**
+   * How to continue an unfinished earlier output (given its folder), e.g. the resume flag with its
+   * latest checkpoint. When set, such a folder is refused without the resume or overwrite flag.
+   */
+  unfinishedHint?: (dir: string) => string;
   /** Flag names for messages. */
   flag: string;
   overwriteFlag?: string;
@@ -56,8 +64,20 @@ export class OutputDir {
   }
 
   /**
+   * Should the process end with a staged run open (a second Ctrl-C exits at once), the staging
+   * folder goes and a half-swapped old folder is put back: nothing is left that looks like a run.
+   */
+  private readonly onExit = (): void => {
+    rmSync(this.workDir, { recursive: true, force: true });
+    const old = siblingName(this.finalDir, "replaced");
+    if (!existsSync(this.finalDir) && existsSync(old)) renameSync(old, this.finalDir);
+  };
+
+  /**
    * Runs `fn` in the working folder. Success commits; an error abandons a staged folder (the old
-   * one stays whole) and is rethrown; an interrupted run (`{ interrupted: true }`) keeps it for a resume.
+   * one stays whole) and is rethrown. An interrupted run (`{ interrupted: true }`) written in place
+   * keeps its checkpoint for a resume; a staged one is dropped, since the old folder was to be
+   * replaced only by a finished run.
    */
   async run<T>(fn: (workDir: string) => Promise<T>): Promise<T> {
     let result: T;
@@ -70,13 +90,16 @@ export class OutputDir {
     }
     const interrupted = (result as { interrupted?: unknown } | undefined)?.interrupted === true;
     if (interrupted && this.staged) {
-      this.log(`the interrupted run is in ${this.workDir}; ${this.finalDir} was left as it was (resume from the staging folder, or run again)`);
+      await this.drop();
+      this.log(`interrupted: the replacement run was dropped and ${this.finalDir} was left as it was ` +
+        `(run again with the overwrite flag to replace it)`);
     } else await this.commit();
     return result;
   }
 
   /** Creates the working folder (the checks have all passed by now). */
   async open(): Promise<void> {
+    if (this.staged) process.on("exit", this.onExit);
     await mkdir(this.workDir, { recursive: true });
   }
 
@@ -88,6 +111,7 @@ export class OutputDir {
     const hadOld = existsSync(this.finalDir);
     if (hadOld) await rename(this.finalDir, old);
     await rename(this.workDir, this.finalDir);
+    process.off("exit", this.onExit);
     if (hadOld) await rm(old, { recursive: true, force: true });
     if (this.replacing.length) this.log(`replaced the previous contents of ${this.finalDir}: ${summarize(this.replacing)}`);
   }
@@ -95,8 +119,13 @@ export class OutputDir {
   /** Drops a staged folder after a failure: the old folder was never touched. */
   async abandon(): Promise<void> {
     if (!this.staged) return;
-    await rm(this.workDir, { recursive: true, force: true });
+    await this.drop();
     if (this.replacing.length) this.log(`the run failed: ${this.finalDir} was left as it was`);
+  }
+
+  private async drop(): Promise<void> {
+    await rm(this.workDir, { recursive: true, force: true });
+    process.off("exit", this.onExit);
   }
 }
 
@@ -137,7 +166,11 @@ export async function prepareOutputDir(o: OutputDirOptions): Promise<OutputDir> 
   if (own && !o.overwrite && !o.replaceOwn && finished) {
     throw new WhetError(`${o.flag} ${o.outputDir} holds a finished run: ${overwriteHint}choose a new folder, or continue it with --resume-from-checkpoint`);
   }
-  if (own && !o.overwrite && !o.replaceOwn) return new OutputDir(finalDir, o.outputDir, [], log, o.outputDir);
+  if (own && !o.overwrite && !o.replaceOwn) {
+    if (!o.unfinishedHint) return new OutputDir(finalDir, o.outputDir, [], log, o.outputDir);
+    throw new WhetError(`${o.flag} ${o.outputDir} holds an unfinished run (${summarize(entries)}): ` +
+      `${o.unfinishedHint(finalDir)}; ${overwriteHint}choose a new folder`);
+  }
   return new OutputDir(finalDir, siblingName(finalDir, "staging"), entries, log, o.outputDir);
 }
 

@@ -1,12 +1,15 @@
 // The output folder of a training run (train, pretrain, distill): the rules of io/output_dir.ts
 // with the Trainer's markers and the flag names a CLI user typed.
-import { isAbsolute, relative, resolve } from "node:path";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { prepareOutputDir, type OutputDir } from "../io/output_dir.js";
 import type { TrainingArguments } from "./arguments.js";
+import { listCheckpoints } from "./checkpoint.js";
 
 /**
  * Checks `args.output_dir` before anything is written: not an input, not a foreign non-empty
- * folder unless overwrite_output_dir, a finished run only with overwrite_output_dir. Point the
+ * folder unless overwrite_output_dir, a finished run only with overwrite_output_dir, an unfinished
+ * one only with resume_from_checkpoint or overwrite_output_dir (transformers' scripts refuse a
+ * non-empty output_dir the same way, naming the checkpoint to resume from). Point the
  * Trainer at `workDir` and run inside `run` so a replaced run is swapped in only on success.
  *
  * @example
@@ -23,5 +26,10 @@ export function prepareRunOutput(args: TrainingArguments, inputs: (string | unde
     resumeFrom: /^checkpoint-\d+$/,
     ownMarker: "run.json", finishedMarkers: ["trainer_state.json", "model.safetensors"],
     flag: "--output-dir", overwriteFlag: "--overwrite-output-dir", log,
+    unfinishedHint: (dir) => {
+      const last = listCheckpoints(dir).at(-1);
+      return last ? `continue it with --resume-from-checkpoint ${join(args.output_dir, basename(last))} ` +
+        `(or --resume-from-checkpoint alone for the latest)` : "it has no complete checkpoint to continue from";
+    },
   });
 }
