@@ -13,7 +13,7 @@ import type { Example } from "../data/examples.js";
 import { encodeRows } from "../data/examples.js";
 import { LabelMap } from "../data/labels.js";
 import { readTable } from "../data/read.js";
-import { readConfig } from "../io/config.js";
+import { readConfig, type PretrainedConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
 import { familyOf, maxSequenceLength, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
@@ -72,6 +72,20 @@ async function score(model: TaskModel, examples: readonly Example[], padId: numb
   return { accuracy: m.accuracy, f1: m.f1, params: model.parameters().reduce((s, p) => s + p.size, 0), eval_tokens_per_s: Math.round(tokens / (ms / 1000)) };
 }
 
+/**
+ * As finetune does (run_glue): max_length never longer than the teacher or the student can take
+ * (both read the same token ids), and say which one set the limit.
+ */
+function clampToPositions(args: TrainingArguments, models: readonly (readonly [string, PretrainedConfig])[],
+  log: (line: string) => void): void {
+  for (const [role, config] of models) {
+    const limit = maxSequenceLength(config);
+    if (args.max_length <= limit) continue;
+    log(`max_length ${args.max_length} is longer than the ${role}'s ${limit} positions: using ${limit}`);
+    args.max_length = limit;
+  }
+}
+
 /** Distil a teacher into a student; see the module comment. */
 export async function distill(s: DistillSpec, o: RecipeOptions = {}): Promise<DistillResult> {
   const args = { ...s.args }, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
@@ -79,12 +93,8 @@ export async function distill(s: DistillSpec, o: RecipeOptions = {}): Promise<Di
   const loss = distillation({ alpha: s.alpha, temperature: s.temperature });
   const tdir = await resolveModel(s.teacher);
   const tconf = readConfig(tdir);
-  // As finetune does (run_glue): never longer than the teacher can take, and say so.
-  const limit = maxSequenceLength(tconf);
-  if (args.max_length > limit) {
-    log(`max_length ${args.max_length} is longer than the teacher's ${limit} positions: using ${limit}`);
-    args.max_length = limit;
-  }
+  const sdir = s.student ? await resolveModel(s.student) : undefined;
+  clampToPositions(args, [["teacher", tconf], ...(sdir ? [["student", readConfig(sdir)] as const] : [])], log);
   const { model: teacher } = await fromPretrained(tdir, { task: "sequence-classification" });
   const tok = await loadTokenizer(tdir);
   const labels = LabelMap.fromConfig(tconf);
@@ -98,7 +108,7 @@ export async function distill(s: DistillSpec, o: RecipeOptions = {}): Promise<Di
   train.forEach((e, i) => (e.teacher = logits[i]));
   const student = s.studentLayers
     ? shrinkTeacher(teacher, s.studentLayers, args.seed)
-    : (await fromPretrained(s.student!, { task: "sequence-classification", labels: [...labels.names], seed: args.seed })).model;
+    : (await fromPretrained(sdir!, { task: "sequence-classification", labels: [...labels.names], seed: args.seed })).model;
   if (familyOf(student.config).tokenTypes !== familyOf(tconf).tokenTypes) {
     throw new WhetError("distill: teacher and student must share a tokenizer family (the student reads the teacher's token ids)");
   }
