@@ -9,7 +9,8 @@ test("fuzz: every parser survives a fixed-seed mutation run (no crash, no hang, 
   assert.deepEqual(r.hangs, []);
   assert.equal(r.rssExceeded, false);
   const names = Object.keys(r.targets);
-  for (const t of ["safetensors", "zip/pickle", "config.json", "tokenizer.json", "vocab.txt", "csv/tsv/jsonl", "conll", "run config", "hub headers"]) {
+  for (const t of ["safetensors", "zip/pickle", "config.json", "tokenizer.json", "vocab.txt", "csv/tsv/jsonl", "conll", "run config", "hub headers",
+    "tokenizer_config", "vocab.json/merges"]) {
     assert.ok(names.includes(t), `${t} was fuzzed`);
     assert.equal(r.targets[t].cases, 40);
   }

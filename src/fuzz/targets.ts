@@ -36,6 +36,7 @@ export async function fuzzTargets(scratch: string): Promise<FuzzTarget[]> {
   await (await loadTokenizer(bertDir)).save(tokDir);
   const tokenizerJson = new Uint8Array(readFileSync(join(tokDir, "tokenizer.json")));
   const vocab = fixture("hf/bert-seq/vocab.txt").subarray(0, 2000);
+  const robertaVocab = fixture("hf/roberta-seq/vocab.json"), robertaMerges = fixture("hf/roberta-seq/merges.txt");
   let n = 0;
   /** A fresh folder holding `files`, removed after `fn`. */
   const inFolder = async (files: Record<string, Uint8Array>, fn: (dir: string) => Promise<void>) => {
@@ -70,6 +71,30 @@ export async function fuzzTargets(scratch: string): Promise<FuzzTarget[]> {
       name: "vocab.txt",
       seeds: [vocab],
       run: (b) => inFolder({ "vocab.txt": b }, async (dir) => void (await (await loadTokenizer(dir)).encode("hello world"))),
+    },
+    {
+      // tokenizer_config.json, then the same bytes as special_tokens_map.json, beside a good vocab.txt.
+      name: "tokenizer_config",
+      seeds: [fixture("hf/bert-seq/tokenizer_config.json"), fixture("hf/roberta-seq/tokenizer_config.json"),
+        fixture("hf/roberta-seq/special_tokens_map.json")],
+      run: async (b) => {
+        for (const name of ["tokenizer_config.json", "special_tokens_map.json"]) {
+          await inFolder({ "vocab.txt": vocab, [name]: b }, async (dir) => void (await (await loadTokenizer(dir)).encode("Hello [MASK]", "x")))
+            .catch((e: unknown) => { if (!isClean(e)) throw e; });
+        }
+      },
+    },
+    {
+      // The byte-level BPE pair: a mutated vocab.json with good merges, then good vocab.json with mutated merges.
+      name: "vocab.json/merges",
+      seeds: [fixture("hf/roberta-seq/vocab.json"), fixture("hf/roberta-seq/merges.txt")],
+      run: async (b) => {
+        const pairs = [{ "vocab.json": b, "merges.txt": robertaMerges }, { "vocab.json": robertaVocab, "merges.txt": b }];
+        for (const files of pairs) {
+          await inFolder(files, async (dir) => void (await (await loadTokenizer(dir)).encode("Hello world, fuzz!", "pair")))
+            .catch((e: unknown) => { if (!isClean(e)) throw e; });
+        }
+      },
     },
     {
       name: "csv/tsv/jsonl",

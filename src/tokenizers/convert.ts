@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
+import { MAX_TOKEN_ID } from "./tokenizer_config_schema.js";
 import { flag, readJson, SPECIAL_TOKEN_KEYS, withDefaults, type AddedTokenSpec, type ResolvedConfig } from "./tokenizer_config.js";
 import { assertRegularFile } from "../core/regular_file.js";
 import { maxOf } from "../core/iter.js";
@@ -132,23 +133,47 @@ export function readMerges(path: string): [string, string][] {
   const lines = readText(path).split("\n").slice(1, -1);
   return lines.map((line, i) => {
     const parts = line.split(/\s+/).filter((p) => p !== "");
-    if (parts.length !== 2) throw new WhetError(`Tokenizer file "${path}", line ${i + 2}: expected two tokens "a b", got ${JSON.stringify(line)}`);
+    if (parts.length !== 2) {
+      // The column where the line goes wrong: its end (a token missing), or the third token.
+      const column = parts.length < 2 ? line.length + 1 : /^\s*\S+\s+\S+\s+/.exec(line)![0].length + 1;
+      throw new WhetError(`Tokenizer file "${path}", line ${i + 2} column ${column}: expected two tokens "a b", ` +
+        `got ${JSON.stringify(line.slice(0, 80))}`);
+    }
     return [parts[0], parts[1]];
   });
 }
 
-/** RobertaConverter: vocab.json + merges.txt, byte-level BPE, <s> $A </s> </s> $B </s>. */
-export function robertaTokenizerJson(dir: string, cfg: ResolvedConfig): TokenizerJson {
-  const vocabPath = join(dir, "vocab.json");
-  const vocabObj = readJson(vocabPath);
+/**
+ * vocab.json as token -> id: whole ids from 0 to MAX_TOKEN_ID, each used once (two tokens with one
+ * id cannot both be decoded), and at least one entry.
+ */
+export function readVocabJson(path: string): Map<string, number> {
+  const vocabObj = readJson(path);
   if (vocabObj === null || typeof vocabObj !== "object" || Array.isArray(vocabObj)) {
-    throw new WhetError(`Tokenizer file "${vocabPath}" must map tokens to ids`);
+    throw new WhetError(`Tokenizer file "${path}" must map tokens to ids`);
   }
   const vocab = new Map<string, number>();
+  const byId = new Map<number, string>();
   for (const [tok, id] of Object.entries(vocabObj)) {
-    if (!Number.isInteger(id)) throw new WhetError(`Tokenizer file "${vocabPath}": id of "${tok}" must be an integer, got ${JSON.stringify(id)}`);
-    vocab.set(tok, id as number);
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > MAX_TOKEN_ID) {
+      throw new WhetError(`Tokenizer file "${path}": id of ${JSON.stringify(tok.slice(0, 40))} must be a whole number ` +
+        `from 0 to ${MAX_TOKEN_ID}, got ${JSON.stringify(id)?.slice(0, 40)}`);
+    }
+    const other = byId.get(id);
+    if (other !== undefined) {
+      throw new WhetError(`Tokenizer file "${path}": ${JSON.stringify(other.slice(0, 40))} and ${JSON.stringify(tok.slice(0, 40))} ` +
+        `both have id ${id}`);
+    }
+    byId.set(id, tok);
+    vocab.set(tok, id);
   }
+  if (vocab.size === 0) throw new WhetError(`Tokenizer file "${path}" is empty: a BPE vocabulary needs its tokens`);
+  return vocab;
+}
+
+/** RobertaConverter: vocab.json + merges.txt, byte-level BPE, <s> $A </s> </s> $B </s>. */
+export function robertaTokenizerJson(dir: string, cfg: ResolvedConfig): TokenizerJson {
+  const vocab = readVocabJson(join(dir, "vocab.json"));
   const merges = readMerges(join(dir, "merges.txt"));
   withDefaults(cfg, { bos_token: "<s>", eos_token: "</s>", sep_token: "</s>", cls_token: "<s>", unk_token: "<unk>", pad_token: "<pad>", mask_token: "<mask>" });
   // RobertaTokenizer.__init__ wraps plain strings in AddedToken(normalized=True), the mask with lstrip=True.

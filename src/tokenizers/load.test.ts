@@ -49,7 +49,7 @@ test("malformed JSON names the file", async () => {
   await folder({ "vocab.json": "{", "merges.txt": { copy: ROBERTA + "/merges.txt" } }, (dir) =>
     rejects(loadTokenizer(dir), /Malformed JSON in tokenizer file ".*vocab.json"/));
   await folder({ "vocab.json": { copy: ROBERTA + "/vocab.json" }, "merges.txt": "#version: 0.2\na b c\n" }, (dir) =>
-    rejects(loadTokenizer(dir), /".*merges.txt", line 2: expected two tokens/));
+    rejects(loadTokenizer(dir), /".*merges.txt", line 2 column 5: expected two tokens/));
   await folder({ "vocab.txt": "" }, (dir) => rejects(loadTokenizer(dir), /".*vocab.txt" is empty/));
   await folder({ "sentencepiece.bpe.model": "\x0a\xff\xff" }, (dir) => rejects(loadTokenizer(dir), /Malformed SentencePiece model ".*sentencepiece.bpe.model"/));
   assert.throws(() => parseSpmModel(new Uint8Array([0x0a, 0x02, 0x0a, 0x00])), /has 1 pieces/);

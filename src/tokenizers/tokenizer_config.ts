@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
 import { findDuplicateKey } from "../core/json_keys.js";
 import { assertRegularFile } from "../core/regular_file.js";
+import { checkSpecialTokensMap, checkTokenizerConfig, MAX_TOKEN_ID } from "./tokenizer_config_schema.js";
 
 /** The special-token attributes transformers knows, in its own order (SPECIAL_TOKENS_ATTRIBUTES). */
 export const SPECIAL_TOKEN_KEYS = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] as const;
@@ -46,11 +47,19 @@ export function readJson(path: string): unknown {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new WhetError(`Malformed JSON in tokenizer file "${path}": ${(e as Error).message}`);
+    throw new WhetError(`Malformed JSON in tokenizer file "${path}"${lineColumn(text, (e as Error).message)}: ${(e as Error).message}`);
   }
   const dup = findDuplicateKey(text);
   if (dup) throw new WhetError(`Tokenizer file "${path}", line ${dup.line}: the key "${dup.key}" appears twice${dup.path ? ` in "${dup.path}"` : ""}`);
   return value;
+}
+
+/** ", line L column C" for the "at position N" of a JSON.parse message, or "" without one. */
+function lineColumn(text: string, message: string): string {
+  const m = / at position (\d+)/.exec(message);
+  if (!m) return "";
+  const before = text.slice(0, Number(m[1])).split("\n");
+  return `, line ${before.length} column ${before.at(-1)!.length + 1}`;
 }
 
 function readObject(path: string): Record<string, unknown> {
@@ -98,12 +107,14 @@ export function tokenSpecToJson(t: AddedTokenSpec, withType = false): unknown {
 export function readTokenizerConfig(dir: string, overrides: Record<string, unknown> = {}): ResolvedConfig {
   const cfgPath = join(dir, "tokenizer_config.json");
   const raw: Record<string, unknown> = existsSync(cfgPath) ? readObject(cfgPath) : {};
+  checkTokenizerConfig(raw, cfgPath);
   // Python's `init_kwargs` keeps only the tokenizer's own settings; these are loader bookkeeping.
   for (const k of ["name_or_path", "special_tokens_map_file", "tokenizer_file"]) delete raw[k];
   Object.assign(raw, overrides);
 
   const mapPath = join(dir, "special_tokens_map.json");
   const map = existsSync(mapPath) ? readObject(mapPath) : {};
+  checkSpecialTokensMap(map, mapPath);
   const special: ResolvedConfig["special"] = {};
   for (const key of SPECIAL_TOKEN_KEYS) {
     // An explicit override beats the map; otherwise the map beats tokenizer_config.json.
@@ -120,7 +131,10 @@ export function readTokenizerConfig(dir: string, overrides: Record<string, unkno
   const addedTokens: Record<string, number> = {};
   if (existsSync(addedPath)) {
     for (const [tok, id] of Object.entries(readObject(addedPath))) {
-      if (!Number.isInteger(id)) throw new WhetError(`Tokenizer file "${addedPath}": id of "${tok}" must be an integer, got ${JSON.stringify(id)}`);
+      if (!Number.isInteger(id) || (id as number) < 0 || (id as number) > MAX_TOKEN_ID) {
+        throw new WhetError(`Tokenizer file "${addedPath}": id of "${tok}" must be a whole number from 0 to ${MAX_TOKEN_ID}, ` +
+          `got ${JSON.stringify(id)}`);
+      }
       addedTokens[tok] = id as number;
     }
   }

@@ -40,13 +40,13 @@ const pairProcessing = z.looseObject({ sep: z.tuple([z.string(), tokenId]), cls:
  */
 export function checkTokenizerJson(json: unknown, where: string): void {
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new WhetError(`${where}: expected a JSON object (a tokenizers tokenizer.json)`);
-  parse(top, json, where, "");
+  checkSchema(top, json, where, "");
   const t = json as Record<string, unknown>;
   const model = t.model as Record<string, unknown>;
   const type = typeof model.type === "string" ? model.type : guessModelType(model);
   const schema = MODELS[type];
   if (!schema) throw new WhetError(`${where}: "model.type" is "${type}"; expected one of ${Object.keys(MODELS).join(", ")}`);
-  parse(schema, model, where, "model.");
+  checkSchema(schema, model, where, "model.");
   if (!Array.isArray(model.vocab)) checkVocab(model.vocab as Record<string, unknown>, where);
   if (t.post_processor) checkProcessor(t.post_processor as Record<string, unknown>, where, "post_processor");
 }
@@ -62,7 +62,7 @@ function checkVocab(vocab: Record<string, unknown>, where: string): void {
 
 function checkProcessor(p: Record<string, unknown>, where: string, at: string): void {
   if (p.type === "TemplateProcessing") {
-    parse(template, p, where, `${at}.`);
+    checkSchema(template, p, where, `${at}.`);
     const specials = p.special_tokens as Record<string, { ids: number[]; tokens: string[] }>;
     for (const [name, entry] of Object.entries(specials)) {
       if (entry.ids.length !== entry.tokens.length) {
@@ -78,7 +78,7 @@ function checkProcessor(p: Record<string, unknown>, where: string, at: string): 
       }
     }
   } else if (p.type === "BertProcessing" || p.type === "RobertaProcessing") {
-    parse(pairProcessing, p, where, `${at}.`);
+    checkSchema(pairProcessing, p, where, `${at}.`);
   } else if (p.type === "Sequence") {
     const list = p.processors;
     if (!Array.isArray(list)) throw new WhetError(`${where}: "${at}.processors" must be an array`);
@@ -97,7 +97,8 @@ function guessModelType(model: Record<string, unknown>): string {
   return "WordLevel";
 }
 
-function parse(schema: z.ZodType, value: unknown, where: string, prefix: string): void {
+/** Throws a WhetError `where: "key": expected …, got …` for the first issue of `value` against `schema`. */
+export function checkSchema(schema: z.ZodType, value: unknown, where: string, prefix: string): void {
   const r = schema.safeParse(value);
   if (r.success) return;
   const issue = r.error.issues[0]!;
