@@ -6,9 +6,11 @@ import { Graph, trace } from "../graph/graph.js";
 import type { ParamSpec } from "../graph/param.js";
 import type { Tensor } from "../graph/tensor.js";
 import { add, mul } from "../ops/elementwise.js";
+import { concat, reshape } from "../ops/layout.js";
 import { CompiledGraph } from "../runtime/session.js";
 import { adamwScalarInputs, adamwUpdate, groupScalarInputs } from "./adamw.js";
 import { clipByGlobalNorm } from "./clip.js";
+import { sizeOf } from "./flat_layout.js";
 
 export interface InputDecl {
   name: string;
@@ -77,12 +79,12 @@ export function slotsOf(
 /**
  * Trace and compile forward, backward (only what leads to a trainable parameter), clipping over
  * the trainable gradients and AdamW for the trainable parameters alone: a frozen parameter costs
- * neither backward nor optimizer nodes.
+ * neither backward nor optimizer nodes. The optimizer works on each slot's parameters, gradients
+ * and moments laid end to end (see FlatLayout): inputs `flat.p.k`, `m.k`, `v.k`, outputs
+ * `new_p.k`, `new_m.k`, `new_v.k` per slot k; accumulation sums into `acc.k` → `new_acc.k`.
  */
 export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], slots: Slot[]): Promise<StepProgram> {
   if (trainable.length === 0) throw new WhetError("training step: no parameter is trainable");
-  const slotOf = new Map<ParamSpec, number>();
-  slots.forEach((s, k) => s.members.forEach((p) => slotOf.set(p, k)));
   const g = new Graph();
   g.training = spec.dropout;
   const { outs, extra } = trace(g, () => {
@@ -97,14 +99,15 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
     if (missing.length) {
       throw new WhetError(`training step: the loss does not depend on ${missing.map((p) => p.name).join(", ")}`);
     }
+    const gradOf = new Map(trainable.map((p, i) => [p, grads[i]!]));
+    const flatGrads = slots.map((s, k) => g.scoped(`flatten(slot${k})`, () => flatten(s.members.map((p) => gradOf.get(p)!))));
     const outs: Record<string, Tensor> = { loss };
     if (spec.accumulation) {
-      trainable.forEach((p, i) => {
-        outs[`new_acc.${p.name}`] = add(g.input(`acc.${p.name}`, p.shape, "float32"), grads[i]!);
+      flatGrads.forEach((fg, k) => {
+        outs[`new_acc.${k}`] = add(g.input(`acc.${k}`, fg.shape, "float32"), fg);
       });
     } else {
-      const updates = optimizerOutputs(g, trainable, ptensors, grads as Tensor[], slots.length, slotOf, spec.maxNorm);
-      Object.assign(outs, updates);
+      Object.assign(outs, optimizerOutputs(g, slots, flatGrads, spec.maxNorm));
     }
     for (const [k, t] of Object.entries(outputs)) outs[`out.${k}`] = t;
     return { outs, extra: Object.keys(outputs) };
@@ -115,9 +118,8 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
   if (spec.accumulation) {
     const ga = new Graph();
     const aouts = trace(ga, () => {
-      const ptensors = trainable.map((p) => ga.param(p));
-      const grads = trainable.map((p) => ga.input(`grad.${p.name}`, p.shape, "float32"));
-      return optimizerOutputs(ga, trainable, ptensors, grads, slots.length, slotOf, spec.maxNorm);
+      const grads = slots.map((s, k) => ga.input(`grad.${k}`, [slotSize(s)], "float32"));
+      return optimizerOutputs(ga, slots, grads, spec.maxNorm);
     });
     apply = await CompiledGraph.compile(ga, aouts, {
       threads: spec.threads, name: "apply", splitOutputsOver: SPLIT_BYTES,
@@ -126,22 +128,30 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
   return { graph: g, main, apply, trainable, slots, extraOutputs: extra };
 }
 
-/** Clipping and the AdamW update of every trainable parameter, as graph outputs. */
-function optimizerOutputs(
-  g: Graph, trainable: ParamSpec[], ptensors: Tensor[], grads: Tensor[],
-  nslots: number, slotOf: ReadonlyMap<ParamSpec, number>, maxNorm: number | null,
-): Record<string, Tensor> {
+/** Number of values a slot's flat buffers hold. */
+export function slotSize(s: Slot): number {
+  return s.members.reduce((n, p) => n + sizeOf(p), 0);
+}
+
+/** Tensors (of static shapes) laid end to end: [n1 + n2 + …]. */
+function flatten(ts: readonly Tensor[]): Tensor {
+  const parts = ts.map((t) => reshape(t, [(t.shape as number[]).reduce((a, b) => a * b, 1)]));
+  return concat(parts, 0);
+}
+
+/** Clipping over every slot's flat gradient and one AdamW update per slot, as graph outputs. */
+function optimizerOutputs(g: Graph, slots: readonly Slot[], grads: readonly Tensor[], maxNorm: number | null): Record<string, Tensor> {
   const clipped = clipByGlobalNorm(grads, maxNorm);
   const scal = adamwScalarInputs(g);
-  const sscal = Array.from({ length: nslots }, (_, k) => groupScalarInputs(g, k));
   const outs: Record<string, Tensor> = { grad_norm: clipped.norm };
-  trainable.forEach((p, i) => {
-    const m = g.input(`m.${p.name}`, p.shape, "float32"), v = g.input(`v.${p.name}`, p.shape, "float32");
-    const slot = sscal[slotOf.get(p)!];
-    const u = g.scoped(`adamw(${p.name})`, () => adamwUpdate(ptensors[i], clipped.grads[i], m, v, scal, slot));
-    outs[`new.${p.name}`] = u.p;
-    outs[`new_m.${p.name}`] = u.m;
-    outs[`new_v.${p.name}`] = u.v;
+  slots.forEach((s, k) => {
+    const shape = [slotSize(s)];
+    const p = g.input(`flat.p.${k}`, shape, "float32");
+    const m = g.input(`m.${k}`, shape, "float32"), v = g.input(`v.${k}`, shape, "float32");
+    const u = g.scoped(`adamw(slot${k})`, () => adamwUpdate(p, clipped.grads[k], m, v, scal, groupScalarInputs(g, k)));
+    outs[`new_p.${k}`] = u.p;
+    outs[`new_m.${k}`] = u.m;
+    outs[`new_v.${k}`] = u.v;
   });
   return outs;
 }

@@ -5,6 +5,7 @@ import type { ParamSpec } from "../graph/param.js";
 import type { Tensor } from "../graph/tensor.js";
 import { bindSymbols, maskFeeds } from "../runtime/masks.js";
 import { adamwScalarValues, groupScalarValues, type AdamWHyper } from "./adamw.js";
+import { FlatLayout } from "./flat_layout.js";
 import { compileProgram, slotsOf } from "./step_program.js";
 import type { InputDecl, ParamGroup, ProgramSpec, StepProgram } from "./step_program.js";
 
@@ -42,10 +43,10 @@ export interface StepResult {
 
 /**
  * The training step — forward, backward, global-norm clipping and AdamW — traced once per set of
- * trainable parameters and compiled into ONNX Runtime sessions. Parameters, moments and gradient
- * accumulators live in Float32Arrays this object owns (parameters in the model's own buffers);
- * each run feeds them without a copy and the updated values are copied back over them once the
- * step is known good. Changing which parameters are trainable (gradual unfreezing) recompiles
+ * trainable parameters and compiled into ONNX Runtime sessions. Trainable parameters, moments and
+ * gradient accumulators live in a few flat Float32Arrays per slot (FlatLayout); each parameter's
+ * `data` and each entry of `m`, `v` and `acc` is a view into them. Each run feeds them without a
+ * copy, and the updated values are copied back over them once the step is known good. Changing which parameters are trainable (gradual unfreezing) recompiles
  * the step — compiled programs are kept per trainable set — and keeps every moment.
  */
 export class TrainStep {
@@ -65,6 +66,7 @@ export class TrainStep {
   private pendingMicro = 0;
   private readonly maskBuffers = new Map<number, Float32Array | Float64Array>();
   private readonly programs = new Map<string, StepProgram>();
+  private layout!: FlatLayout;
 
   private constructor(
     private program: StepProgram,
@@ -139,13 +141,10 @@ export class TrainStep {
       .map((s) => s.members.map((p) => p.name).join(",")).join("|");
   }
 
+  /** Lay the program's trainable parameters and their state out flat (copying what exists). */
   private allocate(trainable: readonly ParamSpec[]): void {
-    for (const p of trainable) {
-      if (!this.m.has(p.name)) this.m.set(p.name, new Float32Array(p.data.length));
-      if (!this.v.has(p.name)) this.v.set(p.name, new Float32Array(p.data.length));
-      if (!this.paramSteps.has(p.name)) this.paramSteps.set(p.name, 0);
-      if (this.spec.accumulation && !this.acc.has(p.name)) this.acc.set(p.name, new Float32Array(p.data.length));
-    }
+    for (const p of trainable) if (!this.paramSteps.has(p.name)) this.paramSteps.set(p.name, 0);
+    this.layout = new FlatLayout(this.program.slots, { m: this.m, v: this.v, acc: this.acc }, this.spec.accumulation);
   }
 
   /**
@@ -173,11 +172,10 @@ export class TrainStep {
     const feeds = this.forwardFeeds(batch);
     feeds.loss_scale = { dtype: "float32", shape: [], data: Float32Array.of(scale) };
     const into: Record<string, NDArray> = {};
-    for (const p of this.trainable) {
-      const a = this.acc.get(p.name)!;
-      feeds[`acc.${p.name}`] = f32(p.shape, a);
-      into[`new_acc.${p.name}`] = f32(p.shape, a);
-    }
+    this.layout.slots.forEach((s, k) => {
+      feeds[`acc.${k}`] = f32([s.size], s.acc!);
+      into[`new_acc.${k}`] = f32([s.size], s.acc!);
+    });
     const out = await this.program.main.run(feeds, into, (o) => this.checkLoss(o, this.t + 1));
     const loss = Number(out.loss.data[0]);
     this.micro++;
@@ -191,20 +189,22 @@ export class TrainStep {
     if (!apply) throw new WhetError("training step: not compiled for accumulation (accumulation: true)");
     if (this.pendingMicro === 0) throw new WhetError("training step: applyStep() without any accumulate() since the last step");
     const t = this.t + 1;
+    this.layout.adopt();
     const feeds = this.optimizerFeeds(lr);
-    for (const p of this.trainable) feeds[`grad.${p.name}`] = f32(p.shape, this.acc.get(p.name)!);
+    this.layout.slots.forEach((s, k) => void (feeds[`grad.${k}`] = f32([s.size], s.acc!)));
     const out = await apply.run(feeds, this.optimizerInto(), (o) => {
       const n = Number(o.grad_norm.data[0]);
       if (!Number.isFinite(n)) throw new NonFiniteError(`training step ${t}: the gradient norm is ${n}; parameters were left as they were after step ${t - 1}`);
     });
     const norm = Number(out.grad_norm.data[0]);
-    for (const a of this.acc.values()) a.fill(0);
+    for (const s of this.layout.slots) s.acc!.fill(0);
     this.stepped(t);
     this.pendingMicro = 0;
     return { gradNorm: norm };
   }
 
   private forwardFeeds(batch: Record<string, NDArray>): Record<string, NDArray> {
+    this.layout.adopt();
     const env = bindSymbols(this.graph, batch);
     const feeds: Record<string, NDArray> = { ...batch, ...maskFeeds(this.graph, env, this.seed, this.micro, this.maskBuffers) };
     for (const t of this.graph.params.values()) {
@@ -229,22 +229,22 @@ export class TrainStep {
       const values = groupScalarValues(this.hyper, lr * (gr.lrScale ?? 1), gr.weightDecay, t);
       for (const [n, v] of Object.entries(values)) feeds[`adamw.slot${k}.${n}`] = scalar(v);
     });
-    for (const p of this.trainable) {
-      feeds[p.name] = f32(p.shape, p.data);
-      feeds[`m.${p.name}`] = f32(p.shape, this.m.get(p.name)!);
-      feeds[`v.${p.name}`] = f32(p.shape, this.v.get(p.name)!);
-    }
+    this.layout.slots.forEach((s, k) => {
+      feeds[`flat.p.${k}`] = f32([s.size], s.params);
+      feeds[`m.${k}`] = f32([s.size], s.m);
+      feeds[`v.${k}`] = f32([s.size], s.v);
+    });
     return feeds;
   }
 
   /** The optimizer's outputs land in the buffers they were computed from. */
   private optimizerInto(): Record<string, NDArray> {
     const into: Record<string, NDArray> = {};
-    for (const p of this.trainable) {
-      into[`new.${p.name}`] = f32(p.shape, p.data);
-      into[`new_m.${p.name}`] = f32(p.shape, this.m.get(p.name)!);
-      into[`new_v.${p.name}`] = f32(p.shape, this.v.get(p.name)!);
-    }
+    this.layout.slots.forEach((s, k) => {
+      into[`new_p.${k}`] = f32([s.size], s.params);
+      into[`new_m.${k}`] = f32([s.size], s.m);
+      into[`new_v.${k}`] = f32([s.size], s.v);
+    });
     return into;
   }
 
