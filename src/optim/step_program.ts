@@ -6,11 +6,8 @@ import { Graph, trace } from "../graph/graph.js";
 import type { ParamSpec } from "../graph/param.js";
 import type { Tensor } from "../graph/tensor.js";
 import { add, mul } from "../ops/elementwise.js";
-import { concat, reshape } from "../ops/layout.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { adamwScalarInputs, adamwUpdate, groupScalarInputs } from "./adamw.js";
 import { clipByGlobalNorm } from "./clip.js";
-import { sizeOf } from "./flat_layout.js";
 
 export interface InputDecl {
   name: string;
@@ -77,11 +74,13 @@ export function slotsOf(
 }
 
 /**
- * Trace and compile forward, backward (only what leads to a trainable parameter), clipping over
- * the trainable gradients and AdamW for the trainable parameters alone: a frozen parameter costs
- * neither backward nor optimizer nodes. The optimizer works on each slot's parameters, gradients
- * and moments laid end to end (see FlatLayout): inputs `flat.p.k`, `m.k`, `v.k`, outputs
- * `new_p.k`, `new_m.k`, `new_v.k` per slot k; accumulation sums into `acc.k` → `new_acc.k`.
+ * Trace and compile forward, backward (only what leads to a trainable parameter) and the global
+ * gradient norm over the trainable gradients: a frozen parameter costs neither backward nor
+ * optimizer work. The graph returns each trainable parameter's gradient (`grad.<name>`), the
+ * norm (`grad_norm`) and the clipping factor (`clip_coef`); the AdamW update itself runs in place
+ * on the host over the flat buffers (adamw_host.ts), so no parameter-sized value but the gradient
+ * leaves ONNX Runtime. Accumulation sums gradients into `acc.<name>` → `new_acc.<name>`, and the
+ * `apply` graph computes the norm of the sums.
  */
 export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], slots: Slot[]): Promise<StepProgram> {
   if (trainable.length === 0) throw new WhetError("training step: no parameter is trainable");
@@ -99,15 +98,14 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
     if (missing.length) {
       throw new WhetError(`training step: the loss does not depend on ${missing.map((p) => p.name).join(", ")}`);
     }
-    const gradOf = new Map(trainable.map((p, i) => [p, grads[i]!]));
-    const flatGrads = slots.map((s, k) => g.scoped(`flatten(slot${k})`, () => flatten(s.members.map((p) => gradOf.get(p)!))));
     const outs: Record<string, Tensor> = { loss };
     if (spec.accumulation) {
-      flatGrads.forEach((fg, k) => {
-        outs[`new_acc.${k}`] = add(g.input(`acc.${k}`, fg.shape, "float32"), fg);
+      trainable.forEach((p, i) => {
+        outs[`new_acc.${p.name}`] = add(g.input(`acc.${p.name}`, p.shape, "float32"), grads[i]!);
       });
     } else {
-      Object.assign(outs, optimizerOutputs(g, slots, flatGrads, spec.maxNorm));
+      Object.assign(outs, normOutputs(grads as Tensor[], spec.maxNorm));
+      trainable.forEach((p, i) => void (outs[`grad.${p.name}`] = grads[i]!));
     }
     for (const [k, t] of Object.entries(outputs)) outs[`out.${k}`] = t;
     return { outs, extra: Object.keys(outputs) };
@@ -117,41 +115,14 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
   let apply: CompiledGraph | null = null;
   if (spec.accumulation) {
     const ga = new Graph();
-    const aouts = trace(ga, () => {
-      const grads = slots.map((s, k) => ga.input(`grad.${k}`, [slotSize(s)], "float32"));
-      return optimizerOutputs(ga, slots, grads, spec.maxNorm);
-    });
-    apply = await CompiledGraph.compile(ga, aouts, {
-      threads: spec.threads, name: "apply", splitOutputsOver: SPLIT_BYTES,
-    });
+    const aouts = trace(ga, () => normOutputs(trainable.map((p) => ga.input(`grad.${p.name}`, p.shape, "float32")), spec.maxNorm));
+    apply = await CompiledGraph.compile(ga, aouts, { threads: spec.threads, name: "apply" });
   }
   return { graph: g, main, apply, trainable, slots, extraOutputs: extra };
 }
 
-/** Number of values a slot's flat buffers hold. */
-export function slotSize(s: Slot): number {
-  return s.members.reduce((n, p) => n + sizeOf(p), 0);
-}
-
-/** Tensors (of static shapes) laid end to end: [n1 + n2 + …]. */
-function flatten(ts: readonly Tensor[]): Tensor {
-  const parts = ts.map((t) => reshape(t, [(t.shape as number[]).reduce((a, b) => a * b, 1)]));
-  return concat(parts, 0);
-}
-
-/** Clipping over every slot's flat gradient and one AdamW update per slot, as graph outputs. */
-function optimizerOutputs(g: Graph, slots: readonly Slot[], grads: readonly Tensor[], maxNorm: number | null): Record<string, Tensor> {
+/** The global norm (what Trainer logs) and, when clipping, the factor every gradient is scaled by. */
+function normOutputs(grads: readonly Tensor[], maxNorm: number | null): Record<string, Tensor> {
   const clipped = clipByGlobalNorm(grads, maxNorm);
-  const scal = adamwScalarInputs(g);
-  const outs: Record<string, Tensor> = { grad_norm: clipped.norm };
-  slots.forEach((s, k) => {
-    const shape = [slotSize(s)];
-    const p = g.input(`flat.p.${k}`, shape, "float32");
-    const m = g.input(`m.${k}`, shape, "float32"), v = g.input(`v.${k}`, shape, "float32");
-    const u = g.scoped(`adamw(slot${k})`, () => adamwUpdate(p, clipped.grads[k], m, v, scal, groupScalarInputs(g, k)));
-    outs[`new_p.${k}`] = u.p;
-    outs[`new_m.${k}`] = u.m;
-    outs[`new_v.${k}`] = u.v;
-  });
-  return outs;
+  return clipped.coef ? { grad_norm: clipped.norm, clip_coef: clipped.coef } : { grad_norm: clipped.norm };
 }
