@@ -5,16 +5,18 @@ import { sumTo } from "../ops/broadcast.js";
 /**
  * Global-norm clipping as torch.nn.utils.clip_grad_norm_: scale every gradient by
  * min(1, max_norm / (‖g‖ + 1e-6)). Returns the scaled gradients and the norm before clipping
- * (what Trainer logs as grad_norm).
+ * (what Trainer logs as grad_norm), and the factor (null without clipping).
  */
-export function clipByGlobalNorm(grads: readonly Tensor[], maxNorm: number | null): { grads: Tensor[]; norm: Tensor } {
+export function clipByGlobalNorm(
+  grads: readonly Tensor[], maxNorm: number | null,
+): { grads: Tensor[]; norm: Tensor; coef: Tensor | null } {
   let sq: Tensor | null = null;
   for (const g of grads) {
     const s = sumTo(mul(g, g), []);
     sq = sq ? add(sq, s) : s;
   }
   const norm = sqrt(sq ?? scalar(0));
-  if (maxNorm === null || !(maxNorm > 0)) return { grads: [...grads], norm };
+  if (maxNorm === null || !(maxNorm > 0)) return { grads: [...grads], norm, coef: null };
   const coef = minimum(div(scalar(maxNorm, norm.dtype, norm), add(norm, 1e-6)), 1);
-  return { grads: grads.map((g) => mul(g, coef)), norm };
+  return { grads: grads.map((g) => mul(g, coef)), norm, coef };
 }

@@ -7,7 +7,6 @@ import type { ParamSpec } from "../graph/param.js";
 import type { Tensor } from "../graph/tensor.js";
 import { add, mul } from "../ops/elementwise.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { adamwScalarInputs, adamwUpdate, groupScalarInputs } from "./adamw.js";
 import { clipByGlobalNorm } from "./clip.js";
 
 export interface InputDecl {
@@ -75,14 +74,16 @@ export function slotsOf(
 }
 
 /**
- * Trace and compile forward, backward (only what leads to a trainable parameter), clipping over
- * the trainable gradients and AdamW for the trainable parameters alone: a frozen parameter costs
- * neither backward nor optimizer nodes.
+ * Trace and compile forward, backward (only what leads to a trainable parameter) and the global
+ * gradient norm over the trainable gradients: a frozen parameter costs neither backward nor
+ * optimizer work. The graph returns each trainable parameter's gradient (`grad.<name>`), the
+ * norm (`grad_norm`) and the clipping factor (`clip_coef`); the AdamW update itself runs in place
+ * on the host over the flat buffers (adamw_host.ts), so no parameter-sized value but the gradient
+ * leaves ONNX Runtime. Accumulation sums gradients into `acc.<name>` → `new_acc.<name>`, and the
+ * `apply` graph computes the norm of the sums.
  */
 export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], slots: Slot[]): Promise<StepProgram> {
   if (trainable.length === 0) throw new WhetError("training step: no parameter is trainable");
-  const slotOf = new Map<ParamSpec, number>();
-  slots.forEach((s, k) => s.members.forEach((p) => slotOf.set(p, k)));
   const g = new Graph();
   g.training = spec.dropout;
   const { outs, extra } = trace(g, () => {
@@ -103,8 +104,8 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
         outs[`new_acc.${p.name}`] = add(g.input(`acc.${p.name}`, p.shape, "float32"), grads[i]!);
       });
     } else {
-      const updates = optimizerOutputs(g, trainable, ptensors, grads as Tensor[], slots.length, slotOf, spec.maxNorm);
-      Object.assign(outs, updates);
+      Object.assign(outs, normOutputs(grads as Tensor[], spec.maxNorm));
+      trainable.forEach((p, i) => void (outs[`grad.${p.name}`] = grads[i]!));
     }
     for (const [k, t] of Object.entries(outputs)) outs[`out.${k}`] = t;
     return { outs, extra: Object.keys(outputs) };
@@ -114,34 +115,14 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
   let apply: CompiledGraph | null = null;
   if (spec.accumulation) {
     const ga = new Graph();
-    const aouts = trace(ga, () => {
-      const ptensors = trainable.map((p) => ga.param(p));
-      const grads = trainable.map((p) => ga.input(`grad.${p.name}`, p.shape, "float32"));
-      return optimizerOutputs(ga, trainable, ptensors, grads, slots.length, slotOf, spec.maxNorm);
-    });
-    apply = await CompiledGraph.compile(ga, aouts, {
-      threads: spec.threads, name: "apply", splitOutputsOver: SPLIT_BYTES,
-    });
+    const aouts = trace(ga, () => normOutputs(trainable.map((p) => ga.input(`grad.${p.name}`, p.shape, "float32")), spec.maxNorm));
+    apply = await CompiledGraph.compile(ga, aouts, { threads: spec.threads, name: "apply" });
   }
   return { graph: g, main, apply, trainable, slots, extraOutputs: extra };
 }
 
-/** Clipping and the AdamW update of every trainable parameter, as graph outputs. */
-function optimizerOutputs(
-  g: Graph, trainable: ParamSpec[], ptensors: Tensor[], grads: Tensor[],
-  nslots: number, slotOf: ReadonlyMap<ParamSpec, number>, maxNorm: number | null,
-): Record<string, Tensor> {
+/** The global norm (what Trainer logs) and, when clipping, the factor every gradient is scaled by. */
+function normOutputs(grads: readonly Tensor[], maxNorm: number | null): Record<string, Tensor> {
   const clipped = clipByGlobalNorm(grads, maxNorm);
-  const scal = adamwScalarInputs(g);
-  const sscal = Array.from({ length: nslots }, (_, k) => groupScalarInputs(g, k));
-  const outs: Record<string, Tensor> = { grad_norm: clipped.norm };
-  trainable.forEach((p, i) => {
-    const m = g.input(`m.${p.name}`, p.shape, "float32"), v = g.input(`v.${p.name}`, p.shape, "float32");
-    const slot = sscal[slotOf.get(p)!];
-    const u = g.scoped(`adamw(${p.name})`, () => adamwUpdate(ptensors[i], clipped.grads[i], m, v, scal, slot));
-    outs[`new.${p.name}`] = u.p;
-    outs[`new_m.${p.name}`] = u.m;
-    outs[`new_v.${p.name}`] = u.v;
-  });
-  return outs;
+  return clipped.coef ? { grad_norm: clipped.norm, clip_coef: clipped.coef } : { grad_norm: clipped.norm };
 }

@@ -4,7 +4,10 @@ import type { Graph } from "../graph/graph.js";
 import type { ParamSpec } from "../graph/param.js";
 import type { Tensor } from "../graph/tensor.js";
 import { bindSymbols, maskFeeds } from "../runtime/masks.js";
-import { adamwScalarValues, groupScalarValues, type AdamWHyper } from "./adamw.js";
+import { joinBlocks, type OutputBlocks } from "../runtime/session.js";
+import type { AdamWHyper } from "./adamw.js";
+import { adamwInPlace, hostAdamWScalars } from "./adamw_host.js";
+import { FlatLayout } from "./flat_layout.js";
 import { compileProgram, slotsOf } from "./step_program.js";
 import type { InputDecl, ParamGroup, ProgramSpec, StepProgram } from "./step_program.js";
 
@@ -42,10 +45,11 @@ export interface StepResult {
 
 /**
  * The training step — forward, backward, global-norm clipping and AdamW — traced once per set of
- * trainable parameters and compiled into ONNX Runtime sessions. Parameters, moments and gradient
- * accumulators live in Float32Arrays this object owns (parameters in the model's own buffers);
- * each run feeds them without a copy and the updated values are copied back over them once the
- * step is known good. Changing which parameters are trainable (gradual unfreezing) recompiles
+ * trainable parameters and compiled into ONNX Runtime sessions. Trainable parameters, moments and
+ * gradient accumulators live in a few flat Float32Arrays per slot (FlatLayout); each parameter's
+ * `data` and each entry of `m`, `v` and `acc` is a view into them. Each run feeds them without a
+ * copy; the graph returns the gradients and their norm, and once the loss is known to be finite
+ * AdamW updates the buffers in place on the host (adamw_host.ts), bit for bit the graph form. Changing which parameters are trainable (gradual unfreezing) recompiles
  * the step — compiled programs are kept per trainable set — and keeps every moment.
  */
 export class TrainStep {
@@ -65,6 +69,7 @@ export class TrainStep {
   private pendingMicro = 0;
   private readonly maskBuffers = new Map<number, Float32Array | Float64Array>();
   private readonly programs = new Map<string, StepProgram>();
+  private layout!: FlatLayout;
 
   private constructor(
     private program: StepProgram,
@@ -139,13 +144,10 @@ export class TrainStep {
       .map((s) => s.members.map((p) => p.name).join(",")).join("|");
   }
 
+  /** Lay the program's trainable parameters and their state out flat (copying what exists). */
   private allocate(trainable: readonly ParamSpec[]): void {
-    for (const p of trainable) {
-      if (!this.m.has(p.name)) this.m.set(p.name, new Float32Array(p.data.length));
-      if (!this.v.has(p.name)) this.v.set(p.name, new Float32Array(p.data.length));
-      if (!this.paramSteps.has(p.name)) this.paramSteps.set(p.name, 0);
-      if (this.spec.accumulation && !this.acc.has(p.name)) this.acc.set(p.name, new Float32Array(p.data.length));
-    }
+    for (const p of trainable) if (!this.paramSteps.has(p.name)) this.paramSteps.set(p.name, 0);
+    this.layout = new FlatLayout(this.program.slots, { m: this.m, v: this.v, acc: this.acc }, this.spec.accumulation);
   }
 
   /**
@@ -155,13 +157,13 @@ export class TrainStep {
   async step(batch: Record<string, NDArray>, lr: number): Promise<StepResult> {
     if (this.program.apply) throw new WhetError("training step: compiled for accumulation; call accumulate() then applyStep()");
     const t = this.t + 1;
-    const feeds = { ...this.forwardFeeds(batch), ...this.optimizerFeeds(lr) };
-    // The updated values are written over the fed buffers, after the loss is known to be finite.
-    const out = await this.program.main.run(feeds, this.optimizerInto(), (o) => this.checkLoss(o, t));
-    const loss = Number(out.loss.data[0]);
+    const out = await this.program.main.runBlocks(this.forwardFeeds(batch));
+    const loss = this.checkLoss(out, t);
+    // The update is written over the fed buffers, after the loss is known to be finite.
+    this.update(lr, clipCoefOf(out), (p) => out[`grad.${p.name}`].blocks as Float32Array[]);
     this.stepped(t);
     this.micro++;
-    return { loss, gradNorm: Number(out.grad_norm.data[0]), outputs: this.extras(out) };
+    return { loss, gradNorm: scalarOf(out.grad_norm), outputs: this.extras(out) };
   }
 
   /**
@@ -191,20 +193,22 @@ export class TrainStep {
     if (!apply) throw new WhetError("training step: not compiled for accumulation (accumulation: true)");
     if (this.pendingMicro === 0) throw new WhetError("training step: applyStep() without any accumulate() since the last step");
     const t = this.t + 1;
-    const feeds = this.optimizerFeeds(lr);
+    this.layout.adopt();
+    const feeds: Record<string, NDArray> = {};
     for (const p of this.trainable) feeds[`grad.${p.name}`] = f32(p.shape, this.acc.get(p.name)!);
-    const out = await apply.run(feeds, this.optimizerInto(), (o) => {
-      const n = Number(o.grad_norm.data[0]);
-      if (!Number.isFinite(n)) throw new NonFiniteError(`training step ${t}: the gradient norm is ${n}; parameters were left as they were after step ${t - 1}`);
-    });
+    const out = await apply.run(feeds);
     const norm = Number(out.grad_norm.data[0]);
-    for (const a of this.acc.values()) a.fill(0);
+    if (!Number.isFinite(norm)) throw new NonFiniteError(`training step ${t}: the gradient norm is ${norm}; parameters were left as they were after step ${t - 1}`);
+    const coef = out.clip_coef ? Number(out.clip_coef.data[0]) : null;
+    this.update(lr, coef, (p) => [this.acc.get(p.name)!]);
+    for (const s of this.layout.slots) s.acc!.fill(0);
     this.stepped(t);
     this.pendingMicro = 0;
     return { gradNorm: norm };
   }
 
   private forwardFeeds(batch: Record<string, NDArray>): Record<string, NDArray> {
+    this.layout.adopt();
     const env = bindSymbols(this.graph, batch);
     const feeds: Record<string, NDArray> = { ...batch, ...maskFeeds(this.graph, env, this.seed, this.micro, this.maskBuffers) };
     for (const t of this.graph.params.values()) {
@@ -219,43 +223,39 @@ export class TrainStep {
     for (const p of this.trainable) this.paramSteps.set(p.name, (this.paramSteps.get(p.name) ?? 0) + 1);
   }
 
-  private optimizerFeeds(lr: number): Record<string, NDArray> {
-    const feeds: Record<string, NDArray> = {};
-    const scalar = (v: number): NDArray => ({ dtype: "float32", shape: [], data: Float32Array.of(v) });
-    for (const [k, v] of Object.entries(adamwScalarValues(this.hyper))) feeds[`adamw.${k}`] = scalar(v);
-    this.program.slots.forEach((slot, k) => {
-      const gr = this.groups[slot.group];
+  /**
+   * AdamW in place over each slot's flat buffers, with the slot's group settings and step count;
+   * `gradOf` gives a parameter's gradient as the blocks it came back in, in order.
+   */
+  private update(lr: number, clipCoef: number | null, gradOf: (p: ParamSpec) => Float32Array[]): void {
+    this.layout.slots.forEach((slot, k) => {
+      const gr = this.groups[this.program.slots[k].group];
       const t = (this.paramSteps.get(slot.members[0].name) ?? 0) + 1;
-      const values = groupScalarValues(this.hyper, lr * (gr.lrScale ?? 1), gr.weightDecay, t);
-      for (const [n, v] of Object.entries(values)) feeds[`adamw.slot${k}.${n}`] = scalar(v);
+      const s = hostAdamWScalars(this.hyper, lr * (gr.lrScale ?? 1), gr.weightDecay, t, clipCoef);
+      let off = 0;
+      for (const p of slot.members) {
+        for (const g of gradOf(p)) {
+          const end = off + g.length;
+          adamwInPlace(slot.params.subarray(off, end), slot.m.subarray(off, end), slot.v.subarray(off, end), g, s);
+          off = end;
+        }
+      }
     });
-    for (const p of this.trainable) {
-      feeds[p.name] = f32(p.shape, p.data);
-      feeds[`m.${p.name}`] = f32(p.shape, this.m.get(p.name)!);
-      feeds[`v.${p.name}`] = f32(p.shape, this.v.get(p.name)!);
-    }
-    return feeds;
   }
 
-  /** The optimizer's outputs land in the buffers they were computed from. */
-  private optimizerInto(): Record<string, NDArray> {
-    const into: Record<string, NDArray> = {};
-    for (const p of this.trainable) {
-      into[`new.${p.name}`] = f32(p.shape, p.data);
-      into[`new_m.${p.name}`] = f32(p.shape, this.m.get(p.name)!);
-      into[`new_v.${p.name}`] = f32(p.shape, this.v.get(p.name)!);
-    }
-    return into;
-  }
-
-  private checkLoss(out: Record<string, NDArray>, t: number): void {
-    const loss = Number(out.loss.data[0]);
+  private checkLoss(out: Record<string, NDArray | OutputBlocks>, t: number): number {
+    const o = out.loss;
+    const loss = Number("blocks" in o ? o.blocks[0][0] : o.data[0]);
     if (!Number.isFinite(loss)) throw new NonFiniteError(`training step ${t}: the loss is ${loss}; parameters were left as they were after step ${t - 1}`);
+    return loss;
   }
 
-  private extras(out: Record<string, NDArray>): Record<string, NDArray> {
+  private extras(out: Record<string, NDArray | OutputBlocks>): Record<string, NDArray> {
     const outputs: Record<string, NDArray> = {};
-    for (const k of this.program.extraOutputs) outputs[k] = out[`out.${k}`];
+    for (const k of this.program.extraOutputs) {
+      const o = out[`out.${k}`];
+      outputs[k] = "blocks" in o ? joinBlocks(o) : o;
+    }
     return outputs;
   }
 
@@ -270,4 +270,12 @@ export class TrainStep {
 
 function f32(shape: readonly (number | string)[], data: Float32Array): NDArray {
   return { dtype: "float32", shape: shape as number[], data };
+}
+
+function scalarOf(o: OutputBlocks): number {
+  return Number(o.blocks[0][0]);
+}
+
+function clipCoefOf(out: Record<string, OutputBlocks>): number | null {
+  return out.clip_coef ? scalarOf(out.clip_coef) : null;
 }

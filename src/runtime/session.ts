@@ -19,6 +19,25 @@ function allocLike(a: TypedData, n: number): TypedData {
   return new (a.constructor as new (n: number) => TypedData)(n);
 }
 
+/** An output as returned by ONNX Runtime: one array, or the row blocks of a split output in order. */
+export interface OutputBlocks {
+  dtype: DType;
+  shape: number[];
+  blocks: TypedData[];
+}
+
+/** The blocks joined into one array (no copy when there is one block). */
+export function joinBlocks(o: OutputBlocks): NDArray {
+  if (o.blocks.length === 1) return { dtype: o.dtype, shape: o.shape, data: o.blocks[0] };
+  const data = allocLike(o.blocks[0], o.blocks.reduce((n, b) => n + b.length, 0));
+  let off = 0;
+  for (const b of o.blocks) {
+    (data as Float32Array).set(b as Float32Array, off);
+    off += b.length;
+  }
+  return { dtype: o.dtype, shape: o.shape, data };
+}
+
 let threadsNoted = false;
 
 /**
@@ -87,15 +106,9 @@ export class CompiledGraph {
    * after `check` has seen the other outputs and not thrown: a failed check leaves `into` as it was.
    */
   async run(feeds: Record<string, NDArray>, into: Record<string, NDArray> = {}, check?: (out: Record<string, NDArray>) => void): Promise<Record<string, NDArray>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const name of this.inputNames) {
-      const f = feeds[name];
-      if (!f) throw new WhetError(`running the compiled graph: no value fed for input "${name}"`);
-      ortFeeds[name] = new ort.Tensor(ORT_TYPE[f.dtype], f.data as never, f.shape as number[]);
-    }
     // onnxruntime-node copies every output into a fresh ArrayBuffer (preallocated ones too), so
     // outputs are fetched plainly and copied into `into` here: one warm memcpy, no fresh pages.
-    const res = await this.session.run(ortFeeds);
+    const res = await this.session.run(this.ortFeeds(feeds));
     const out: Record<string, NDArray> = {};
     const parted = new Set(Object.values(this.splits).flatMap((s) => s.parts));
     const pending: [NDArray, () => TypedData][] = [];
@@ -130,6 +143,37 @@ export class CompiledGraph {
     }
     for (const name of Object.keys(into)) if (this.outputNames.includes(name) || this.splits[name]) out[name] = into[name];
     return out;
+  }
+
+  /**
+   * Run and return every output as the blocks it came back in (one block, or the parts of an
+   * output split by `splitOutputsOver`), without joining them: a caller that walks the values
+   * once (the host optimizer over the gradients) saves the copy and the fresh allocation.
+   */
+  async runBlocks(feeds: Record<string, NDArray>): Promise<Record<string, OutputBlocks>> {
+    const res = await this.session.run(this.ortFeeds(feeds));
+    const out: Record<string, OutputBlocks> = {};
+    const parted = new Set(Object.values(this.splits).flatMap((s) => s.parts));
+    for (const name of this.outputNames) {
+      if (parted.has(name)) continue;
+      const t = res[name];
+      out[name] = { dtype: FROM_ORT[t.type], shape: [...t.dims], blocks: [t.data as TypedData] };
+    }
+    for (const [name, s] of Object.entries(this.splits)) {
+      const first = res[s.parts[0]];
+      out[name] = { dtype: FROM_ORT[first.type], shape: [...s.shape], blocks: s.parts.map((p) => res[p].data as TypedData) };
+    }
+    return out;
+  }
+
+  private ortFeeds(feeds: Record<string, NDArray>): Record<string, ort.Tensor> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const name of this.inputNames) {
+      const f = feeds[name];
+      if (!f) throw new WhetError(`running the compiled graph: no value fed for input "${name}"`);
+      ortFeeds[name] = new ort.Tensor(ORT_TYPE[f.dtype], f.data as never, f.shape as number[]);
+    }
+    return ortFeeds;
   }
 
   async release(): Promise<void> {
