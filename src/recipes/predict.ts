@@ -74,8 +74,15 @@ export async function predictFile(p: Predictor, spec: PredictSpec, output: strin
   let rows = 0;
   const encoder = new TextEncoder();
   async function* chunks(): AsyncGenerator<Uint8Array> {
-    for await (const batch of batches(p, spec, batchSize)) {
-      const records = await predictBatch(p, spec, runner, batch);
+    // The next batch is read and tokenized while ONNX Runtime runs this one: two batches in memory at most.
+    const source = batches(p, spec, batchSize);
+    let next = source.next();
+    for (;;) {
+      const cur = await next;
+      if (cur.done) break;
+      next = source.next();
+      next.catch(() => undefined); // its error surfaces when awaited, not as an unhandled rejection
+      const records = await predictBatch(p, spec, runner, cur.value);
       rows += records.length;
       yield encoder.encode(records.map((r) => JSON.stringify(r) + "\n").join(""));
     }
@@ -98,15 +105,17 @@ function writeTo(out: NodeJS.WritableStream, chunk: Uint8Array): Promise<void> {
 /** The input records, encoded, `size` at a time. */
 async function* batches(p: Predictor, spec: PredictSpec, size: number): AsyncGenerator<Prepared[]> {
   const maxLength = Math.min(spec.maxLength ?? p.tokenizer.modelMaxLength, maxSequenceLength(p.model.config));
-  let batch: Prepared[] = [];
+  let batch: PredictInput[] = [];
+  // A batch's texts are tokenized concurrently (the tokenizer works on libuv's threads).
+  const encodeAll = (b: PredictInput[]) => Promise.all(b.map((rec) => prepare(p, rec, maxLength, spec.input)));
   for await (const rec of streamPredictInput(spec.input, spec)) {
-    batch.push(await prepare(p, rec, maxLength, spec.input));
+    batch.push(rec);
     if (batch.length === size) {
-      yield batch;
+      yield await encodeAll(batch);
       batch = [];
     }
   }
-  if (batch.length > 0) yield batch;
+  if (batch.length > 0) yield await encodeAll(batch);
 }
 
 async function prepare(p: Predictor, rec: PredictInput, maxLength: number, path: string): Promise<Prepared> {
@@ -169,9 +178,13 @@ function tokenRecord(p: Predictor, spec: PredictSpec, b: Prepared, logits: (t: n
   const view = { continuingSubwordPrefix: tok.continuingSubwordPrefix, unkTokenId: tok.unkTokenId, idToToken: (id: number) => tok.idToToken(id) };
   const tokens = scoredTokens(b.sentence, b.enc, (t) => softmax64(logits(t)), view);
   const toString = (t: string[]) => tok.convertTokensToString(t);
+  // Pre-tokenized input says where words are: a token continues a word when it shares its input
+  // word (transformers' rule would split "1996-08-22" at the dashes, unlike the one tag per word).
+  const wordOf = b.wordStarts ? inputWords(tokens, b.wordStarts) : null;
+  if (wordOf) tokens.forEach((t, i) => (t.isSubword = i > 0 && wordOf[i] === wordOf[i - 1]));
   const rec: Record<string, unknown> = { entities: aggregateEntities(tokens, strategy, p.labels, toString, spec.ignoreLabels) };
-  if (b.wordStarts) {
-    rec.tags = inputWordTags(tokens, b.wordStarts, strategy, p.labels);
+  if (b.wordStarts && wordOf) {
+    rec.tags = inputWordTags(tokens, wordOf, b.wordStarts.length, strategy, p.labels);
   } else {
     const words = groupWords(tokens, (t) => t.isSubword);
     rec.words = words.map((w) => (w[0].start === null ? toString(w.map((t) => t.token)) : b.sentence.slice(w[0].start, w[w.length - 1].end!)));
@@ -181,20 +194,25 @@ function tokenRecord(p: Predictor, spec: PredictSpec, b: Prepared, logits: (t: n
   return rec;
 }
 
-/** One tag per input word (null for words truncated away): its tokens found by their offsets. */
-function inputWordTags(tokens: readonly ScoredToken[], starts: readonly number[], strategy: AggregationStrategy, labels: readonly string[]): (string | null)[] {
-  const byWord: ScoredToken[][] = starts.map(() => []);
-  for (const t of tokens) {
-    if (t.start === null || t.end === null || t.end <= t.start) continue;
-    // The word whose span holds the token's first character (binary search over the starts).
+/** The input word of each token: the word whose span holds its first character. */
+function inputWords(tokens: readonly ScoredToken[], starts: readonly number[]): number[] {
+  return tokens.map((t) => {
     let lo = 0, hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= t.start) lo = mid;
+      if (starts[mid] <= t.start!) lo = mid;
       else hi = mid - 1;
     }
-    byWord[lo].push(t);
-  }
+    return lo;
+  });
+}
+
+/** One tag per input word; null for words truncated away. */
+function inputWordTags(
+  tokens: readonly ScoredToken[], wordOf: readonly number[], count: number, strategy: AggregationStrategy, labels: readonly string[],
+): (string | null)[] {
+  const byWord: ScoredToken[][] = Array.from({ length: count }, () => []);
+  tokens.forEach((t, i) => byWord[wordOf[i]].push(t));
   const present = byWord.filter((w) => w.length > 0);
   const tags = wordTags(present, strategy, labels);
   let k = 0;
