@@ -44,23 +44,25 @@ export function forwardCommand(): Command {
 /** `--quote` as the reader takes it: true (bare flag) is the double quote. */
 const quoteOption = (q: unknown): string | false | undefined => (q === true ? "\"" : (q as string | false | undefined));
 
+const INPUT_HELP = 'JSONL ({"text"}, {"tokens": [...]} or {"input_ids"}), CSV, TSV or .txt (one text per line)';
+
 /** `whet predict`: one JSON line per input (label and score; entities and tags for NER), streamed. */
 export function predictCommand(): Command {
   return new Command("predict")
     .description("predict each input (JSONL, CSV, TSV or text lines); writes one JSON line per input, streaming")
     .requiredOption("--model <dir-or-id>", "model folder or Hub id")
     .option("--adapter <dir>", "PEFT adapter folder to load onto --model")
-    .requiredOption("--input <file>", 'JSONL ({"text"}, {"tokens": [...]} or {"input_ids"}), CSV, TSV or .txt (one text per line)')
+    .requiredOption("--input <file>", INPUT_HELP)
     .requiredOption("--output <file>", "JSONL file to write; - for stdout")
     .addOption(new Option("--format <format>", "input format (default: from the extension)").choices(PREDICT_FORMATS))
     .option("--text-column <name>", "CSV/TSV column (JSONL key) holding the text (default text)")
     .option("--text-pair-column <name>", "column holding the second text of a pair")
-    .option("--quote [char]", "CSV/TSV quote character (default \" for CSV; for TSV only when the file is clearly quoted)")
+    .option("--quote [char]", "CSV/TSV quote character (default \" for CSV; for TSV only when clearly quoted)")
     .option("--no-quote", "read CSV/TSV fields as they are: \" is plain text (GLUE-style TSV)")
     .option("--header", "the CSV/TSV starts with a header row naming the columns (default)")
     .option("--no-header", "the CSV/TSV has no header row: columns are 0, 1, … (--text-column 0 is the default then)")
-    .addOption(new Option("--aggregation-strategy <strategy>", "token classification: how sub-word tags become words and " +
-      "entities, as transformers' pipeline").choices(AGGREGATION_STRATEGIES).default("simple"))
+    .addOption(new Option("--aggregation-strategy <strategy>", "token classification: how sub-word tags become " +
+      "words and entities, as transformers' pipeline").choices(AGGREGATION_STRATEGIES).default("simple"))
     .option("--ignore-labels <labels>", "token classification: labels left out of the entities (comma list)", "O")
     .option("--logits", "include the logits")
     .option("--batch-size <n>", "inputs per forward pass", Number, 32)
@@ -71,13 +73,14 @@ export function predictCommand(): Command {
       if (o.output !== "-") checkOutputFile(o.output, [o.input, m.dir, o.adapter], "--output");
       const spec = {
         input: o.input, format: o.format, textColumn: o.textColumn, textPairColumn: o.textPairColumn,
-        quote: quoteOption(o.quote), header: o.header, batchSize: o.batchSize, maxLength: o.maxLength, threads: o.threads,
-        logits: o.logits, aggregationStrategy: o.aggregationStrategy,
+        quote: quoteOption(o.quote), header: o.header, batchSize: o.batchSize, maxLength: o.maxLength,
+        threads: o.threads, logits: o.logits, aggregationStrategy: o.aggregationStrategy,
         ignoreLabels: String(o.ignoreLabels).split(",").map((l) => l.trim()).filter(Boolean),
       };
       const { rows, seconds } = await predictFile(m, spec, o.output === "-" ? process.stdout : o.output);
-      process.stderr.write(`predicted ${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / Math.max(seconds, 1e-9))} rows/s)` +
-        `${o.output === "-" ? "" : ` -> ${o.output}`}\n`);
+      const rate = Math.round(rows / Math.max(seconds, 1e-9));
+      const where = o.output === "-" ? "" : ` -> ${o.output}`;
+      process.stderr.write(`predicted ${rows} rows in ${seconds.toFixed(1)} s (${rate} rows/s)${where}\n`);
     });
 }
 

@@ -68,35 +68,43 @@ export function streamPredictInput(path: string, o: PredictInputOptions = {}): A
 }
 
 async function* jsonlInputs(path: string, o: PredictInputOptions): AsyncGenerator<PredictInput> {
+  for await (const { value, line } of streamJsonLines(path)) yield jsonlInput(value, line, `${path}:${line}`, o);
+}
+
+/** One JSON Lines record as an input: ids, pre-split words or a text (in that order of precedence). */
+function jsonlInput(v: Record<string, unknown>, line: number, where: string, o: PredictInputOptions): PredictInput {
   const key = o.textColumn ?? "text";
   const pairKey = o.textPairColumn ?? "text_pair";
-  for await (const { value: v, line } of streamJsonLines(path)) {
-    const where = `${path}:${line}`;
-    if (Array.isArray(v.input_ids)) {
-      const ids = v.input_ids as unknown[];
-      if (!ids.every((x) => Number.isInteger(x))) throw new WhetError(`${where}: input_ids must be integers`);
-      const n = ids.length;
-      const mask = v.attention_mask as number[] | undefined, types = v.token_type_ids as number[] | undefined;
-      if ((mask !== undefined && (!Array.isArray(mask) || mask.length !== n)) || (types !== undefined && (!Array.isArray(types) || types.length !== n))) {
-        throw new WhetError(`${where}: attention_mask and token_type_ids must have ${n} entries like input_ids`);
-      }
-      yield { line, ids: { input_ids: ids as number[], attention_mask: mask, token_type_ids: types } };
-    } else if (Array.isArray(v.tokens)) {
-      const words = v.tokens as unknown[];
-      const bad = words.findIndex((w) => typeof w !== "string");
-      if (bad >= 0) throw new WhetError(`${where}: "tokens" must hold strings; entry ${bad} is ${JSON.stringify(words[bad])}`);
-      yield { line, words: words as string[] };
-    } else if (typeof v[key] === "string") {
-      const pair = v[pairKey];
-      if (pair !== undefined && typeof pair !== "string") throw new WhetError(`${where}: "${pairKey}" must be a string`);
-      if (pair === undefined && o.textPairColumn !== undefined) throw new WhetError(`${where}: no "${pairKey}" (--text-pair-column)`);
-      yield { line, text: v[key] as string, textPair: pair as string | undefined };
-    } else {
-      const keys = Object.keys(v).join(", ") || "(none)";
-      throw new WhetError(`${where}: expected {"${key}": ...}, {"tokens": [...]} or {"input_ids": [...]}, got keys ${keys}` +
-        (key in v ? ` ("${key}" is not a string)` : "; choose the text key with --text-column"));
+  if (Array.isArray(v.input_ids)) {
+    const ids = v.input_ids as unknown[];
+    if (!ids.every((x) => Number.isInteger(x))) throw new WhetError(`${where}: input_ids must be integers`);
+    const mask = v.attention_mask, types = v.token_type_ids;
+    const fits = (a: unknown) => a === undefined || (Array.isArray(a) && a.length === ids.length);
+    if (!fits(mask) || !fits(types)) {
+      throw new WhetError(`${where}: attention_mask and token_type_ids must have ${ids.length} entries like input_ids`);
     }
+    const given = { input_ids: ids as number[], attention_mask: mask as number[], token_type_ids: types as number[] };
+    return { line, ids: given };
   }
+  if (Array.isArray(v.tokens)) {
+    const words = v.tokens as unknown[];
+    const bad = words.findIndex((w) => typeof w !== "string");
+    if (bad >= 0) {
+      throw new WhetError(`${where}: "tokens" must hold strings; entry ${bad} is ${JSON.stringify(words[bad])}`);
+    }
+    return { line, words: words as string[] };
+  }
+  if (typeof v[key] === "string") {
+    const pair = v[pairKey];
+    if (pair !== undefined && typeof pair !== "string") throw new WhetError(`${where}: "${pairKey}" must be a string`);
+    if (pair === undefined && o.textPairColumn !== undefined) {
+      throw new WhetError(`${where}: no "${pairKey}" (--text-pair-column)`);
+    }
+    return { line, text: v[key] as string, textPair: pair as string | undefined };
+  }
+  const keys = Object.keys(v).join(", ") || "(none)";
+  throw new WhetError(`${where}: expected {"${key}": ...}, {"tokens": [...]} or {"input_ids": [...]}, ` +
+    `got keys ${keys}` + (key in v ? ` ("${key}" is not a string)` : "; choose the text key with --text-column"));
 }
 
 /** Plain text: every line is a text; blank lines at the end of the file are not. */
@@ -125,7 +133,9 @@ function head(path: string, bytes = 1 << 20): string {
 }
 
 /** Records of a CSV/TSV file with the line each starts on. */
-async function* delimitedRecords(path: string, delimiter: string, quote: string | false): AsyncGenerator<{ fields: string[]; line: number }> {
+async function* delimitedRecords(
+  path: string, delimiter: string, quote: string | false,
+): AsyncGenerator<{ fields: string[]; line: number }> {
   if (quote === false) {
     // Unquoted, a field holds neither a delimiter nor a newline: lines are records.
     for await (const { text, line } of streamLines(path)) {
@@ -133,14 +143,17 @@ async function* delimitedRecords(path: string, delimiter: string, quote: string 
     }
     return;
   }
-  const parser = parse({ delimiter, quote, raw: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false });
+  const parser = parse({
+    delimiter, quote, raw: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false,
+  });
   pipeline(Readable.from(streamUtf8(path)), parser, () => undefined);
   let line = 1;
   try {
     for await (const r of parser as AsyncIterable<{ record: string[]; raw: string }>) {
       const start = line;
       for (let i = r.raw.indexOf("\n"); i >= 0; i = r.raw.indexOf("\n", i + 1)) line++;
-      if (r.raw.trim() !== "") yield { fields: r.record.map((f) => (f.endsWith("\r") ? f.slice(0, -1) : f)), line: start };
+      if (r.raw.trim() === "") continue;
+      yield { fields: r.record.map((f) => (f.endsWith("\r") ? f.slice(0, -1) : f)), line: start };
     }
   } catch (e) {
     if (e instanceof WhetError) throw e;
@@ -150,29 +163,36 @@ async function* delimitedRecords(path: string, delimiter: string, quote: string 
   }
 }
 
+/** Where the text (and pair) columns are in the header; a missing one is an error naming the flag. */
+function columnsOf(header: string[], path: string, o: PredictInputOptions, textColumn: string): [number, number] {
+  const textAt = header.indexOf(textColumn);
+  const pairAt = o.textPairColumn === undefined ? -1 : header.indexOf(o.textPairColumn);
+  const pairMissing = o.textPairColumn !== undefined && pairAt < 0 ? o.textPairColumn : null;
+  const missing = [textAt < 0 ? textColumn : null, pairMissing];
+  const names = missing.filter((c) => c !== null).map((c) => JSON.stringify(c));
+  if (names.length === 0) return [textAt, pairAt];
+  throw new WhetError(`Cannot read "${path}": no column ${names.join(", ")} ` +
+    `(columns found: ${header.map((c) => JSON.stringify(c)).join(", ")}); choose it with --text-column` +
+    (o.textPairColumn !== undefined ? " / --text-pair-column" : "") +
+    (o.header === false ? "" : "; a file without a header row needs --no-header --text-column 0"));
+}
+
 async function* delimitedInputs(path: string, tsv: boolean, o: PredictInputOptions): AsyncGenerator<PredictInput> {
   const delimiter = o.delimiter ?? (tsv ? "\t" : ",");
   const quote = o.quote !== undefined ? o.quote : !tsv || tsvLooksQuoted(head(path)) ? "\"" : false;
   const textColumn = o.textColumn ?? (o.header === false ? "0" : "text");
+  const hint = tsv && quote !== false ? "; if \" is plain text in this file (GLUE-style TSV), pass --no-quote"
+    : `; check the delimiter (${JSON.stringify(delimiter)}) and quoting`;
   let header: string[] | null = null;
   let textAt = -1, pairAt = -1;
   for await (const { fields, line } of delimitedRecords(path, delimiter, quote)) {
     if (header === null) {
       header = o.header === false ? fields.map((_, i) => String(i)) : fields.map((h) => h.trim());
-      textAt = header.indexOf(textColumn);
-      pairAt = o.textPairColumn === undefined ? -1 : header.indexOf(o.textPairColumn);
-      const missing = [textAt < 0 ? textColumn : null, o.textPairColumn !== undefined && pairAt < 0 ? o.textPairColumn : null].filter((c) => c !== null);
-      if (missing.length > 0) {
-        throw new WhetError(`Cannot read "${path}": no column ${missing.map((c) => JSON.stringify(c)).join(", ")} ` +
-          `(columns found: ${header.map((c) => JSON.stringify(c)).join(", ")}); choose it with --text-column` +
-          (o.textPairColumn !== undefined ? " / --text-pair-column" : "") +
-          (o.header === false ? "" : "; a file without a header row needs --no-header --text-column 0"));
-      }
+      [textAt, pairAt] = columnsOf(header, path, o, textColumn);
       if (o.header !== false) continue;
     }
     if (fields.length !== header.length) {
-      throw new WhetError(`${path}:${line}: expected ${header.length} fields, found ${fields.length}` +
-        (tsv && quote !== false ? "; if \" is plain text in this file (GLUE-style TSV), pass --no-quote" : `; check the delimiter (${JSON.stringify(delimiter)}) and quoting`));
+      throw new WhetError(`${path}:${line}: expected ${header.length} fields, found ${fields.length}${hint}`);
     }
     yield { line, text: fields[textAt], textPair: pairAt >= 0 ? fields[pairAt] : undefined };
   }

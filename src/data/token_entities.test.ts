@@ -11,7 +11,9 @@ import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { aggregateEntities, groupWords, scoredTokens, wordTags, type ScoredToken } from "./token_entities.js";
 
 const LABELS = ["O", "B-ORG", "I-ORG", "B-PER", "I-PER", "B-LOC", "I-LOC"];
-const VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hu", "##gging", "face", "met", "micro", "##soft", "in", "new", "york"];
+const VOCAB = [
+  "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hu", "##gging", "face", "met", "micro", "##soft", "in", "new", "york",
+];
 const TEXT = "Hugging Face met Microsoft in New York";
 
 /** A WordPiece tokenizer over VOCAB (uncased), loaded the way a model folder's vocab.txt is. */
@@ -19,7 +21,8 @@ async function wordPiece(): Promise<Tokenizer> {
   const dir = mkdtempSync(join(tmpdir(), "whet-ents-"));
   try {
     writeFileSync(join(dir, "vocab.txt"), VOCAB.join("\n") + "\n");
-    writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ do_lower_case: true, tokenizer_class: "BertTokenizer" }));
+    const config = { do_lower_case: true, tokenizer_class: "BertTokenizer" };
+    writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify(config));
     return await loadTokenizer(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -44,8 +47,7 @@ const PROBS: Record<number, Float64Array> = {
 
 async function tokens(tok: Tokenizer, text = TEXT, probs = PROBS): Promise<ScoredToken[]> {
   const enc = await tok.encode(text);
-  const view = { continuingSubwordPrefix: tok.continuingSubwordPrefix, unkTokenId: tok.unkTokenId, idToToken: (id: number) => tok.idToToken(id) };
-  return scoredTokens(text, enc, (i) => probs[i] ?? row({ O: 1 }), view);
+  return scoredTokens(text, enc, (i) => probs[i] ?? row({ O: 1 }), tok);
 }
 
 /** deepEqual, with scores compared to 1e-12 (sums of floats). */
@@ -136,7 +138,7 @@ test("token entities: max takes the word's most confident token", async () => {
   ]);
 });
 
-test("token entities: ignore_labels, labels without B-/I- (merged while the type repeats), unknown tokens", async () => {
+test("token entities: ignore_labels, labels without B-/I- (one entity while the type repeats), [UNK]", async () => {
   const tok = await wordPiece();
   const ts = await tokens(tok);
   const kept = aggregateEntities(ts, "simple", LABELS, (t) => tok.convertTokensToString(t), ["O", "LOC"]);
@@ -147,7 +149,10 @@ test("token entities: ignore_labels, labels without B-/I- (merged while the type
   // IO tags (no prefix): every tag continues, so adjacent PER tokens are one entity.
   const io = ["O", "PER", "LOC"];
   const text = "hu met new york";
-  const p = { 1: Float64Array.of(0.1, 0.9, 0), 2: Float64Array.of(0.1, 0.8, 0.1), 3: Float64Array.of(0, 0.2, 0.8), 4: Float64Array.of(0, 0.4, 0.6) };
+  const p = {
+    1: Float64Array.of(0.1, 0.9, 0), 2: Float64Array.of(0.1, 0.8, 0.1),
+    3: Float64Array.of(0, 0.2, 0.8), 4: Float64Array.of(0, 0.4, 0.6),
+  };
   const groups = aggregateEntities(await tokens(tok, text, p), "simple", io, (t) => tok.convertTokensToString(t));
   assertEntities(groups, [
     { entity_group: "PER", score: 0.85, word: "hu met", start: 0, end: 6 },
@@ -156,7 +161,8 @@ test("token entities: ignore_labels, labels without B-/I- (merged while the type
 
   // An unknown piece stands for its text, and starts a word of its own.
   const unk = await tokens(tok, "hu ☃gging");
-  assert.deepEqual(unk.map((t) => [t.token, t.start, t.end, t.isSubword]), [["hu", 0, 2, false], ["☃gging", 3, 9, false]]);
+  assert.deepEqual(unk.map((t) => [t.token, t.start, t.end, t.isSubword]),
+    [["hu", 0, 2, false], ["☃gging", 3, 9, false]]);
 });
 
 test("token entities: one tag per word (first for none/simple; average and max aggregate)", async () => {
@@ -169,7 +175,7 @@ test("token entities: one tag per word (first for none/simple; average and max a
   assert.deepEqual(tags("max"), ["B-ORG", "I-ORG", "O", "I-PER", "O", "B-LOC", "B-LOC"]);
 });
 
-test("token entities: byte-level BPE (RoBERTa) has no ## mark: a token continues a word when no space precedes it", async () => {
+test("token entities: byte-level BPE (RoBERTa): a piece continues a word when no space precedes it", async () => {
   const tok = await loadTokenizer(fileURLToPath(new URL("../../fixtures/hf/roberta-seq/", import.meta.url)));
   assert.equal(tok.continuingSubwordPrefix, null);
   const text = "the licensor, hello";

@@ -125,7 +125,9 @@ export function scoredTokens(
 }
 
 /** Tokens into words: a new word starts at each token that `continues` says is not a continuation. */
-export function groupWords(tokens: readonly ScoredToken[], continues: (t: ScoredToken, i: number) => boolean): ScoredToken[][] {
+export function groupWords(
+  tokens: readonly ScoredToken[], continues: (t: ScoredToken, i: number) => boolean,
+): ScoredToken[][] {
   const words: ScoredToken[][] = [];
   tokens.forEach((t, i) => {
     if (words.length > 0 && continues(t, i)) words[words.length - 1].push(t);
@@ -135,7 +137,9 @@ export function groupWords(tokens: readonly ScoredToken[], continues: (t: Scored
 }
 
 /** The label and score a word gets from its tokens under first/average/max (aggregate_word). */
-export function wordLabel(tokens: readonly ScoredToken[], strategy: AggregationStrategy): { id: number; score: number } {
+export function wordLabel(
+  tokens: readonly ScoredToken[], strategy: AggregationStrategy,
+): { id: number; score: number } {
   if (strategy === "average") {
     const mean = new Float64Array(tokens[0].scores.length);
     for (const t of tokens) t.scores.forEach((p, k) => (mean[k] += p / tokens.length));
@@ -164,7 +168,9 @@ function splitTag(label: string): { bi: "B" | "I"; type: string } {
 
 function labelOf(labels: readonly string[], id: number): string {
   const l = labels[id];
-  if (l === undefined) throw new WhetError(`the model predicted class ${id}, which id2label in config.json does not name`);
+  if (l === undefined) {
+    throw new WhetError(`the model predicted class ${id}, which id2label in config.json does not name`);
+  }
   return l;
 }
 
@@ -183,7 +189,8 @@ export function aggregateEntities(
   if (strategy === "none" || strategy === "simple") {
     items = tokens.map((t) => {
       const id = argmax(t.scores);
-      return { entity: labelOf(labels, id), score: t.scores[id], index: t.index, word: t.token, start: t.start, end: t.end };
+      const entity = labelOf(labels, id);
+      return { entity, score: t.scores[id], index: t.index, word: t.token, start: t.start, end: t.end };
     });
     if (strategy === "none") return (items as TokenEntity[]).filter((e) => !ignored.has(e.entity));
   } else {
@@ -197,7 +204,9 @@ export function aggregateEntities(
 }
 
 /** group_entities + group_sub_entities: adjacent items of one type, split at each B-. */
-function groupEntities(items: readonly (TokenEntity | WordEntity)[], tokensToString: (t: string[]) => string): EntityGroup[] {
+function groupEntities(
+  items: readonly (TokenEntity | WordEntity)[], tokensToString: (t: string[]) => string,
+): EntityGroup[] {
   const groups: EntityGroup[] = [];
   let run: (TokenEntity | WordEntity)[] = [];
   const close = () => {
@@ -231,7 +240,9 @@ function groupEntities(items: readonly (TokenEntity | WordEntity)[], tokensToStr
  * pre-tokenized input). average and max aggregate a word's tokens; the other strategies take its
  * first token's tag, as transformers' run_ner scores words.
  */
-export function wordTags(words: readonly ScoredToken[][], strategy: AggregationStrategy, labels: readonly string[]): { tag: string; score: number }[] {
+export function wordTags(
+  words: readonly ScoredToken[][], strategy: AggregationStrategy, labels: readonly string[],
+): { tag: string; score: number }[] {
   const s = strategy === "average" || strategy === "max" ? strategy : "first";
   return words.map((w) => {
     const { id, score } = wordLabel(w, s);

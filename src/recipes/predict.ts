@@ -66,10 +66,16 @@ interface Prepared {
 }
 
 /** Predict every record of `spec.input` into `output` (a path written atomically, or a stream such as stdout). */
-export async function predictFile(p: Predictor, spec: PredictSpec, output: string | NodeJS.WritableStream): Promise<PredictResult> {
+export async function predictFile(
+  p: Predictor, spec: PredictSpec, output: string | NodeJS.WritableStream,
+): Promise<PredictResult> {
   const batchSize = spec.batchSize ?? 32;
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new WhetError(`--batch-size must be a whole number of at least 1, got ${batchSize}`);
-  const runner = await ForwardRunner.compile(p.model, { tokenTypes: p.tokenTypes, outputs: ["logits"], threads: spec.threads });
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
+    throw new WhetError(`--batch-size must be a whole number of at least 1, got ${batchSize}`);
+  }
+  const runner = await ForwardRunner.compile(p.model, {
+    tokenTypes: p.tokenTypes, outputs: ["logits"], threads: spec.threads,
+  });
   const started = performance.now();
   let rows = 0;
   const encoder = new TextEncoder();
@@ -122,12 +128,17 @@ async function prepare(p: Predictor, rec: PredictInput, maxLength: number, path:
   const tok = p.tokenizer;
   if (rec.ids) {
     const ids = rec.ids.input_ids, n = ids.length;
-    const row = { input_ids: ids, attention_mask: rec.ids.attention_mask ?? new Array(n).fill(1), token_type_ids: rec.ids.token_type_ids ?? new Array(n).fill(0) };
+    const row = {
+      input_ids: ids,
+      attention_mask: rec.ids.attention_mask ?? new Array<number>(n).fill(1),
+      token_type_ids: rec.ids.token_type_ids ?? new Array<number>(n).fill(0),
+    };
     checkInputRows([row], p.model.config, path, [rec.line]);
     return { row, line: rec.line, enc: { ids, specialTokensMask: tok.getSpecialTokensMask(ids) }, sentence: "" };
   }
   if (p.task === "token-classification" && rec.textPair !== undefined) {
-    throw new WhetError(`${path}:${rec.line}: token classification takes one text per input; a text pair (--text-pair-column) is for sequence classification`);
+    throw new WhetError(`${path}:${rec.line}: token classification takes one text per input; ` +
+      `a text pair (--text-pair-column) is for sequence classification`);
   }
   let sentence = rec.text ?? "", wordStarts: number[] | undefined;
   if (rec.words) {
@@ -141,10 +152,13 @@ async function prepare(p: Predictor, rec: PredictInput, maxLength: number, path:
     }
   }
   const e = await tok.encode(sentence, rec.textPair ?? null, { maxLength, truncation: true });
-  return { row: { input_ids: e.ids, attention_mask: e.attentionMask, token_type_ids: e.typeIds }, line: rec.line, enc: e, sentence, wordStarts };
+  const row = { input_ids: e.ids, attention_mask: e.attentionMask, token_type_ids: e.typeIds };
+  return { row, line: rec.line, enc: e, sentence, wordStarts };
 }
 
-async function predictBatch(p: Predictor, spec: PredictSpec, runner: ForwardRunner, batch: Prepared[]): Promise<Record<string, unknown>[]> {
+async function predictBatch(
+  p: Predictor, spec: PredictSpec, runner: ForwardRunner, batch: Prepared[],
+): Promise<Record<string, unknown>[]> {
   const out = await runner.run(padRows(batch.map((b) => b.row), p.tokenizer.padTokenId ?? 0, p.tokenTypes));
   checkFinite(out.logits, "logit");
   const lg = out.logits.data as Float32Array;
@@ -162,7 +176,8 @@ function sequenceRecord(p: Predictor, spec: PredictSpec, row: number[]): Record<
   if (problem === "regression" || row.length === 1) rec = { label: p.labels[0] ?? "LABEL_0", score: row[0] };
   else if (problem === "multi_label_classification") {
     const prob = row.map((v) => 1 / (1 + Math.exp(-v)));
-    rec = { labels: p.labels.filter((_, k) => prob[k] > 0.5), scores: Object.fromEntries(p.labels.map((l, k) => [l, prob[k]])) };
+    const scores = Object.fromEntries(p.labels.map((l, k) => [l, prob[k]]));
+    rec = { labels: p.labels.filter((_, k) => prob[k] > 0.5), scores };
   } else {
     const prob = softmax64(row);
     const k = argmax(prob);
@@ -172,22 +187,26 @@ function sequenceRecord(p: Predictor, spec: PredictSpec, row: number[]): Record<
   return rec;
 }
 
-function tokenRecord(p: Predictor, spec: PredictSpec, b: Prepared, logits: (t: number) => Float32Array): Record<string, unknown> {
+function tokenRecord(
+  p: Predictor, spec: PredictSpec, b: Prepared, logits: (t: number) => Float32Array,
+): Record<string, unknown> {
   const tok = p.tokenizer;
   const strategy = spec.aggregationStrategy ?? "simple";
-  const view = { continuingSubwordPrefix: tok.continuingSubwordPrefix, unkTokenId: tok.unkTokenId, idToToken: (id: number) => tok.idToToken(id) };
-  const tokens = scoredTokens(b.sentence, b.enc, (t) => softmax64(logits(t)), view);
+  const tokens = scoredTokens(b.sentence, b.enc, (t) => softmax64(logits(t)), tok);
   const toString = (t: string[]) => tok.convertTokensToString(t);
   // Pre-tokenized input says where words are: a token continues a word when it shares its input
   // word (transformers' rule would split "1996-08-22" at the dashes, unlike the one tag per word).
   const wordOf = b.wordStarts ? inputWords(tokens, b.wordStarts) : null;
   if (wordOf) tokens.forEach((t, i) => (t.isSubword = i > 0 && wordOf[i] === wordOf[i - 1]));
-  const rec: Record<string, unknown> = { entities: aggregateEntities(tokens, strategy, p.labels, toString, spec.ignoreLabels) };
+  const entities = aggregateEntities(tokens, strategy, p.labels, toString, spec.ignoreLabels);
+  const rec: Record<string, unknown> = { entities };
   if (b.wordStarts && wordOf) {
     rec.tags = inputWordTags(tokens, wordOf, b.wordStarts.length, strategy, p.labels);
   } else {
     const words = groupWords(tokens, (t) => t.isSubword);
-    rec.words = words.map((w) => (w[0].start === null ? toString(w.map((t) => t.token)) : b.sentence.slice(w[0].start, w[w.length - 1].end!)));
+    // A word is its span of the text; inputs given as ids have no text, only their pieces.
+    rec.words = words.map((w) => (w[0].start === null ? toString(w.map((t) => t.token))
+      : b.sentence.slice(w[0].start, w[w.length - 1].end!)));
     rec.tags = wordTags(words, strategy, p.labels).map((t) => t.tag);
   }
   if (spec.logits) rec.logits = b.row.input_ids.map((_, t) => Array.from(logits(t)));
@@ -209,7 +228,8 @@ function inputWords(tokens: readonly ScoredToken[], starts: readonly number[]): 
 
 /** One tag per input word; null for words truncated away. */
 function inputWordTags(
-  tokens: readonly ScoredToken[], wordOf: readonly number[], count: number, strategy: AggregationStrategy, labels: readonly string[],
+  tokens: readonly ScoredToken[], wordOf: readonly number[], count: number, strategy: AggregationStrategy,
+  labels: readonly string[],
 ): (string | null)[] {
   const byWord: ScoredToken[][] = Array.from({ length: count }, () => []);
   tokens.forEach((t, i) => byWord[wordOf[i]].push(t));
