@@ -44,7 +44,7 @@ export function forwardCommand(): Command {
 /** `--quote` as the reader takes it: true (bare flag) is the double quote. */
 const quoteOption = (q: unknown): string | false | undefined => (q === true ? "\"" : (q as string | false | undefined));
 
-const INPUT_HELP = 'JSONL ({"text"}, {"tokens": [...]} or {"input_ids"}), CSV, TSV or .txt (one text per line)';
+const INPUT_HELP = 'JSONL ({"text"}, {"tokens": [...]} or {"input_ids"}), CSV, TSV, .txt (one text per line) or .conll';
 
 /** `whet predict`: one JSON line per input (label and score; entities and tags for NER), streamed. */
 export function predictCommand(): Command {

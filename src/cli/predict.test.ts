@@ -82,7 +82,7 @@ test("predict: mistakes in the input are one clear line each, and leave no outpu
     const ext = whet([...base, "--input", "in.xml", "--output", "o.jsonl"], dir);
     assert.equal(ext.code, 1);
     assert.match(ext.err, /Cannot tell the format of "in\.xml" from its extension "\.xml"/);
-    assert.match(ext.err, /pass --format jsonl, csv, tsv or txt/);
+    assert.match(ext.err, /pass --format jsonl, csv, tsv, txt or conll/);
     const asText = whet([...base, "--input", "in.xml", "--output", "o.jsonl", "--format", "txt"], dir);
     assert.equal(asText.code, 0, asText.err);
     const badFormat = whet([...base, "--input", "in.xml", "--output", "o.jsonl", "--format", "xml"], dir);
@@ -206,6 +206,13 @@ test("predict: NER entities with character offsets and one tag per word, for eac
         assert.deepEqual(ents(5), [["LOC", "brussels", 0, 8]]);
       }
     }
+    // CoNLL input: its sentences predict as the same words given as {"tokens"} lines.
+    writeFileSync(join(dir, "words.jsonl"), words.map((w) => JSON.stringify({ tokens: w })).join("\n"));
+    const viaConll = whet(["predict", "--model", "ner", "--input", "dev.conll", "--output", "-"], dir);
+    const viaJsonl = whet(["predict", "--model", "ner", "--input", "words.jsonl", "--output", "-"], dir);
+    assert.equal(viaConll.code, 0, viaConll.err);
+    assert.equal(viaConll.out, viaJsonl.out);
+    assert.equal(viaConll.out.trim().split("\n").length, 3);
     const bad = whet([...predict, "--aggregation-strategy", "mean"], dir);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--aggregation-strategy.*Allowed choices are none, simple, first, average, max/);

@@ -9,6 +9,8 @@
  * - CSV / TSV: the `--text-column` (and `--text-pair-column`) of each row, with the reader options of
  *   training: `quote` (TSV unquoted unless clearly quoted), `header` (false: columns "0", "1", …).
  * - Plain text (.txt): one text per line; blank lines are texts too, except those ending the file.
+ * - CoNLL (.conll): a sentence's words, one per line (the first column; tags are ignored), a blank
+ *   line between sentences; `-DOCSTART-` lines and a WikiANN-style "en:" prefix are dropped.
  *
  * @example
  * for await (const r of streamPredictInput("reviews.csv", { textColumn: "review" })) console.log(r.line, r.text);
@@ -22,8 +24,8 @@ import { streamJsonLines } from "./json_lines.js";
 import { streamLines, streamUtf8 } from "./line_stream.js";
 import { tsvLooksQuoted } from "./read.js";
 
-export type PredictFormat = "jsonl" | "csv" | "tsv" | "txt";
-export const PREDICT_FORMATS: readonly PredictFormat[] = ["jsonl", "csv", "tsv", "txt"];
+export type PredictFormat = "jsonl" | "csv" | "tsv" | "txt" | "conll";
+export const PREDICT_FORMATS: readonly PredictFormat[] = ["jsonl", "csv", "tsv", "txt", "conll"];
 
 /** One input: a text (and pair), pre-split words, or token ids; `line` is where it starts. */
 export interface PredictInput {
@@ -55,8 +57,10 @@ export function predictFormatFromPath(path: string): PredictFormat {
   if (ext === ".csv") return "csv";
   if (ext === ".tsv" || ext === ".tab") return "tsv";
   if (ext === ".txt" || ext === ".text") return "txt";
+  if (ext === ".conll" || ext === ".iob" || ext === ".bio") return "conll";
   throw new WhetError(`Cannot tell the format of "${path}" from its extension "${ext || "(none)"}": ` +
-    `predict reads .jsonl, .csv, .tsv and .txt (one text per line); pass --format jsonl, csv, tsv or txt`);
+    `predict reads .jsonl, .csv, .tsv, .txt (one text per line) and .conll; ` +
+    `pass --format jsonl, csv, tsv, txt or conll`);
 }
 
 /** The records of `path`, read as a stream; see the module comment. */
@@ -64,6 +68,7 @@ export function streamPredictInput(path: string, o: PredictInputOptions = {}): A
   const format = o.format ?? predictFormatFromPath(path);
   if (format === "jsonl") return jsonlInputs(path, o);
   if (format === "txt") return textInputs(path);
+  if (format === "conll") return conllInputs(path);
   return delimitedInputs(path, format === "tsv", o);
 }
 
@@ -118,6 +123,28 @@ async function* textInputs(path: string): AsyncGenerator<PredictInput> {
     for (const b of blanks.splice(0)) yield { line: b, text: "" };
     yield { line, text };
   }
+}
+
+const LANGUAGE_PREFIX = /^([a-z]{2,3}(?:-[a-z]+)?:)./;
+
+/** CoNLL sentences as pre-tokenized inputs: the first column of each line, sentences split at blank lines. */
+async function* conllInputs(path: string): AsyncGenerator<PredictInput> {
+  let words: string[] = [];
+  let start = 0;
+  let prefix: string | null | undefined; // decided by the first token, as WikiANN's files carry it on every one
+  for await (const { text, line } of streamLines(path)) {
+    if (text.trim() === "" || text.startsWith("-DOCSTART-")) {
+      if (words.length > 0) yield { line: start, words };
+      words = [];
+      continue;
+    }
+    let word = text.includes("\t") ? text.split("\t")[0] : text.trim().split(/\s+/)[0];
+    if (prefix === undefined) prefix = LANGUAGE_PREFIX.exec(word)?.[1] ?? null;
+    if (prefix !== null && word.startsWith(prefix)) word = word.slice(prefix.length);
+    if (words.length === 0) start = line;
+    words.push(word);
+  }
+  if (words.length > 0) yield { line: start, words };
 }
 
 /** Enough of the file's start to decide whether a TSV is quoted, as training decides it. */
