@@ -8,10 +8,12 @@ import { isAdapterFolder, readAdapterConfig, readAdapterTensors } from "../peft/
 import type { AppliedAdapter } from "../peft/apply.js";
 import { loadAdapter, savedHeadLabels } from "../train/adapter_model.js";
 import { resolveModel } from "../io/hub.js";
-import { familyOf, maxSequenceLength, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
+import { familyOf, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
-import { maxOf } from "../core/iter.js";
+import type { Row } from "../recipes/model_inputs.js";
+
+export { checkFinite, checkInputRows, padRows, type Row } from "../recipes/model_inputs.js";
 
 export interface Loaded {
   dir: string;
@@ -68,12 +70,6 @@ async function adapterLabels(adapter: string, base: PretrainedConfig): Promise<P
   return { id2label: Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), `LABEL_${i}`])), label2id: undefined, num_labels: undefined };
 }
 
-export interface Row {
-  input_ids: number[];
-  attention_mask: number[];
-  token_type_ids: number[];
-}
-
 /** Inputs given as text (tokenized here) or as ids (used as they are), one row each. */
 export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: number, limit?: number): Promise<Row[]> {
   const rows: Row[] = [];
@@ -95,49 +91,6 @@ export async function rowsFromJsonl(path: string, tok: Tokenizer, maxLength?: nu
     }
   }
   return rows;
-}
-
-/**
- * Inputs given as ids are checked against the model before ONNX Runtime sees them: an id
- * outside the embedding table would read another row (-1 wraps to the last) or fail deep in a
- * kernel; a mask outside {0, 1} and too-long rows likewise.
- */
-export function checkInputRows(rows: readonly Row[], config: PretrainedConfig, path: string): void {
-  const vocab = Number(config.vocab_size ?? 30522), types = Number(config.type_vocab_size ?? 2), positions = maxSequenceLength(config);
-  rows.forEach((r, i) => {
-    const where = `${path}: input ${i + 1}`;
-    const id = r.input_ids.find((v) => !(Number.isInteger(v) && v >= 0 && v < vocab));
-    if (id !== undefined) throw new WhetError(`${where}: input id ${id} is outside the vocabulary (0..${vocab - 1}, vocab_size in config.json)`);
-    const m = r.attention_mask.find((v) => v !== 0 && v !== 1);
-    if (m !== undefined) throw new WhetError(`${where}: attention_mask value ${JSON.stringify(m)}: expected 0 or 1`);
-    const t = r.token_type_ids.find((v) => !(Number.isInteger(v) && v >= 0 && v < types));
-    if (t !== undefined) throw new WhetError(`${where}: token type id ${JSON.stringify(t)} is outside 0..${types - 1} (type_vocab_size)`);
-    if (r.input_ids.length > positions) throw new WhetError(`${where}: ${r.input_ids.length} tokens, more than the model's ${positions} positions`);
-  });
-}
-
-/** Throws when a model output holds NaN or Inf: a wrong result is an error, not output. */
-export function checkFinite(a: NDArray, what: string): void {
-  const d = a.data as Float32Array;
-  for (let i = 0; i < d.length; i++) {
-    if (!Number.isFinite(d[i])) {
-      throw new WhetError(`the model produced a non-finite ${what} (${d[i]}) at flat index ${i}: check the weights and layer_norm_eps in config.json`);
-    }
-  }
-}
-
-/** Pad rows to the longest: int64 [batch, seq] feeds. */
-export function padRows(rows: readonly Row[], padId: number, tokenTypes: boolean): Record<string, NDArray> {
-  const B = rows.length, T = maxOf(rows.map((r) => r.input_ids.length), 1);
-  const ids = new BigInt64Array(B * T).fill(BigInt(padId)), mask = new BigInt64Array(B * T), types = new BigInt64Array(B * T);
-  rows.forEach((r, b) => r.input_ids.forEach((v, t) => {
-    ids[b * T + t] = BigInt(v);
-    mask[b * T + t] = BigInt(r.attention_mask[t]);
-    types[b * T + t] = BigInt(r.token_type_ids[t]);
-  }));
-  const feeds: Record<string, NDArray> = { input_ids: { dtype: "int64", shape: [B, T], data: ids }, attention_mask: { dtype: "int64", shape: [B, T], data: mask } };
-  if (tokenTypes) feeds.token_type_ids = { dtype: "int64", shape: [B, T], data: types };
-  return feeds;
 }
 
 /** An NDArray as nested arrays of numbers (for JSON output). */

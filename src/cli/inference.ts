@@ -1,19 +1,14 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { WhetError } from "../core/errors.js";
 import { writeTextAtomic } from "../io/files.js";
 import { checkOutputFile } from "../io/output_dir.js";
 import { maxSequenceLength } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
+import { AGGREGATION_STRATEGIES } from "../data/token_entities.js";
+import { PREDICT_FORMATS } from "../data/predict_input.js";
+import { predictFile } from "../recipes/predict.js";
 import { checkFinite, checkInputRows, loadForInference, nested, padRows, rowsFromJsonl } from "./common.js";
-import { maxOf } from "../core/iter.js";
-
-function softmax(row: ArrayLike<number>): number[] {
-  const m = maxOf(Array.from(row));
-  const e = Array.from(row, (v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
 
 /** `whet forward`: the raw model outputs, for inspection and parity checks. */
 export function forwardCommand(): Command {
@@ -46,14 +41,29 @@ export function forwardCommand(): Command {
     });
 }
 
-/** `whet predict`: one line per input with the label, its score (and the logits). */
+/** `--quote` as the reader takes it: true (bare flag) is the double quote. */
+const quoteOption = (q: unknown): string | false | undefined => (q === true ? "\"" : (q as string | false | undefined));
+
+const INPUT_HELP = 'JSONL ({"text"}, {"tokens": [...]} or {"input_ids"}), CSV, TSV, .txt (one text per line) or .conll';
+
+/** `whet predict`: one JSON line per input (label and score; entities and tags for NER), streamed. */
 export function predictCommand(): Command {
   return new Command("predict")
-    .description("classify each input line; writes one JSON line per input with label and score")
+    .description("predict each input (JSONL, CSV, TSV or text lines); writes one JSON line per input, streaming")
     .requiredOption("--model <dir-or-id>", "model folder or Hub id")
     .option("--adapter <dir>", "PEFT adapter folder to load onto --model")
-    .requiredOption("--input <file>", 'JSONL: {"text", "text_pair"?} or {"input_ids", ...} per line')
+    .requiredOption("--input <file>", INPUT_HELP)
     .requiredOption("--output <file>", "JSONL file to write; - for stdout")
+    .addOption(new Option("--format <format>", "input format (default: from the extension)").choices(PREDICT_FORMATS))
+    .option("--text-column <name>", "CSV/TSV column (JSONL key) holding the text (default text)")
+    .option("--text-pair-column <name>", "column holding the second text of a pair")
+    .option("--quote [char]", "CSV/TSV quote character (default \" for CSV; for TSV only when clearly quoted)")
+    .option("--no-quote", "read CSV/TSV fields as they are: \" is plain text (GLUE-style TSV)")
+    .option("--header", "the CSV/TSV starts with a header row naming the columns (default)")
+    .option("--no-header", "the CSV/TSV has no header row: columns are 0, 1, … (--text-column 0 is the default then)")
+    .addOption(new Option("--aggregation-strategy <strategy>", "token classification: how sub-word tags become " +
+      "words and entities, as transformers' pipeline").choices(AGGREGATION_STRATEGIES).default("simple"))
+    .option("--ignore-labels <labels>", "token classification: labels left out of the entities (comma list)", "O")
     .option("--logits", "include the logits")
     .option("--batch-size <n>", "inputs per forward pass", Number, 32)
     .option("--max-length <n>", "truncate texts to this many tokens", Number)
@@ -61,48 +71,16 @@ export function predictCommand(): Command {
     .action(async (o) => {
       const m = await loadForInference(o.model, o.adapter);
       if (o.output !== "-") checkOutputFile(o.output, [o.input, m.dir, o.adapter], "--output");
-      if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new WhetError(`--batch-size must be a whole number of at least 1, got ${o.batchSize}`);
-      const rows = await rowsFromJsonl(o.input, m.tokenizer, o.maxLength, maxSequenceLength(m.model.config));
-      checkInputRows(rows, m.model.config, o.input);
-      const runner = await ForwardRunner.compile(m.model, { tokenTypes: m.tokenTypes, outputs: ["logits"], threads: o.threads });
-      const problem = m.model.config.problem_type;
-      const lines: string[] = [];
-      for (let i = 0; i < rows.length; i += o.batchSize) {
-        const chunk = rows.slice(i, i + o.batchSize);
-        const out = await runner.run(padRows(chunk, m.tokenizer.padTokenId ?? 0, m.tokenTypes));
-        checkFinite(out.logits, "logit");
-        const lg = out.logits.data as Float32Array;
-        const C = out.logits.shape[out.logits.shape.length - 1];
-        chunk.forEach((r, b) => {
-          if (m.task === "token-classification") {
-            const T = out.logits.shape[1];
-            const labels = r.input_ids.map((_, t) => {
-              const p = softmax(lg.subarray((b * T + t) * C, (b * T + t + 1) * C));
-              const k = p.indexOf(maxOf(p));
-              return { label: m.labels[k], score: p[k] };
-            });
-            lines.push(JSON.stringify({ tokens: r.input_ids.map((id) => m.tokenizer.idToToken(id)), labels: labels.map((l) => l.label), scores: labels.map((l) => l.score) }));
-            return;
-          }
-          const row = Array.from(lg.subarray(b * C, (b + 1) * C));
-          let rec: Record<string, unknown>;
-          if (problem === "regression" || C === 1) rec = { label: m.labels[0] ?? "LABEL_0", score: row[0] };
-          else if (problem === "multi_label_classification") {
-            const p = row.map((v) => 1 / (1 + Math.exp(-v)));
-            rec = { labels: m.labels.filter((_, k) => p[k] > 0.5), scores: Object.fromEntries(m.labels.map((l, k) => [l, p[k]])) };
-          } else {
-            const p = softmax(row);
-            const k = p.indexOf(maxOf(p));
-            rec = { label: m.labels[k], score: p[k] };
-          }
-          if (o.logits) rec.logits = row;
-          lines.push(JSON.stringify(rec));
-        });
-      }
-      await runner.release();
-      const text = lines.join("\n") + (lines.length ? "\n" : "");
-      if (o.output === "-") process.stdout.write(text);
-      else await writeTextAtomic(o.output, text);
+      const spec = {
+        input: o.input, format: o.format, textColumn: o.textColumn, textPairColumn: o.textPairColumn,
+        quote: quoteOption(o.quote), header: o.header, batchSize: o.batchSize, maxLength: o.maxLength,
+        threads: o.threads, logits: o.logits, aggregationStrategy: o.aggregationStrategy,
+        ignoreLabels: String(o.ignoreLabels).split(",").map((l) => l.trim()).filter(Boolean),
+      };
+      const { rows, seconds } = await predictFile(m, spec, o.output === "-" ? process.stdout : o.output);
+      const rate = Math.round(rows / Math.max(seconds, 1e-9));
+      const where = o.output === "-" ? "" : ` -> ${o.output}`;
+      process.stderr.write(`predicted ${rows} rows in ${seconds.toFixed(1)} s (${rate} rows/s)${where}\n`);
     });
 }
 

@@ -22,7 +22,7 @@ test("cli: out-of-range ids, masks outside {0, 1} and --batch-size 0 are refused
   const dir = mkdtempSync(join(tmpdir(), "whet-wrong-"));
   try {
     const cases: [string, string[], RegExp][] = [
-      ['{"input_ids": [2, -1, 3]}', [], /input 1: input id -1 is outside the vocabulary \(0\.\.\d+/],
+      ['{"input_ids": [2, -1, 3]}', [], /in\.jsonl:1: input id -1 is outside the vocabulary \(0\.\.\d+/],
       ['{"input_ids": [2, 99999, 3]}', [], /input id 99999 is outside the vocabulary/],
       ['{"input_ids": [2, 5, 3], "attention_mask": [1, 2, 1]}', [], /attention_mask value 2: expected 0 or 1/],
       ['{"text": "hello"}', ["--batch-size", "0"], /--batch-size must be a whole number of at least 1, got 0/],

@@ -213,6 +213,22 @@ export class Tokenizer {
   }
 
   /**
+   * Token strings back to text through the tokenizer's decoder, as transformers'
+   * `convert_tokens_to_string` does for fast tokenizers: `["hu", "##gging"]` → `"hugging"`.
+   * Unlike `decode`, tokens outside the vocabulary (a text span standing in for [UNK]) pass through.
+   */
+  convertTokensToString(tokens: readonly string[]): string {
+    const decoder = this.full.getDecoder();
+    return decoder ? decoder.decode([...tokens]) : tokens.join(" ");
+  }
+
+  /** The model's continuing-subword prefix ("##" for WordPiece), or null when tokens do not mark it. */
+  get continuingSubwordPrefix(): string | null {
+    const p = this.json.model.continuing_subword_prefix;
+    return typeof p === "string" && p !== "" ? p : null;
+  }
+
+  /**
    * Write tokenizer.json, tokenizer_config.json and special_tokens_map.json (and the slow
    * tokenizer's vocabulary files) as transformers' `save_pretrained` does.
    */
