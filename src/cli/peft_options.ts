@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { WhetError } from "../core/errors.js";
 
 /** The adapter flags of `whet train`; PEFT's key names in kebab case. */
-export function addPeftOptions(cmd: Command): Command {
+export function addPeftOptions(cmd: Command, adapterHelp = "load this adapter folder (PEFT layout) onto --model and continue training it"): Command {
   const num = (flag: string) => (v: string) => {
     const n = Number(v);
     if (v.trim() === "" || !Number.isFinite(n)) throw new WhetError(`${flag}: expected a number, got "${v}"`);
@@ -13,7 +13,7 @@ export function addPeftOptions(cmd: Command): Command {
   return cmd
     .option("--peft <method>", "train an adapter instead of the whole model: lora, ia3, prompt_tuning, prefix_tuning or bottleneck (AdapterHub's seq_bn / double_seq_bn)")
     .option("--peft-config <file>", "PEFT's adapter_config.json (or a JSON/YAML file with its keys) describing the adapter to train")
-    .option("--adapter <dir>", "load this adapter folder (PEFT layout) onto --model and continue training it")
+    .option("--adapter <dir>", adapterHelp)
     .option("--lora-r <n>", "LoRA rank r (default 8)", num("--lora-r"))
     .option("--lora-alpha <n>", "LoRA alpha: the update is scaled by alpha / r (default 8)", num("--lora-alpha"))
     .option("--lora-dropout <p>", "dropout on the LoRA input (default 0)", num("--lora-dropout"))

@@ -1,8 +1,10 @@
 // The glue between models and adapters (peft/ works on the bare Module tree): attach a new or a
 // saved adapter to a task model, and the files a Trainer writes for a model with an adapter.
+import { existsSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WhetError } from "../core/errors.js";
+import { numLabels, readConfig, type PretrainedConfig } from "../io/config.js";
 import type { RawTensor } from "../io/safetensors.js";
 import { FAMILIES, type TaskModel } from "../models/auto.js";
 import { BertModel, BertResidualOutput } from "../models/bert.js";
@@ -86,6 +88,21 @@ export function savedHeadLabels(tensors: Map<string, RawTensor>): number | null 
     if (/(^|\.)(classifier(\.out_proj)?|score)\.weight$/.test(k) && t.shape.length === 2) return t.shape[0];
   }
   return null;
+}
+
+/**
+ * The labels of the head an adapter saves, as config overrides for its base: the config.json a whet
+ * run writes beside the adapter, else LABEL_i names when the saved head's size differs from the base's.
+ */
+export async function adapterLabelOverrides(adapter: string, base: PretrainedConfig): Promise<Partial<PretrainedConfig>> {
+  readAdapterConfig(adapter);
+  if (existsSync(join(adapter, "config.json"))) {
+    const c = readConfig(adapter);
+    if (c.id2label) return { id2label: c.id2label, label2id: c.label2id, problem_type: c.problem_type, num_labels: undefined };
+  }
+  const n = savedHeadLabels(await readAdapterTensors(adapter));
+  if (n === null || n === numLabels(base)) return {};
+  return { id2label: Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), `LABEL_${i}`])), label2id: undefined, num_labels: undefined };
 }
 
 /**
