@@ -7,7 +7,9 @@ import { WhetError } from "../core/errors.js";
 import { numLabels, readConfig, type PretrainedConfig } from "../io/config.js";
 import type { RawTensor } from "../io/safetensors.js";
 import { FAMILIES, type TaskModel } from "../models/auto.js";
-import { BertModel, BertResidualOutput } from "../models/bert.js";
+import { BertForTokenClassification, BertModel, BertResidualOutput } from "../models/bert.js";
+import { DistilBertForTokenClassification, DistilBertModel } from "../models/distilbert.js";
+import { RobertaForTokenClassification } from "../models/roberta.js";
 import type { Parameter } from "../nn/parameter.js";
 import { attachBottlenecks } from "../peft/bottleneck.js";
 import { applyPrefix } from "../peft/prefix.js";
@@ -25,15 +27,19 @@ import type { ModelFiles } from "./checkpoint.js";
  */
 export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, loading = false, textIds?: readonly number[]): AppliedAdapter {
   if (s.peft_type === "LORA" || s.peft_type === "IA3") return applyAdapter(model, s, seed);
-  const base = (model as unknown as Record<string, unknown>)[FAMILIES[model.config.model_type].prefix];
-  if (s.peft_type === "PROMPT_TUNING" && s.task_type === "TOKEN_CLS") {
-    throw new WhetError("PROMPT_TUNING: whet implements it for sequence classification (task_type SEQ_CLS) only");
+  const type = model.config.model_type;
+  const base = (model as unknown as Record<string, unknown>)[FAMILIES[type].prefix];
+  if (s.peft_type === "PROMPT_TUNING" && (s.task_type === "TOKEN_CLS" || isTokenModel(model))) {
+    // PeftModelForTokenClassification prepends the prompt and returns n + T logits per row against T labels.
+    throw new WhetError("PROMPT_TUNING: PEFT runs it for sequence classification only (for token classification its "
+      + "logits cover the virtual tokens too and do not line up with the labels); use LORA, IA3 or PREFIX_TUNING");
   }
-  if (s.peft_type === "PROMPT_TUNING" && base instanceof BertModel) {
+  if (s.peft_type === "PROMPT_TUNING" && (base instanceof BertModel || base instanceof DistilBertModel)) {
+    const hidden = base instanceof BertModel ? base.config.hidden_size : base.config.dim;
     const words = (base.embeddings as unknown as { word_embeddings: { weight: { data: Float32Array } } }).word_embeddings.weight.data;
     // Loading: the file's table replaces the init, so TEXT init (which needs the tokenizer) is skipped.
     const init = loading ? { ...s, prompt_tuning_init: "RANDOM" as const } : s;
-    const { adapter, source } = applyPrompt(model, init, { hidden: base.config.hidden_size, textIds, wordEmbeddings: words }, seed);
+    const { adapter, source } = applyPrompt(model, init, { hidden, textIds, wordEmbeddings: words }, seed);
     base.prompt = source;
     return { ...adapter, settings: s };
   }
@@ -45,8 +51,17 @@ export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, l
     base.prefix = source;
     return adapter;
   }
-  throw new WhetError(`${s.peft_type} is not implemented for model_type "${model.config.model_type}" yet (whet has LORA and IA3 for every model, `
-    + "PROMPT_TUNING, PREFIX_TUNING and BOTTLENECK for BERT, RoBERTa and XLM-R)");
+  if (s.peft_type === "PREFIX_TUNING" && base instanceof DistilBertModel) {
+    // PEFT: "Model does not support past key values which are required for prefix tuning."
+    throw new WhetError("PREFIX_TUNING: DistilBERT's attention takes no past keys and values, which prefix tuning needs "
+      + "(PEFT refuses it too); use PROMPT_TUNING, LORA or IA3");
+  }
+  throw new WhetError(`${s.peft_type} is not implemented for model_type "${type}" (whet has LORA and IA3 for every model, `
+    + "PROMPT_TUNING for BERT, RoBERTa, XLM-R and DistilBERT, PREFIX_TUNING and BOTTLENECK for BERT, RoBERTa and XLM-R)");
+}
+
+function isTokenModel(model: TaskModel): boolean {
+  return [BertForTokenClassification, RobertaForTokenClassification, DistilBertForTokenClassification].some((c) => model instanceof c);
 }
 
 /** Bottlenecks after each feed-forward block (seq_bn), and after each attention block too (double_seq_bn). */
