@@ -175,7 +175,7 @@ for (const type of ["bert", "roberta", "xlm-roberta"]) {
 test("prompt tuning for token classification and prefix tuning on DistilBERT are refused as PEFT refuses them", () => {
   const tok = model("bert", "token-classification");
   assert.throws(() => attachAdapter(tok, parsePeftConfig({ peft_type: "PROMPT_TUNING", task_type: "TOKEN_CLS", num_virtual_tokens: 2 }, "t"), 1),
-    /PROMPT_TUNING: PEFT runs it for sequence classification only/);
+    /PROMPT_TUNING: PEFT runs prompt tuning for sequence classification only/);
   const d = model("distilbert", "sequence-classification");
   assert.throws(() => attachAdapter(d, parsePeftConfig({ peft_type: "PREFIX_TUNING", task_type: "SEQ_CLS", num_virtual_tokens: 2 }, "t"), 1),
     /DistilBERT's attention takes no past keys and values/);
