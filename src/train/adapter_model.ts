@@ -3,7 +3,6 @@
 import { existsSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { WhetError } from "../core/errors.js";
 import { numLabels, readConfig, type PretrainedConfig } from "../io/config.js";
 import type { RawTensor } from "../io/safetensors.js";
 import { FAMILIES, type TaskModel } from "../models/auto.js";
@@ -56,8 +55,8 @@ export function attachAdapter(model: TaskModel, s: PeftSettings, seed: number, l
     throw new PeftConfigError("PREFIX_TUNING", "peft_type", "DistilBERT's attention takes no past keys and values, which prefix "
       + "tuning needs (PEFT refuses it too); use PROMPT_TUNING, LORA or IA3");
   }
-  throw new WhetError(`${s.peft_type} is not implemented for model_type "${type}" (whet has LORA and IA3 for every model, `
-    + "PROMPT_TUNING for BERT, RoBERTa, XLM-R and DistilBERT, PREFIX_TUNING and BOTTLENECK for BERT, RoBERTa and XLM-R)");
+  throw new PeftConfigError(s.peft_type, "peft_type", `${s.peft_type} is not implemented for model_type "${type}" (whet has LORA and IA3 `
+    + "for every model, PROMPT_TUNING for BERT, RoBERTa, XLM-R and DistilBERT, PREFIX_TUNING and BOTTLENECK for BERT, RoBERTa and XLM-R)");
 }
 
 /**
