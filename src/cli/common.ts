@@ -3,10 +3,10 @@ import type { NDArray } from "../core/ndarray.js";
 import { readJsonLines } from "../data/json_lines.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { readConfig, id2label, numLabels, type PretrainedConfig } from "../io/config.js";
-import { isAdapterFolder, readAdapterConfig, readAdapterTensors } from "../peft/adapter_files.js";
+import { readConfig, id2label } from "../io/config.js";
+import { isAdapterFolder, readAdapterConfig } from "../peft/adapter_files.js";
 import type { AppliedAdapter } from "../peft/apply.js";
-import { loadAdapter, savedHeadLabels } from "../train/adapter_model.js";
+import { adapterLabelOverrides, loadAdapter } from "../train/adapter_model.js";
 import { resolveModel } from "../io/hub.js";
 import { familyOf, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
@@ -39,7 +39,7 @@ export async function loadForInference(idOrPath: string, adapter?: string): Prom
   }
   const dir = await resolveModel(idOrPath);
   const config = readConfig(dir);
-  const overrides = adapter ? await adapterLabels(adapter, config) : {};
+  const overrides = adapter ? await adapterLabelOverrides(adapter, config) : {};
   Object.assign(config, overrides);
   const task = taskFromConfig(config) ?? "sequence-classification";
   // Without an adapter every weight must come from the checkpoint (a fresh head predicts at random);
@@ -53,21 +53,6 @@ export async function loadForInference(idOrPath: string, adapter?: string): Prom
 
 function hasWeights(dir: string): boolean {
   return ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin"].some((f) => existsSync(join(dir, f)));
-}
-
-/**
- * The labels of the head an adapter saves: the config.json a whet run writes beside the adapter,
- * else LABEL_i names when the saved head's size differs from the base model's.
- */
-async function adapterLabels(adapter: string, base: PretrainedConfig): Promise<Partial<PretrainedConfig>> {
-  readAdapterConfig(adapter);
-  if (existsSync(join(adapter, "config.json"))) {
-    const c = readConfig(adapter);
-    if (c.id2label) return { id2label: c.id2label, label2id: c.label2id, problem_type: c.problem_type, num_labels: undefined };
-  }
-  const n = savedHeadLabels(await readAdapterTensors(adapter));
-  if (n === null || n === numLabels(base)) return {};
-  return { id2label: Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), `LABEL_${i}`])), label2id: undefined, num_labels: undefined };
 }
 
 /** Inputs given as text (tokenized here) or as ids (used as they are), one row each. */

@@ -94,20 +94,39 @@ test("cli: a new LoRA adapter from flags on string labels; merge writes a plain 
 test("cli: adapter mistakes are clear errors and leave nothing behind", async () => {
   await inTmp(async (dir) => {
     const base = ["train", "--model", join(traj, "init"), ...SETTINGS.slice(0, 2), "--output-dir", "run"];
+    // Typed as flags: usage errors (exit 2) naming the flag.
     const none = whet([...base, "--peft", "lora", "--target-modules", "querry"], dir);
-    assert.equal(none.code, 1);
-    assert.match(none.err, /matched no module.*bert\.encoder\.layer\.\*\.attention\.self\.query/);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /--target-modules: target_modules \["querry"\] matched no module.*bert\.encoder\.layer\.\*\.attention\.self\.query/);
     const r0 = whet([...base, "--peft", "lora", "--lora-r", "0"], dir);
-    assert.equal(r0.code, 1);
-    assert.match(r0.err, /"r" must be a positive integer, got 0/);
+    assert.equal(r0.code, 2);
+    assert.match(r0.err, /--lora-r: must be a positive integer, got 0/);
+    const unknown = whet([...base, "--peft", "loha"], dir);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /--peft loha: peft_type "LOHA" is not supported by whet \(supported: LORA, IA3/);
+    const noCount = whet([...base, "--peft", "prefix_tuning"], dir);
+    assert.equal(noCount.code, 2);
+    assert.match(noCount.err, /--peft prefix_tuning: "num_virtual_tokens" must be a positive integer, got null \(set it with --num-virtual-tokens\)/);
+    const noMethod = whet([...base, "--lora-r", "4"], dir);
+    assert.equal(noMethod.code, 2);
+    assert.match(noMethod.err, /--lora-r: say which adapter to train with --peft/);
+    // Read from a file: the file and the key are named.
     writeFileSync(join(dir, "dora.json"), JSON.stringify({ peft_type: "LORA", r: 4, use_dora: true }));
     const dora = whet([...base, "--peft-config", "dora.json"], dir);
     assert.equal(dora.code, 1);
-    assert.match(dora.err, /"use_dora": true is not implemented/);
+    assert.match(dora.err, /--peft-config dora\.json: "use_dora": true is not implemented/);
     writeFileSync(join(dir, "vera.json"), JSON.stringify({ peft_type: "VERA", r: 4 }));
     const vera = whet([...base, "--peft-config", "vera.json"], dir);
     assert.equal(vera.code, 1);
-    assert.match(vera.err, /peft_type "VERA" is not supported/);
+    assert.match(vera.err, /--peft-config vera\.json: peft_type "VERA" is not supported/);
+    writeFileSync(join(dir, "r0.json"), JSON.stringify({ peft_type: "LORA", r: 0, target_modules: ["nothing"] }));
+    const r0file = whet([...base, "--peft-config", "r0.json"], dir);
+    assert.equal(r0file.code, 1);
+    assert.match(r0file.err, /--peft-config r0\.json: "r" must be a positive integer, got 0/);
+    writeFileSync(join(dir, "run.yaml"), "peft:\n  peft_type: LORA\n  target_modules: [nothing]\n");
+    const fromRun = whet([...base, "--config", "run.yaml"], dir);
+    assert.equal(fromRun.code, 1);
+    assert.match(fromRun.err, /--config run\.yaml \(peft:\): target_modules \["nothing"\] matched no module/);
     const other = whet(["evaluate", "--model", join(fx, "peft", "roberta-lora", "base"), "--adapter", join(traj, "init_adapter"), "--file", join(traj, "eval.csv")], dir);
     assert.equal(other.code, 1);
     assert.match(other.err, /cannot load|matched no module|has no/);

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { DATA_KEYS, resolveRunSpec } from "../recipes/run_spec.js";
 import { finetune } from "../recipes/finetune.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
-import { addPeftOptions, peftInput } from "./peft_options.js";
+import { addPeftOptions, explainPeftErrors, peftInput } from "./peft_options.js";
 import { stopOnSignals } from "./signals.js";
 
 /** `--augment eda` or `--augment '{"method": "eda", "num_aug": 8}'`. */
@@ -47,10 +47,12 @@ export function trainCommand(): Command {
     const fileCfg = opts.config ? readRunConfig(opts.config as string) : {};
     const input: Record<string, unknown> = { ...fileCfg, ...trainingFlags(opts) };
     for (const k of DATA_KEYS) if (opts[camel(k)] !== undefined) input[k] = opts[camel(k)];
-    input.peft = peftInput(opts, fileCfg.peft);
+    const peft = peftInput(opts, fileCfg.peft, opts.config);
+    input.peft = peft.value;
     const spec = resolveRunSpec(input, "train");
     const stop = stopOnSignals();
-    const result = await finetune(spec, { signal: stop.signal, runInfo: { command: process.argv.slice(2) } }).finally(() => stop.dispose());
+    const result = await explainPeftErrors(peft, () => finetune(spec, { signal: stop.signal, runInfo: { command: process.argv.slice(2) } }))
+      .finally(() => stop.dispose());
     console.log(JSON.stringify({
       output_dir: result.outputDir, global_step: result.globalStep, train_loss: result.trainLoss, interrupted: result.interrupted,
       ...Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`eval_${k}`, v])),

@@ -9,13 +9,13 @@ import { Module } from "../nn/module.js";
 import { ModuleList } from "../nn/module_list.js";
 import { gelu } from "../ops/activation.js";
 import { dropout } from "../ops/dropout.js";
-import { add, cast, div, exp, maximum, mul, sub, tanh } from "../ops/elementwise.js";
-import { max, sum } from "../ops/reduce.js";
+import { add, cast, div, mul, sub, tanh } from "../ops/elementwise.js";
 import { reshape, slice, transpose } from "../ops/layout.js";
 import { matmul } from "../ops/matmul.js";
 import { softmax } from "../ops/softmax.js";
 import type { PretrainedConfig, ProblemType } from "../io/config.js";
 import { numLabels } from "../io/config.js";
+import { attendBlocks } from "./attention_blocks.js";
 import { LMPredictionHead, rowsAt, sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
 
 /** config.json keys of model_type "bert", verbatim. */
@@ -150,7 +150,7 @@ export class BertSelfAttention extends Module {
       if (prefix) {
         const n = prefix.key.shape[1];
         const pk = reshape(prefix.key, [1, this.heads, n, this.headDim]), pv = reshape(prefix.value, [1, this.heads, n, this.headDim]);
-        return this.merge(this.attendBlocks(q, [{ key: pk, value: pv }, { key: k, value: v, mask }]));
+        return this.merge(this.attendOver(q, [{ key: pk, value: pv }, { key: k, value: v, mask }]));
       }
       const scores = add(div(matmul(q, k, false, true), Math.sqrt(this.headDim)), mask); // [B, A, T, T]
       const probs = dropout(softmax(scores, -1), this.c.attention_probs_dropout_prob);
@@ -166,7 +166,7 @@ export class BertSelfAttention extends Module {
     return this.scope(() => {
       const [qx, kx, vx] = this.qkv(x), [qv, kv, vv] = this.qkv(virt);
       const blocks = [{ key: kv, value: vv }, { key: kx, value: vx, mask }];
-      return [this.merge(this.attendBlocks(qx, blocks)), this.merge(this.attendBlocks(qv, blocks))];
+      return [this.merge(this.attendOver(qx, blocks)), this.merge(this.attendOver(qv, blocks))];
     });
   }
 
@@ -174,16 +174,12 @@ export class BertSelfAttention extends Module {
    * Attention over key blocks without concatenating along the (symbolic) key axis: one softmax
    * written over the blocks with a shared maximum. A block without a mask is always attended.
    */
-  private attendBlocks(q: Tensor, blocks: { key: Tensor; value: Tensor; mask?: Tensor }[]): Tensor {
+  private attendOver(q: Tensor, blocks: { key: Tensor; value: Tensor; mask?: Tensor }[]): Tensor {
     const scores = blocks.map((b) => {
       const s = div(matmul(q, b.key, false, true), Math.sqrt(this.headDim)); // [B, A, T, n_b]
       return b.mask ? add(s, b.mask) : s;
     });
-    const m = scores.map((s) => max(s, [-1], true)).reduce((a, b) => maximum(a, b)); // [B, A, T, 1]
-    const e = scores.map((s) => exp(sub(s, m)));
-    const z = e.map((x) => sum(x, [-1], true)).reduce((a, b) => add(a, b));
-    const p = this.c.attention_probs_dropout_prob;
-    return e.map((x, i) => matmul(dropout(div(x, z), p), blocks[i].value)).reduce((a, b) => add(a, b)); // [B, A, T, hd]
+    return attendBlocks(scores, blocks.map((b) => b.value), this.c.attention_probs_dropout_prob); // [B, A, T, hd]
   }
 }
 

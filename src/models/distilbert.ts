@@ -14,7 +14,8 @@ import { add, div, equal, relu, where } from "../ops/elementwise.js";
 import { reshape, slice, transpose } from "../ops/layout.js";
 import { matmul } from "../ops/matmul.js";
 import { softmax } from "../ops/softmax.js";
-import type { EncoderInputs } from "./bert.js";
+import { attendBlocks } from "./attention_blocks.js";
+import type { EncoderInputs, PromptTokens } from "./bert.js";
 import { rowsAt, sequenceClassificationLoss, tokenClassificationLoss, type ModelOutput } from "./heads.js";
 
 /** config.json keys of model_type "distilbert", verbatim. */
@@ -68,10 +69,22 @@ export class DistilBertEmbeddings extends Module {
     this.LayerNorm = this.add("LayerNorm", new LayerNorm(c.dim, 1e-12));
   }
 
-  forward(ids: Tensor): Tensor {
+  /** `firstPosition`: prompt tuning's virtual tokens take positions 0..n-1, the real ones follow. */
+  forward(ids: Tensor, firstPosition = 0): Tensor {
     return this.scope(() => {
-      const positions = slice(this.position_embeddings.weight.t(), 0, 0, ids.shape[1]); // [T, dim]
+      const table = firstPosition ? slice(this.position_embeddings.weight.t(), 0, firstPosition) : this.position_embeddings.weight.t();
+      const positions = slice(table, 0, 0, ids.shape[1]); // [T, dim]: positions first..first+T-1
       return dropout(this.LayerNorm.forward(add(this.word_embeddings.forward(ids), positions)), this.c.dropout);
+    });
+  }
+
+  /** Prompt tuning: [n, dim] input embeddings at positions 0..n-1 -> [1, n, dim]. */
+  forwardVirtual(e: Tensor): Tensor {
+    return this.scope(() => {
+      const n = e.shape[0];
+      const positions = slice(this.position_embeddings.weight.t(), 0, 0, n as number); // [n, dim]
+      const x = dropout(this.LayerNorm.forward(add(e, positions)), this.c.dropout);
+      return reshape(x, [1, n, this.c.dim]);
     });
   }
 }
@@ -92,18 +105,40 @@ export class MultiHeadSelfAttention extends Module {
     this.out_lin = this.add("out_lin", new Linear(c.dim, c.dim, { std }));
   }
 
+  /** [B, T, dim] -> scaled queries, keys, values [B, A, T, dh]. */
+  private qkv(x: Tensor): [Tensor, Tensor, Tensor] {
+    const [B, T] = x.shape;
+    const heads = this.c.n_heads, dh = this.c.dim / heads;
+    const split = (t: Tensor) => transpose(reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]); // [B, T, dim] -> [B, A, T, dh]
+    const q = div(split(this.q_lin.forward(x)), Math.sqrt(dh)); // DistilBERT scales q before the product
+    return [q, split(this.k_lin.forward(x)), split(this.v_lin.forward(x))];
+  }
+
+  private merge(ctx: Tensor): Tensor {
+    const [B, , T] = ctx.shape;
+    return this.out_lin.forward(reshape(transpose(ctx, [0, 2, 1, 3]), [B, T, this.c.dim])); // [B, A, T, dh] -> [B, T, dim]
+  }
+
   /** x [B, T, dim], keep [B, 1, 1, T] (true = attend). */
   forward(x: Tensor, keep: Tensor): Tensor {
     return this.scope(() => {
-      const [B, T] = x.shape;
-      const heads = this.c.n_heads, dh = this.c.dim / heads;
-      const split = (t: Tensor) => transpose(reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]); // [B, T, dim] -> [B, A, T, dh]
-      const q = div(split(this.q_lin.forward(x)), Math.sqrt(dh)); // DistilBERT scales q before the product
-      const scores = matmul(q, split(this.k_lin.forward(x)), false, true); // [B, A, T, T]
-      const masked = where(keep, scores, -3.4028234663852886e38); // masked_fill with float32's lowest value
+      const [q, k, v] = this.qkv(x);
+      const masked = where(keep, matmul(q, k, false, true), -3.4028234663852886e38); // [B, A, T, T]; masked_fill with float32's lowest
       const weights = dropout(softmax(masked, -1), this.c.attention_dropout);
-      const ctx = transpose(matmul(weights, split(this.v_lin.forward(x))), [0, 2, 1, 3]); // -> [B, T, A, dh]
-      return this.out_lin.forward(reshape(ctx, [B, T, this.c.dim]));
+      return this.merge(matmul(weights, v));
+    });
+  }
+
+  /**
+   * Prompt tuning: the real tokens x [B, T, dim] and the virtual ones virt [1 or B, n, dim] attend
+   * over both, as the one sequence [virt; x] would (virtual tokens are never masked).
+   */
+  forwardPair(x: Tensor, virt: Tensor, keep: Tensor): [Tensor, Tensor] {
+    return this.scope(() => {
+      const [qx, kx, vx] = this.qkv(x), [qv, kv, vv] = this.qkv(virt);
+      const attend = (q: Tensor) => this.merge(attendBlocks(
+        [matmul(q, kv, false, true), where(keep, matmul(q, kx, false, true), -3.4028234663852886e38)], [vv, vx], this.c.attention_dropout));
+      return [attend(qx), attend(qv)];
     });
   }
 }
@@ -139,10 +174,20 @@ export class TransformerBlock extends Module {
   }
 
   forward(x: Tensor, keep: Tensor): Tensor {
+    return this.scope(() => this.tail(this.attention.forward(x, keep), x));
+  }
+
+  /** Prompt tuning: the real and the virtual tokens' streams through one block. */
+  forwardPair(x: Tensor, virt: Tensor, keep: Tensor): [Tensor, Tensor] {
     return this.scope(() => {
-      const sa = this.sa_layer_norm.forward(add(this.attention.forward(x, keep), x));
-      return this.output_layer_norm.forward(add(this.ffn.forward(sa), sa));
+      const [ax, av] = this.attention.forwardPair(x, virt, keep);
+      return [this.tail(ax, x), this.tail(av, virt)];
     });
+  }
+
+  private tail(attended: Tensor, x: Tensor): Tensor {
+    const sa = this.sa_layer_norm.forward(add(attended, x));
+    return this.output_layer_norm.forward(add(this.ffn.forward(sa), sa));
   }
 }
 
@@ -157,11 +202,18 @@ export class Transformer extends Module {
   forward(x: Tensor, keep: Tensor): Tensor {
     return this.scope(() => this.layer.scope(() => this.layer.items.reduce((h, l) => l.forward(h, keep), x)));
   }
+
+  forwardPair(x: Tensor, virt: Tensor, keep: Tensor): [Tensor, Tensor] {
+    return this.scope(() => this.layer.scope(() =>
+      this.layer.items.reduce(([h, v], l) => l.forwardPair(h, v, keep), [x, virt] as [Tensor, Tensor])));
+  }
 }
 
 export class DistilBertModel extends Module {
   readonly embeddings: DistilBertEmbeddings;
   readonly transformer: Transformer;
+  /** Prompt tuning's virtual tokens (set by an adapter); the output is then the virtual tokens' stream. */
+  prompt: PromptTokens | null = null;
 
   constructor(readonly config: DistilBertConfig) {
     super();
@@ -173,7 +225,11 @@ export class DistilBertModel extends Module {
     return this.scope(() => {
       const m = b.attention_mask;
       const keep = reshape(equal(m, 1), [m.shape[0], 1, 1, m.shape[1]]); // [B, T] -> [B, 1, 1, T]
-      return this.transformer.forward(this.embeddings.forward(b.input_ids), keep);
+      if (!this.prompt) return this.transformer.forward(this.embeddings.forward(b.input_ids), keep);
+      // As PEFT runs it: the model sees [virtual; real], the head reads position 0 (the first virtual token).
+      const x = this.embeddings.forward(b.input_ids, this.prompt.count);
+      const v = this.embeddings.forwardVirtual(this.prompt.embeddings());
+      return this.transformer.forwardPair(x, v, keep)[1];
     });
   }
 }

@@ -4,7 +4,7 @@ import { WhetError } from "../core/errors.js";
 import { Linear } from "../nn/linear.js";
 import type { Module } from "../nn/module.js";
 import type { Parameter } from "../nn/parameter.js";
-import type { IA3Settings, LoraSettings, PeftSettings, TargetSpec } from "./config.js";
+import { PeftConfigError, type IA3Settings, type LoraSettings, type PeftSettings, type TargetSpec } from "./config.js";
 import { attachIA3, type IA3Hook } from "./ia3.js";
 import { attachLora, type LoraHook } from "./lora.js";
 import { defaultTargets, describeModules, entryMatches, insideSavedModule, isSavedModule, layerIndex, matchesTarget, patternValue } from "./targets.js";
@@ -62,8 +62,8 @@ function targetSpec(model: AdaptableModel, s: LoraSettings | IA3Settings): { spe
   const spec = s.target_modules ?? d?.targets;
   if (!spec) {
     const linears = model.namedModules().filter(([, m]) => m instanceof Linear).map(([n]) => n);
-    throw new WhetError(`${s.peft_type}: target_modules is required for model_type "${model.config.model_type}" (PEFT has no default for it); `
-      + `the model's Linear modules are: ${describeModules(linears)}`);
+    throw new PeftConfigError(s.peft_type, "target_modules", `target_modules is required for model_type "${model.config.model_type}" `
+      + `(PEFT has no default for it); the model's Linear modules are: ${describeModules(linears)}`);
   }
   const ff = s.peft_type === "IA3" ? (s.feedforward_modules ?? (s.target_modules ? [] : d?.feedforward ?? [])) : [];
   return { spec, ff };
@@ -91,13 +91,13 @@ export function applyAdapter(model: AdaptableModel, s: PeftSettings, seed: numbe
       if (i === null || !s.layers_to_transform.includes(i)) continue;
     }
     if (!(m instanceof Linear)) {
-      throw new WhetError(`${s.peft_type}: target module "${name}" is a ${m.constructor.name}; whet wraps only Linear layers `
-        + `(the model's Linear modules: ${describeModules(modules.filter(([, x]) => x instanceof Linear).map(([n]) => n))})`);
+      throw new PeftConfigError(s.peft_type, "target_modules", `target module "${name}" is a ${m.constructor.name}; whet wraps only `
+        + `Linear layers (the model's Linear modules: ${describeModules(modules.filter(([, x]) => x instanceof Linear).map(([n]) => n))})`);
     }
     wrapped.push({ path: name, linear: m, hook: wrap(m, name, s, ff, seed) });
   }
   if (wrapped.length === 0) {
-    throw new WhetError(`${s.peft_type}: target_modules ${JSON.stringify(spec)} matched no module of this model; `
+    throw new PeftConfigError(s.peft_type, "target_modules", `target_modules ${JSON.stringify(spec)} matched no module of this model; `
       + `its Linear modules are: ${describeModules(modules.filter(([, x]) => x instanceof Linear).map(([n]) => n))}`);
   }
   const notes = Array.isArray(spec)

@@ -45,5 +45,5 @@ test("config: options whet does not implement, bad values and unknown types are 
     [{ peft_type: "PREFIX_TUNING" }, /"num_virtual_tokens" must be a positive integer/],
   ];
   for (const [raw, re] of bad) assert.throws(() => parsePeftConfig(raw, "cfg.json"), re, JSON.stringify(raw));
-  assert.throws(() => parsePeftConfig({ peft_type: "LORA", use_dora: true }, "cfg.json"), /^WhetError: cfg\.json: /);
+  assert.throws(() => parsePeftConfig({ peft_type: "LORA", use_dora: true }, "cfg.json"), /^PeftConfigError: cfg\.json: /);
 });

@@ -76,8 +76,18 @@ const OFF: Record<string, readonly unknown[]> = {
 
 type Raw = Record<string, unknown>;
 
+/**
+ * A bad adapter setting, with the PEFT key it concerns: the command line names the flag or file
+ * the key came from (`--lora-r`, `--peft-config a.json`) instead of the key alone.
+ */
+export class PeftConfigError extends WhetError {
+  constructor(readonly where: string, readonly key: string, readonly detail: string) {
+    super(`${where}: ${detail}`);
+  }
+}
+
 function fail(where: string, key: string, expected: string, got: unknown): never {
-  throw new WhetError(`${where}: "${key}" must be ${expected}, got ${JSON.stringify(got)}`);
+  throw new PeftConfigError(where, key.split(".")[0], `"${key}" must be ${expected}, got ${JSON.stringify(got)}`);
 }
 
 function num(raw: Raw, key: string, where: string, dflt: number, test: (v: number) => boolean, what: string): number {
@@ -202,13 +212,15 @@ export function parsePeftConfig(raw: Raw, where = "adapter_config.json"): PeftSe
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new WhetError(`${where}: expected a JSON object`);
   const type = raw.peft_type;
   if (!(PEFT_TYPES as readonly unknown[]).includes(type)) {
-    throw new WhetError(`${where}: peft_type ${JSON.stringify(type)} is not supported by whet (supported: ${PEFT_TYPES.join(", ")})`);
+    throw new PeftConfigError(where, "peft_type", `peft_type ${JSON.stringify(type)} is not supported by whet (supported: ${PEFT_TYPES.join(", ")})`);
   }
   for (const [key, off] of Object.entries(OFF)) {
     const v = raw[key];
     if (v === undefined) continue;
     const isOff = off.some((o) => JSON.stringify(o) === JSON.stringify(v));
-    if (!isOff) throw new WhetError(`${where}: "${key}": ${JSON.stringify(v)} is not implemented by whet (only ${off.map((o) => JSON.stringify(o)).join(" or ")})`);
+    if (!isOff) {
+      throw new PeftConfigError(where, key, `"${key}": ${JSON.stringify(v)} is not implemented by whet (only ${off.map((o) => JSON.stringify(o)).join(" or ")})`);
+    }
   }
   if (type === "LORA") return lora(raw, where);
   if (type === "IA3") return ia3(raw, where);

@@ -4,7 +4,7 @@ import { WhetError } from "../core/errors.js";
 import type { TaskModel } from "../models/auto.js";
 import { readAdapterConfig } from "../peft/adapter_files.js";
 import type { AppliedAdapter } from "../peft/apply.js";
-import { parsePeftConfig, type PeftSettings } from "../peft/config.js";
+import { parsePeftConfig, PeftConfigError, type PeftSettings } from "../peft/config.js";
 import type { Tokenizer } from "../tokenizers/index.js";
 import { adapterModelFiles, attachAdapter, loadAdapter } from "../train/adapter_model.js";
 import type { ModelFiles } from "../train/checkpoint.js";
@@ -19,7 +19,7 @@ export function peftFromSpec(peft: unknown, adapter: string | undefined, task: s
   if (peft === undefined) return null;
   const raw: Record<string, unknown> = typeof peft === "string" ? { peft_type: peft } : { ...(peft as Record<string, unknown>) };
   if (raw.peft_type === undefined) {
-    throw new WhetError("peft: say which adapter to train with --peft (lora, ia3, prompt_tuning, prefix_tuning, bottleneck) or peft_type");
+    throw new PeftConfigError("peft", "peft_type", "say which adapter to train with --peft (lora, ia3, prompt_tuning, prefix_tuning, bottleneck) or peft_type");
   }
   raw.peft_type = String(raw.peft_type).toUpperCase().replace(/-/g, "_");
   // A new adapter for this run's task; a file's own task_type is kept.

@@ -13,22 +13,31 @@ import type { Example } from "../data/examples.js";
 import { encodeRows } from "../data/examples.js";
 import { LabelMap } from "../data/labels.js";
 import { readTable } from "../data/read.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { readConfig, type PretrainedConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
 import { familyOf, maxSequenceLength, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { shrinkTeacher } from "../models/shrink.js";
+import { mergeAdapter } from "../peft/merge.js";
 import { loadTokenizer } from "../tokenizers/index.js";
+import { adapterLabelOverrides, loadAdapter } from "../train/adapter_model.js";
 import type { TrainingArguments } from "../train/arguments.js";
 import { distillation, teacherLogits } from "../train/distill_loss.js";
 import { Evaluator } from "../train/evaluator.js";
 import { prepareRunOutput } from "../train/run_output.js";
 import { Trainer } from "../train/trainer.js";
+import { peftFromSpec, setupRunAdapter } from "./adapter_setup.js";
 import type { RecipeOptions } from "./finetune.js";
 
 export interface DistillSpec {
-  /** The fine-tuned teacher (sequence classification): folder or Hub id. */
+  /** The fine-tuned teacher (sequence classification): folder or Hub id… */
   teacher: string;
+  /** …plus this PEFT adapter folder (--adapter): LoRA and IA3 are merged into it before distilling. */
+  adapter?: string;
+  /** The student trains an adapter instead of all its weights (PEFT's keys, as finetune's `peft`). */
+  peft?: unknown;
   /** The student to train (folder or Hub id)… */
   student?: string;
   /** …or a student made of this many of the teacher's layers. */
@@ -86,17 +95,41 @@ function clampToPositions(args: TrainingArguments, models: readonly (readonly [s
   }
 }
 
+/**
+ * The teacher: the model folder, plus its adapter when one is given. LoRA and IA3 are merged
+ * first (a student made of the teacher's layers then copies the adapted weights); prompt and
+ * prefix tuning stay attached, as they cannot be folded into weights.
+ */
+async function loadTeacher(dir: string, overrides: Partial<PretrainedConfig>, adapter: string | undefined, log: (l: string) => void) {
+  const { model: teacher } = await fromPretrained(dir, { task: "sequence-classification", configOverrides: overrides });
+  const tok = await loadTokenizer(adapter && existsSync(join(adapter, "tokenizer.json")) ? adapter : dir);
+  if (!adapter) return { teacher, tok };
+  const a = await loadAdapter(teacher, adapter);
+  const type = a.settings.peft_type;
+  if (type === "LORA" || type === "IA3") mergeAdapter(teacher, a);
+  else log(`teacher adapter ${type} cannot be merged into weights: it stays attached (a student made of teacher layers starts without it)`);
+  for (const p of teacher.parameters()) p.requiresGrad = false;
+  log(`teacher: ${dir} + ${type} adapter ${adapter}${type === "LORA" || type === "IA3" ? " (merged)" : ""}`);
+  return { teacher, tok };
+}
+
 /** Distil a teacher into a student; see the module comment. */
 export async function distill(s: DistillSpec, o: RecipeOptions = {}): Promise<DistillResult> {
   const args = { ...s.args }, log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
   if (!s.student === !s.studentLayers) throw new WhetError("distill: give exactly one of --student and --student-layers");
   const loss = distillation({ alpha: s.alpha, temperature: s.temperature });
+  const studentPeft = peftFromSpec(s.peft, undefined, "sequence-classification");
+  if (studentPeft && !s.student) {
+    throw new WhetError("distill: --peft needs --student (the saved base its adapter refers to); a student made of teacher layers trains in full");
+  }
   const tdir = await resolveModel(s.teacher);
   const tconf = readConfig(tdir);
+  // An adapter's saved head brings its own labels (the config.json a whet run writes beside it).
+  const overrides = s.adapter ? await adapterLabelOverrides(s.adapter, tconf) : {};
+  Object.assign(tconf, overrides);
   const sdir = s.student ? await resolveModel(s.student) : undefined;
   clampToPositions(args, [["teacher", tconf], ...(sdir ? [["student", readConfig(sdir)] as const] : [])], log);
-  const { model: teacher } = await fromPretrained(tdir, { task: "sequence-classification" });
-  const tok = await loadTokenizer(tdir);
+  const { teacher, tok } = await loadTeacher(tdir, overrides, s.adapter, log);
   const labels = LabelMap.fromConfig(tconf);
   const readOpts = { textColumn: s.textColumn ?? "text", textPairColumn: s.textPairColumn, labelColumn: s.labelColumn ?? "label" };
   const encode = async (file: string) => (await encodeRows((await readTable(file, readOpts)).rows, tok, args.max_length, labels)).examples;
@@ -112,12 +145,14 @@ export async function distill(s: DistillSpec, o: RecipeOptions = {}): Promise<Di
   if (familyOf(student.config).tokenTypes !== familyOf(tconf).tokenTypes) {
     throw new WhetError("distill: teacher and student must share a tokenizer family (the student reads the teacher's token ids)");
   }
-  const out = await prepareRunOutput(args, [tdir, s.student, s.trainFile, s.validationFile], log);
+  const run = await setupRunAdapter(student, { settings: studentPeft, seed: args.seed, baseModel: s.student ?? tdir, labels: [...labels.names], tok }, log);
+  const out = await prepareRunOutput(args, [tdir, s.adapter, s.student, s.trainFile, s.validationFile], log);
   args.output_dir = out.workDir;
   const trainer = new Trainer({
     model: student, args: { ...args, eval_strategy: evalSet.length ? args.eval_strategy : "no" }, train, eval: evalSet, labels: "class",
     labelNames: [...labels.names], padId, tokenizer: tok, loss, log: o.log, callbacks: o.callbacks, signal: o.signal,
-    runInfo: { ...o.runInfo, teacher: s.teacher, student: s.student ?? `${s.studentLayers} teacher layers` },
+    modelFiles: run?.files,
+    runInfo: { ...o.runInfo, teacher: s.teacher, ...(s.adapter ? { teacher_adapter: s.adapter } : {}), student: s.student ?? `${s.studentLayers} teacher layers` },
   });
   const result = await out.run(() => trainer.train());
   const r: DistillResult = { outputDir: out.requested, globalStep: result.globalStep, trainLoss: result.trainLoss, interrupted: result.interrupted };
