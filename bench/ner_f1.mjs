@@ -6,7 +6,7 @@
 //
 // usage: node bench/ner_f1.mjs --model DIR_OR_ID [--datasets wnut17,wikiann_en] [--lrs 5e-5,1e-3]
 //          [--epochs 3] [--batch 32] [--max-length 128] [--max-train N] [--max-eval N]
-//          [--class-weights balanced] [--threads 2] [--seed 42]
+//          [--class-weights balanced] [--eval-on-train] [--threads 2] [--seed 42] [--json FILE]
 // --max-train / --max-eval keep the first N sentences of each split (WikiANN has 20,000 / 10,000).
 import { existsSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -21,7 +21,7 @@ const { values: o } = parseArgs({
   options: {
     model: { type: "string" }, datasets: { type: "string", default: "wnut17,wikiann_en" }, lrs: { type: "string", default: "5e-5,1e-3" },
     epochs: { type: "string", default: "3" }, batch: { type: "string", default: "32" }, "max-length": { type: "string", default: "128" },
-    "max-train": { type: "string" }, "max-eval": { type: "string" }, "class-weights": { type: "string" },
+    "max-train": { type: "string" }, "max-eval": { type: "string" }, "class-weights": { type: "string" }, "eval-on-train": { type: "boolean" },
     threads: { type: "string", default: "2" }, seed: { type: "string", default: "42" }, json: { type: "string" },
   },
 });
@@ -46,7 +46,30 @@ const { loadTokenizer } = await dist("tokenizers/index.js");
 const { resolveArguments } = await dist("train/arguments.js");
 const { Trainer } = await dist("train/trainer.js");
 const { standardMetrics } = await dist("train/evaluator.js");
-const { entities } = await dist("train/seqeval.js");
+const { entities, seqevalReport } = await dist("train/seqeval.js");
+const { readConll } = await dist("data/conll.js");
+
+/**
+ * The CoNLL shared tasks' reference point: tag each word with its most frequent tag in the training
+ * file (case-sensitive), O for unseen words; scored by seqeval on the same evaluation sentences.
+ */
+async function memorizationBaseline(trainFile, evalFile, maxEval) {
+  const counts = new Map();
+  for (const s of (await readConll(trainFile)).sentences) {
+    s.tokens.forEach((w, i) => {
+      const c = counts.get(w) ?? new Map();
+      c.set(s.tags[i], (c.get(s.tags[i]) ?? 0) + 1);
+      counts.set(w, c);
+    });
+  }
+  const best = (w) => {
+    const c = counts.get(w);
+    return c ? [...c].sort((a, b) => b[1] - a[1])[0][0] : "O";
+  };
+  let sentences = (await readConll(evalFile)).sentences;
+  if (maxEval) sentences = sentences.slice(0, maxEval);
+  return seqevalReport(sentences.map((s) => s.tags), sentences.map((s) => s.tokens.map(best))).micro;
+}
 
 /** The standard metrics plus what the model predicts at the scored (first sub-word) positions. */
 function metricsWithPredictions(labelNames) {
@@ -72,7 +95,7 @@ function metricsWithPredictions(labelNames) {
 
 const dir = await resolveModel(o.model);
 const tok = await loadTokenizer(dir);
-const results = [];
+const results = [], baselines = [];
 for (const name of o.datasets.split(",")) {
   const f = FILES[name];
   if (!f) throw new Error(`unknown dataset "${name}" (known: ${Object.keys(FILES).join(", ")})`);
@@ -86,8 +109,12 @@ for (const name of o.datasets.split(",")) {
     { tokenizer: tok, maxLength, seed: Number(o.seed), holdOut: true, modelLabels: readConfig(dir), log: (l) => console.error(`[${name}] ${l}`) },
   );
   const train = o["max-train"] ? prepared.train.slice(0, Number(o["max-train"])) : prepared.train;
-  const evalSet = o["max-eval"] ? prepared.eval.slice(0, Number(o["max-eval"])) : prepared.eval;
+  // --eval-on-train scores the training sentences themselves: can the model fit them at all?
+  const evalSet = o["eval-on-train"] ? train : o["max-eval"] ? prepared.eval.slice(0, Number(o["max-eval"])) : prepared.eval;
   console.error(`[${name}] ${prepared.reportText.split("\n").join(` | `)}`);
+  const base = await memorizationBaseline(join(data, f.train), join(data, f.eval), o["max-eval"] && Number(o["max-eval"]));
+  console.error(`[${name}] most-frequent-tag baseline: F1 ${base.f1.toFixed(4)} P ${base.precision.toFixed(4)} R ${base.recall.toFixed(4)}`);
+  baselines.push({ dataset: name, split: f.split, ...base });
   for (const lr of o.lrs.split(",").map(Number)) {
     const t0 = Date.now();
     const out = await mkdtemp(join(tmpdir(), `whet-ner-${name}-`));
@@ -107,9 +134,10 @@ for (const name of o.datasets.split(",")) {
       const r = await trainer.train();
       const evals = curve.filter((l) => "eval_f1" in l);
       const last = evals.at(-1) ?? {};
-      const losses = curve.filter((l) => "loss" in l).map((l) => Math.round(l.loss * 1000) / 1000);
+      // [step, mean loss since the previous entry]; the last window may hold fewer than logging_steps steps.
+      const losses = curve.filter((l) => "loss" in l).map((l) => [l.step, Math.round(l.loss * 1000) / 1000]);
       const row = {
-        dataset: name, split: f.split, train_sentences: train.length, eval_sentences: evalSet.length, lr, epochs: Number(o.epochs),
+        dataset: name, split: o["eval-on-train"] ? "train" : f.split, train_sentences: train.length, eval_sentences: evalSet.length, lr, epochs: Number(o.epochs),
         steps: r.globalStep, class_weights: o["class-weights"] ?? null, train_loss: r.trainLoss, eval_loss: last.eval_loss,
         precision: last.eval_precision, recall: last.eval_recall, f1: last.eval_f1, token_accuracy: last.eval_accuracy,
         predicted_non_o: last.eval_predicted_non_o, reference_non_o: last.eval_reference_non_o,
@@ -119,7 +147,7 @@ for (const name of o.datasets.split(",")) {
       results.push(row);
       console.error(`[${name}] lr ${lr}: F1 ${last.eval_f1?.toFixed(4)} P ${last.eval_precision?.toFixed(4)} R ${last.eval_recall?.toFixed(4)} ` +
         `predicted non-O ${(100 * last.eval_predicted_non_o).toFixed(2)}% (reference ${(100 * last.eval_reference_non_o).toFixed(2)}%), ` +
-        `${last.eval_predicted_entities} entities proposed; loss ${losses.join(" ")}; ${row.minutes} min`);
+        `${last.eval_predicted_entities} entities proposed; loss ${losses.map(([st, l]) => `${st}:${l}`).join(" ")}; ${row.minutes} min`);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
@@ -132,6 +160,9 @@ for (const r of results) {
     `${String(r.steps).padStart(6)} ${r.train_loss.toFixed(3)} ${pct(r.f1)} ${pct(r.precision)} ${pct(r.recall)}  ` +
     `${pct(r.predicted_non_o)} / ${pct(r.reference_non_o)}  ${String(r.predicted_entities).padStart(8)}  ${String(r.minutes).padStart(7)}`);
 }
-const line = JSON.stringify({ bench: "ner_f1", model: o.model, results });
+for (const b of baselines) {
+  console.log(`${b.dataset.padEnd(10)} most-frequent-tag baseline (whole training file)     ${pct(b.f1)} ${pct(b.precision)} ${pct(b.recall)}`);
+}
+const line = JSON.stringify({ bench: "ner_f1", model: o.model, results, baselines });
 console.log(line);
 if (o.json) writeFileSync(o.json, line + "\n");
