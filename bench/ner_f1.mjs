@@ -7,6 +7,9 @@
 // usage: node bench/ner_f1.mjs --model DIR_OR_ID [--datasets wnut17,wikiann_en] [--lrs 5e-5,1e-3]
 //          [--epochs 3] [--batch 32] [--max-length 128] [--max-train N] [--max-eval N]
 //          [--class-weights balanced] [--eval-on-train] [--threads 2] [--seed 42] [--json FILE]
+//          [--dump-examples PREFIX]
+// --dump-examples writes PREFIX-<dataset>.json (tag names, the encoded training and evaluation
+// sentences) for bench/ner_torch.py, which runs the same fine-tune in PyTorch as a cross-check.
 // --max-train / --max-eval keep the first N sentences of each split (WikiANN has 20,000 / 10,000).
 import { existsSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -22,6 +25,7 @@ const { values: o } = parseArgs({
     model: { type: "string" }, datasets: { type: "string", default: "wnut17,wikiann_en" }, lrs: { type: "string", default: "5e-5,1e-3" },
     epochs: { type: "string", default: "3" }, batch: { type: "string", default: "32" }, "max-length": { type: "string", default: "128" },
     "max-train": { type: "string" }, "max-eval": { type: "string" }, "class-weights": { type: "string" }, "eval-on-train": { type: "boolean" },
+    "dump-examples": { type: "string" },
     threads: { type: "string", default: "2" }, seed: { type: "string", default: "42" }, json: { type: "string" },
   },
 });
@@ -112,6 +116,10 @@ for (const name of o.datasets.split(",")) {
   // --eval-on-train scores the training sentences themselves: can the model fit them at all?
   const evalSet = o["eval-on-train"] ? train : o["max-eval"] ? prepared.eval.slice(0, Number(o["max-eval"])) : prepared.eval;
   console.error(`[${name}] ${prepared.reportText.split("\n").join(` | `)}`);
+  if (o["dump-examples"]) {
+    const rows = (xs) => xs.map((e) => ({ input_ids: e.input_ids, labels: e.label }));
+    writeFileSync(`${o["dump-examples"]}-${name}.json`, JSON.stringify({ labels: prepared.labelNames, train: rows(train), eval: rows(evalSet) }));
+  }
   const base = await memorizationBaseline(join(data, f.train), join(data, f.eval), o["max-eval"] && Number(o["max-eval"]));
   console.error(`[${name}] most-frequent-tag baseline: F1 ${base.f1.toFixed(4)} P ${base.precision.toFixed(4)} R ${base.recall.toFixed(4)}`);
   baselines.push({ dataset: name, split: f.split, ...base });
