@@ -199,7 +199,8 @@ async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<Prepa
   const prior = tagPrior(counts);
   const report = {
     sentences: trainRows.length, evaluation_sentences: evalRows.length, tags: counts, iob2: train.iob2,
-    truncated: enc.truncated, skipped: train.skipped, ...(prior ? { o_share: prior.oShare, prior_loss: prior.loss } : {}),
+    truncated: enc.truncated, skipped: train.skipped,
+    ...(prior ? { o_share: prior.oShare, prior_loss: prior.loss } : {}),
   };
   const reportText = [
     `Sentences: ${trainRows.length} for training, ${evalRows.length} for evaluation; ` +
@@ -215,7 +216,7 @@ async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<Prepa
   };
 }
 
-/** The share of "O" words and the loss of a model that only knows the tag frequencies (their entropy, in nats). */
+/** The share of "O" words, and the loss of a model that knows only the tag frequencies (their entropy, in nats). */
 function tagPrior(counts: Readonly<Record<string, number>>): { oShare: number; loss: number } | null {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   if (!total || counts.O === undefined) return null;
@@ -228,7 +229,8 @@ function tagPrior(counts: Readonly<Record<string, number>>): { oShare: number; l
  * sinks to the tag frequencies' entropy (measured on WNUT-17, docs/ner_f1.md). Say where that floor is.
  */
 function priorAdvice(p: { oShare: number; loss: number }): string {
-  const line = `O: ${(100 * p.oShare).toFixed(1)}% of the words; predicting the tag frequencies alone gives loss ${p.loss.toFixed(3)}`;
+  const line = `O: ${(100 * p.oShare).toFixed(1)}% of the words; ` +
+    `predicting the tag frequencies alone gives loss ${p.loss.toFixed(3)}`;
   if (p.oShare < 0.8) return line;
   return `${line}: a loss that stops near it means the model tags every word O (entity F1 0.0): ` +
     "train longer or at a higher --learning-rate (a small model: 1e-3), or start from a larger, cased model";

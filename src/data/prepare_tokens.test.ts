@@ -13,12 +13,14 @@ async function reportOf(conll: string) {
   const dir = mkdtempSync(join(tmpdir(), "whet-ner-report-"));
   writeFileSync(join(dir, "train.conll"), conll);
   const tokenizer = await loadTokenizer(bert);
-  return prepareData({ task: "token-classification", trainFile: join(dir, "train.conll") }, { tokenizer, maxLength: 64, seed: 1, holdOut: false });
+  return prepareData({ task: "token-classification", trainFile: join(dir, "train.conll") },
+    { tokenizer, maxLength: 64, seed: 1, holdOut: false });
 }
 
-test("NER data report: the O share and the loss of predicting the tag frequencies, with advice when O dominates", async () => {
+test("NER data report: the O share, the loss of predicting the tag frequencies, advice when O dominates", async () => {
   // 9 O and 1 B-PER: entropy -(0.9 ln 0.9 + 0.1 ln 0.1) = 0.325 nats; O-dominated, so the advice follows.
-  const lines = ["You O", "may O", "copy O", "it O", "", "Joan B-PER", "grants O", "the O", "licence O", "to O", "you O"];
+  const lines = ["You O", "may O", "copy O", "it O", "", "Joan B-PER", "grants O", "the O", "licence O", "to O",
+    "you O"];
   const d = await reportOf(lines.join("\n") + "\n");
   const report = d.report as { o_share: number; prior_loss: number };
   assert.equal(report.o_share, 0.9);

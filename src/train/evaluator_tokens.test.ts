@@ -24,9 +24,11 @@ function logitsFor(labels: readonly number[], pick: (t: number, label: number) =
 
 test("NER metrics: entities are counted on words, whatever the later sub-words predict", async () => {
   const tok = await loadTokenizer(bert);
-  // With this fixture's vocabulary "Joan", "Smithsonian", "New-York" and "Paris" split into 4–9 pieces each.
+  // With this fixture's vocabulary "Joan", "Smithsonian", "New-York" and "Paris" split into 4–9 pieces.
   const rows = [
-    { tokens: ["Joan", "Smithsonian", "visited", "New-York"], tags: ["B-person", "I-person", "O", "B-location"], line: 1 },
+    {
+      tokens: ["Joan", "Smithsonian", "visited", "New-York"], tags: ["B-person", "I-person", "O", "B-location"], line: 1,
+    },
     { tokens: ["Paris", "grants", "software"], tags: ["B-location", "O", "O"], line: 6 },
   ];
   const { examples } = await encodeTokenRows(rows, tok, 64, new Map(TAGS.map((t, i) => [t, i])));
