@@ -196,14 +196,17 @@ async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<Prepa
   const evalEnc = await encodeTokenRows(evalRows, o.tokenizer, o.maxLength, tagIds);
   const tagCount = (t: string) => trainRows.reduce((n, r) => n + r.tags.filter((x) => x === t).length, 0);
   const counts = Object.fromEntries(train.tagSet.map((t) => [t, tagCount(t)]));
+  const prior = tagPrior(counts);
   const report = {
     sentences: trainRows.length, evaluation_sentences: evalRows.length, tags: counts, iob2: train.iob2,
     truncated: enc.truncated, skipped: train.skipped,
+    ...(prior ? { o_share: prior.oShare, prior_loss: prior.loss } : {}),
   };
   const reportText = [
     `Sentences: ${trainRows.length} for training, ${evalRows.length} for evaluation; ` +
       `${enc.truncated} cut at max_length ${o.maxLength}`,
     `Tags: ${Object.entries(counts).map(([t, c]) => `${t} ${c}`).join(", ")}`,
+    ...(prior ? [priorAdvice(prior)] : []),
     ...(train.iob2.violations
       ? [`IOB2: ${train.iob2.violations} I- tags without a matching B- (counted, not fatal)`] : []),
     ...(train.skipped.count ? [`Skipped: ${train.skipped.count} sentences (${Object.entries(train.skipped.byReason)
@@ -213,4 +216,24 @@ async function prepareTokenData(s: DataSource, o: PrepareOptions): Promise<Prepa
     train: enc.examples, eval: evalEnc.examples, kind: "token", labelNames: tagNames, freshHead: !!aligned.mismatch,
     labelMismatch: aligned.mismatch, report, reportText,
   };
+}
+
+/** The share of "O" words, and the loss of a model that knows only the tag frequencies (their entropy, in nats). */
+function tagPrior(counts: Readonly<Record<string, number>>): { oShare: number; loss: number } | null {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  if (!total || counts.O === undefined) return null;
+  const loss = Object.values(counts).reduce((h, c) => (c ? h - (c / total) * Math.log(c / total) : h), 0);
+  return { oShare: counts.O / total, loss };
+}
+
+/**
+ * Entity F1 0.0 with a falling loss puzzles users: the model predicts O everywhere while its loss
+ * sinks to the tag frequencies' entropy (measured on WNUT-17, docs/ner_f1.md). Say where that floor is.
+ */
+function priorAdvice(p: { oShare: number; loss: number }): string {
+  const line = `O: ${(100 * p.oShare).toFixed(1)}% of the words; ` +
+    `predicting the tag frequencies alone gives loss ${p.loss.toFixed(3)}`;
+  if (p.oShare < 0.8) return line;
+  return `${line}: a loss that stops near it means the model tags every word O (entity F1 0.0): ` +
+    "train longer or at a higher --learning-rate (a small model: 1e-3), or start from a larger, cased model";
 }

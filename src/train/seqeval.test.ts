@@ -47,6 +47,26 @@ test("seqeval: tricky sequences, default (conlleval) mode and strict IOB2 mode",
   assert.deepEqual(spans(["S-PER", "B-LOC", "E-LOC", "E-LOC"]), ["PER 0-1", "LOC 1-3", "LOC 3-4"]);
 });
 
+test("seqeval: IOB1 files (entities open with I-) and WNUT-17's dashed types", () => {
+  // IOB1 (CoNLL-2003 as first published): I- opens an entity, B- only splits two adjacent ones of
+  // one type. seqeval's default (conlleval) chunking reads that as intended; strict IOB2 keeps
+  // only the B- entity, so IOB1 files must be scored in default mode (whet's default too).
+  const iob1 = ["I-PER", "I-PER", "B-PER", "O", "I-LOC"];
+  assert.deepEqual(spans(iob1), ["PER 0-2", "PER 2-3", "LOC 4-5"]);
+  assert.deepEqual(spans(iob1, "strict"), ["PER 2-3"]);
+  // WNUT-17's types hold a dash ("creative-work"): the type is everything after "B-" / "I-",
+  // and an I- of another type after an entity starts a new entity in default mode only.
+  const wnut = ["B-creative-work", "I-creative-work", "O", "B-person", "I-person", "I-location"];
+  assert.deepEqual(spans(wnut), ["creative-work 0-2", "person 3-5", "location 5-6"]);
+  assert.deepEqual(spans(wnut, "strict"), ["creative-work 0-2", "person 3-5"]);
+  // Scores by type keep the dashed names whole (evaluate's seqeval: "creative-work" → its f1).
+  const r = seqevalReport([wnut], [["B-creative-work", "I-creative-work", "O", "B-person", "O", "O"]]);
+  assert.deepEqual(Object.keys(r.types), ["creative-work", "location", "person"]);
+  scores(r.types["creative-work"], [1, 1, 1, 1]);
+  scores(r.types.person, [0, 0, 0, 1]);
+  scores(r.micro, [1 / 2, 1 / 3, 0.4, 3]);
+});
+
 test("seqeval: strict IOB2 agrees with seqeval's own test table (tests/test_scheme.py)", () => {
   // test_iob2_tokens and test_iob2_tokens_without_tag, entities as (type, start, end).
   const table: [string[], string[]][] = [
