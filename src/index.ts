@@ -49,7 +49,7 @@ export { buildReport, formatReport } from "./data/report.js";
 export { stratifiedSplit } from "./data/split.js";
 // Training
 export { Trainer, type TrainerOptions, type TrainResult } from "./train/trainer.js";
-export type { PredictionOutput } from "./train/prediction.js";
+export type { Float32NDArray, PredictionOutput } from "./train/prediction.js";
 export type { TrainerCallback, TrainerControl, TrainerState } from "./train/callbacks.js";
 export { EarlyStoppingCallback } from "./train/early_stopping.js";
 export { ConsoleLogCallback, JsonlLogCallback, RunRecordCallback } from "./train/log_callbacks.js";

@@ -17,6 +17,9 @@ import { ForwardRunner } from "../models/forward.js";
 import { collate, type Example, type LabelKind } from "../data/collate.js";
 import { Evaluator, type EvalPrediction, type EvaluatorOptions } from "./evaluator.js";
 
+/** A float32 array with its data typed as such (logits). */
+export type Float32NDArray = NDArray & { readonly dtype: "float32"; readonly data: Float32Array };
+
 /** transformers' PredictionOutput, under its field names. */
 export interface PredictionOutput {
   /**
@@ -24,7 +27,7 @@ export interface PredictionOutput {
    * with -100 to the longest example (as transformers pads across batches); masked-LM: the
    * predicted id at each labelled position, [N, M] padded with -100.
    */
-  predictions: NDArray;
+  predictions: Float32NDArray;
   /**
    * The examples' labels: int64 [N] (classes), float32 [N] (regression) or [N, labels]
    * (multi-label), int64 [N, T] padded with -100 (token tasks; masked-LM: the labelled ids,
@@ -102,10 +105,11 @@ async function logitsOnly(examples: readonly Example[], o: PredictionOptions): P
 }
 
 /** The rows of an EvalPrediction as one array (see PredictionOutput.predictions). */
-function stackPredictions(p: EvalPrediction): NDArray {
+function stackPredictions(p: EvalPrediction): Float32NDArray {
   const N = p.logits.length;
-  if (p.kind === "token") return padRows(p.logits.map((r) => Array.from(r)), p.numLabels, "float32", [N]);
-  if (p.kind === "masked_token") return padRows(p.logits.map((r) => Array.from(r)), 1, "float32", [N]);
+  const rows = p.logits.map((r) => Array.from(r));
+  if (p.kind === "token") return padRows(rows, p.numLabels, "float32", [N]) as Float32NDArray;
+  if (p.kind === "masked_token") return padRows(rows, 1, "float32", [N]) as Float32NDArray;
   const data = new Float32Array(N * p.numLabels);
   p.logits.forEach((r, i) => data.set(r.subarray(0, p.numLabels), i * p.numLabels));
   return { dtype: "float32", shape: [N, p.numLabels], data };
