@@ -1,6 +1,6 @@
 // A run's adapter: the run spec's `peft` (a method name or PEFT's adapter_config keys) or
 // `adapter` (a saved folder), attached to the model the recipe built.
-import { WhetError } from "../core/errors.js";
+import { UsageError } from "../core/errors.js";
 import type { TaskModel } from "../models/auto.js";
 import { readAdapterConfig } from "../peft/adapter_files.js";
 import type { AppliedAdapter } from "../peft/apply.js";
@@ -12,14 +12,14 @@ import type { ModelFiles } from "../train/checkpoint.js";
 /** Validate the run's adapter settings before any work; null when the run trains the whole model. */
 export function peftFromSpec(peft: unknown, adapter: string | undefined, task: string): PeftSettings | null {
   if (adapter !== undefined) {
-    if (peft !== undefined) throw new WhetError("adapter continues a saved adapter: it cannot be combined with peft (--peft, --peft-config, --lora-…)");
+    if (peft !== undefined) throw new UsageError("adapter continues a saved adapter: it cannot be combined with peft (--peft, --peft-config, --lora-…)");
     readAdapterConfig(adapter);
     return null;
   }
   if (peft === undefined) return null;
   const raw: Record<string, unknown> = typeof peft === "string" ? { peft_type: peft } : { ...(peft as Record<string, unknown>) };
   if (raw.peft_type === undefined) {
-    throw new WhetError("peft: say which adapter to train with --peft (lora, ia3, prompt_tuning, prefix_tuning, bottleneck) or peft_type");
+    throw new UsageError("peft: say which adapter to train with --peft (lora, ia3, prompt_tuning, prefix_tuning, bottleneck) or peft_type");
   }
   raw.peft_type = String(raw.peft_type).toUpperCase().replace(/-/g, "_");
   // A new adapter for this run's task; a file's own task_type is kept.

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { WhetError } from "../core/errors.js";
+import { UsageError, WhetError } from "../core/errors.js";
+import { optionName, optionSetting } from "../core/option_names.js";
 import type { NDArray } from "../core/ndarray.js";
 import { Rng } from "../core/rng.js";
 import type { Tensor } from "../graph/tensor.js";
@@ -268,7 +269,7 @@ export class Trainer {
       const labels = o.train.flatMap((e) => (Array.isArray(e.label) ? e.label : [e.label as number]));
       return balancedClassWeights(labels.filter((l) => l !== -100), k);
     }
-    if (cw.length !== k) throw new WhetError(`class_weights has ${cw.length} values but the model has ${k} labels`);
+    if (cw.length !== k) throw new UsageError(`${optionName("class_weights")} has ${cw.length} values but the model has ${k} labels`);
     return cw;
   }
 
@@ -356,14 +357,15 @@ export class Trainer {
     const a = this.args, o = this.options;
     if (a.eval_strategy === "no") return null;
     if (!o.eval || o.eval.length === 0) {
-      throw new WhetError(`eval_strategy is "${a.eval_strategy}" but there is no evaluation data: give a validation set or set eval_strategy to no`);
+      throw new UsageError(`${optionName("eval_strategy")} is "${a.eval_strategy}" but there is no evaluation data: ` +
+        `give a validation set or set ${optionSetting("eval_strategy", "no")}`);
     }
     if (!o.computeMetrics) {
       // Known before any work: a best-model metric the evaluation will not produce is an error now.
       const standard = standardMetrics(dummyPrediction(o.labels, o.eval[0]), o.model.config.id2label);
       const names = ["loss", ...(o.labels === "masked_token" ? ["perplexity"] : []), ...Object.keys(standard)];
       if (!names.includes(a.metric_for_best_model!)) {
-        throw new WhetError(`metric_for_best_model "${a.metric_for_best_model}" is not computed for this task; the metrics are: ${names.join(", ")}`);
+        throw new UsageError(`${optionName("metric_for_best_model")} "${a.metric_for_best_model}" is not computed for this task; the metrics are: ${names.join(", ")}`);
       }
     }
     return Evaluator.create({
@@ -490,7 +492,7 @@ export class Trainer {
     const a = this.args, loop = run.loop, name = a.metric_for_best_model!;
     const metrics = await run.evaluator!.evaluate();
     if (!(name in metrics)) {
-      throw new WhetError(`metric_for_best_model "${name}" is not among the evaluation metrics: ${Object.keys(metrics).join(", ")}`);
+      throw new WhetError(`${optionName("metric_for_best_model")} "${name}" is not among the evaluation metrics: ${Object.keys(metrics).join(", ")}`);
     }
     const entry: Record<string, number> = { step: loop.global_step, epoch: round(loop.epoch, 4) };
     for (const [k, v] of Object.entries(metrics)) entry[`eval_${k}`] = v;
@@ -544,10 +546,10 @@ export class Trainer {
     if (r === undefined || r === false) return null;
     if (r === true) {
       const all = listCheckpoints(this.args.output_dir);
-      if (all.length === 0) throw new WhetError(`resume_from_checkpoint: no checkpoint-N folder in ${this.args.output_dir}`);
+      if (all.length === 0) throw new WhetError(`${optionName("resume_from_checkpoint")}: no checkpoint-N folder in ${this.args.output_dir}`);
       return all[all.length - 1];
     }
-    if (!existsSync(r)) throw new WhetError(`resume_from_checkpoint: ${r} does not exist`);
+    if (!existsSync(r)) throw new WhetError(`${optionName("resume_from_checkpoint")}: ${r} does not exist`);
     return r;
   }
 
@@ -556,7 +558,7 @@ export class Trainer {
     const finished = existsSync(join(dir, "trainer_state.json"))
       && (existsSync(join(dir, "model.safetensors")) || existsSync(join(dir, "adapter_model.safetensors")));
     if (finished && !a.overwrite_output_dir && !a.resume_from_checkpoint) {
-      throw new WhetError(`output_dir ${dir} holds a finished run: pass overwrite_output_dir (--overwrite-output-dir) to replace it`);
+      throw new WhetError(`${optionName("output_dir")} ${dir} holds a finished run: pass ${optionSetting("overwrite_output_dir", true)} to replace it`);
     }
     await mkdir(dir, { recursive: true });
     const cleaned = await cleanCheckpointLeftovers(dir);
