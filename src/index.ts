@@ -12,11 +12,17 @@
  * import { fromPretrained, loadTokenizer, resolveArguments, Trainer } from "whetml";
  * const { model, dir } = await fromPretrained("prajjwal1/bert-mini", { task: "sequence-classification", labels: ["neg", "pos"] });
  * const tok = await loadTokenizer(dir);
- * const encode = async (text: string, label: number) => ({ ...(await tok.encode(text, null, { maxLength: 128 })), label });
- * const rows = await Promise.all([["great film", 1], ["dull plot", 0]].map(([t, l]) => encode(t as string, l as number)));
- * const train = rows.map((e) => ({ input_ids: e.ids, token_type_ids: e.typeIds, label: e.label }));
+ * const encode = async (text: string, label: number) => {
+ *   const e = await tok.encode(text, null, { maxLength: 128 });
+ *   return { input_ids: e.inputIds, token_type_ids: e.tokenTypeIds, label };
+ * };
+ * const train = [await encode("great film", 1), await encode("dull plot", 0)];
  * const args = resolveArguments({ output_dir: "runs/demo", num_train_epochs: 1, eval_strategy: "no" });
- * await new Trainer({ model, args, train, labels: "class", labelNames: ["neg", "pos"], padId: tok.padTokenId ?? 0, tokenizer: tok }).train();
+ * const trainer = new Trainer({ model, args, train, labels: "class", labelNames: ["neg", "pos"], tokenizer: tok });
+ * await trainer.train();
+ * const { predictions, metrics } = await trainer.predict(train); // logits [2, 2], test_loss, test_accuracy…
+ *
+ * The README's "Use it from TypeScript" section is a complete, tested program.
  */
 export { WhetError, ShapeError, NonFiniteError, UsageError } from "./core/errors.js";
 export type { NDArray } from "./core/ndarray.js";
@@ -24,7 +30,7 @@ export type { NDArray } from "./core/ndarray.js";
 export { readConfig, type PretrainedConfig } from "./io/config.js";
 export { resolveModel } from "./io/hub.js";
 export { readSafetensorsFile, writeSafetensorsFile, readSafetensors, writeSafetensors } from "./io/safetensors.js";
-export { loadTokenizer, Tokenizer } from "./tokenizers/index.js";
+export { loadTokenizer, Tokenizer, type BatchEncoding, type Encoding } from "./tokenizers/index.js";
 export { trainWordPiece } from "./tokenizers/train_wordpiece.js";
 export { createModel, FAMILIES, familyOf, maxSequenceLength, type ModelFamily, type ModelPart, type Task, type TaskModel } from "./models/auto.js";
 export { fromPretrained, loadPretrainedWeights } from "./models/pretrained.js";
@@ -43,6 +49,7 @@ export { buildReport, formatReport } from "./data/report.js";
 export { stratifiedSplit } from "./data/split.js";
 // Training
 export { Trainer, type TrainerOptions, type TrainResult } from "./train/trainer.js";
+export type { Float32NDArray, PredictionOutput } from "./train/prediction.js";
 export type { TrainerCallback, TrainerControl, TrainerState } from "./train/callbacks.js";
 export { EarlyStoppingCallback } from "./train/early_stopping.js";
 export { ConsoleLogCallback, JsonlLogCallback, RunRecordCallback } from "./train/log_callbacks.js";

@@ -9,9 +9,12 @@
 import { normalizeArgv } from "./argv_aliases.js";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../core/errors.js";
+import { useCommandLineNames } from "../core/option_names.js";
 import { doctorCommand } from "./doctor.js";
 import { initCommand } from "./init.js";
 
+// Messages from the library name options as the flags a user of this program typed.
+useCommandLineNames();
 const program = new Command("whet")
   .description("fine-tune transformer language models in TypeScript")
   .version("0.1.0");

@@ -102,7 +102,7 @@ test("JSON Lines: tokens and ner_tags, string or integer tags", async () => {
   const ids = parseConll('{"tokens": ["a", "b"], "ner_tags": [1, 0]}\n', "ids.jsonl", { tagNames: ["O", "B-PER"] });
   assert.deepEqual(ids.sentences[0].tags, ["B-PER", "O"]);
   assert.deepEqual(parseConll('{"tokens": ["a"], "ner_tags": [3]}\n', "raw.jsonl").sentences[0].tags, ["3"]);
-  assert.throws(() => parseConll('{"tokens": ["a"], "ner_tags": [3]}\n', "r.jsonl", { tagNames: ["O"] }), /tag id 3 at position 0 is outside tagNames/);
+  assert.throws(() => parseConll('{"tokens": ["a"], "ner_tags": [3]}\n', "r.jsonl", { tagNames: ["O"] }), /tag id 3 at position 0 is outside the 1 tag names \(ids 0..0\)/);
   assert.throws(() => parseConll('{"tokens": ["a", "b"], "ner_tags": ["O"]}\n', "n.jsonl"), /n\.jsonl:1: 2 tokens but 1 tags/);
   assert.throws(() => parseConll('{"words": ["a"], "tags": ["O"]}\n', "f.jsonl"), /fields found: "words", "tags"/);
   assert.throws(() => parseConll('{"tokens": ["a"], "ner_tags": ["O"]\n', "m.jsonl"), /m\.jsonl:1:36: malformed JSON/);

@@ -11,6 +11,7 @@
  */
 import { extname } from "node:path";
 import { WhetError } from "../core/errors.js";
+import { namingFlags } from "../core/option_names.js";
 import { compareCodePoints } from "./labels.js";
 import { parseJsonLine } from "./json_locate.js";
 import type { SkippedRows } from "./read.js";
@@ -213,7 +214,8 @@ function sentenceFromJsonLine(src: string, path: string, line: number, options: 
   const raw = rec[tagsField];
   if (!Array.isArray(tokens) || !Array.isArray(raw)) {
     throw new WhetError(`${path}:${line}: expected arrays "${tokensField}" and "${tagsField}" ` +
-      `(fields found: ${Object.keys(rec).map((c) => JSON.stringify(c)).join(", ")}); set tokensField/tagsField`);
+      `(fields found: ${Object.keys(rec).map((c) => JSON.stringify(c)).join(", ")})` +
+      (namingFlags() ? `; rename the file's fields to "tokens" and "ner_tags"` : "; set tokensField/tagsField"));
   }
   if (!tokens.every((t) => typeof t === "string")) throw new WhetError(`${path}:${line}: "${tokensField}" must hold strings`);
   if (tokens.length !== raw.length) {
@@ -224,7 +226,7 @@ function sentenceFromJsonLine(src: string, path: string, line: number, options: 
     if (typeof t === "string") return t;
     if (typeof t === "number" && Number.isInteger(t)) {
       if (!names) return String(t);
-      if (t < 0 || t >= names.length) throw new WhetError(`${path}:${line}: tag id ${t} at position ${i} is outside tagNames (0..${names.length - 1})`);
+      if (t < 0 || t >= names.length) throw new WhetError(`${path}:${line}: tag id ${t} at position ${i} is outside the ${names.length} tag names (ids 0..${names.length - 1})`);
       return names[t];
     }
     throw new WhetError(`${path}:${line}: tag at position ${i} must be a string or an integer id, got ${JSON.stringify(t)}`);

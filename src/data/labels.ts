@@ -10,6 +10,7 @@
  * config.id2label = map.toConfig().id2label;            // { "0": "negative", "1": "positive" }
  */
 import { WhetError } from "../core/errors.js";
+import { optionName } from "../core/option_names.js";
 import type { Label } from "./read.js";
 
 /** transformers' `config.problem_type` values. */
@@ -63,7 +64,7 @@ export class LabelMap {
   static fit(labels: Iterable<Label | undefined>, options: FitOptions = {}): LabelMap {
     const all = [...labels].filter((l): l is Label => l !== undefined);
     if (all.length === 0 && options.problemType !== "regression") {
-      throw new WhetError("Cannot learn labels: no row has one (check labelColumn)");
+      throw new WhetError(`Cannot learn labels: no row has one (check ${optionName("label_column")})`);
     }
     const lists = all.filter((l) => Array.isArray(l));
     const problemType = options.problemType ??

@@ -78,6 +78,8 @@ test("ragged rows: a few are skipped and counted (fatal with strict); most of th
 test("a missing column lists the columns found", async () => {
   const path = await file("cols.csv", "sentence,label\nhi,1\n");
   await assert.rejects(readTable(path), fails(/no column "text" \(columns found: "sentence", "label"\)/));
+  // A library caller reads the options it passes (the `whet` program gets flags: cli/usage_errors.test.ts).
+  await assert.rejects(readTable(path), fails(/choose columns with textColumn, textPairColumn and labelColumn; a file without a header row needs header: false, textColumn: "0", labelColumn: "1"; labelColumn: null reads unlabelled data/));
   const t = await readTable(path, { textColumn: "sentence" });
   assert.equal(t.rows.length, 1);
   await assert.rejects(readTable(path, { textColumn: "sentence", labelColumn: "y", textPairColumn: "p" }),
@@ -128,8 +130,8 @@ test("no header row: columns by position, and a hint when the names are missing"
   const t = await readTable(path, { header: false, textColumn: "0", labelColumn: "1" });
   assert.deepEqual(t.rows, [{ text: "he said \"hi", label: "1", line: 1 }, { text: "ok then", label: "0", line: 2 }]);
   assert.deepEqual(t.columns, ["0", "1"]);
-  await assert.rejects(readTable(path), fails(/needs --no-header --text-column 0 --label-column 1/));
-  await assert.rejects(readTable(path, { header: false }), fails(/columns found: "0", "1".*--text-column 0 --label-column 1/));
+  await assert.rejects(readTable(path), fails(/needs header: false, textColumn: "0", labelColumn: "1"/));
+  await assert.rejects(readTable(path, { header: false }), fails(/columns found: "0", "1".*textColumn: "0", labelColumn: "1"/));
   const csv = await file("nohead.csv", "\"a, b\",pos\n");
   assert.deepEqual((await readTable(csv, { header: false, textColumn: "0", labelColumn: "1" })).rows, [{ text: "a, b", label: "pos", line: 1 }]);
 });

@@ -14,6 +14,7 @@ import { existsSync, statSync } from "node:fs";
 import { extname } from "node:path";
 import { parse } from "csv-parse/sync";
 import { WhetError } from "../core/errors.js";
+import { namingFlags, optionName, optionSetting, optionSettings } from "../core/option_names.js";
 import { parseJsonLine } from "./json_locate.js";
 import { decodeText, readTextFile, type TextEncoding } from "./text_file.js";
 
@@ -131,11 +132,12 @@ class RowBuilder {
     const missing = this.required().filter((c) => !present(c));
     if (missing.length === 0) return;
     const which = missing.length === 1 ? `no column ${JSON.stringify(missing[0])}` : `no columns ${quoteList(missing)}`;
+    const byPosition = optionSettings(["text_column", "0"], ["label_column", "1"]);
     throw new WhetError(`Cannot read "${this.path}": ${which} (columns found: ${quoteList(found) || "none"}); ` +
-      `choose columns with --text-column, --text-pair-column and --label-column` +
-      (this.options.header === false ? " (without a header row the columns are 0, 1, …: --text-column 0 --label-column 1)"
-        : this.options.format !== "jsonl" ? "; a file without a header row needs --no-header --text-column 0 --label-column 1" : "") +
-      ` (API: textColumn, textPairColumn, labelColumn; labelColumn: null for unlabelled data)`);
+      `choose columns with ${optionName("text_column")}, ${optionName("text_pair_column")} and ${optionName("label_column")}` +
+      (this.options.header === false ? ` (without a header row the columns are 0, 1, …: ${byPosition})`
+        : this.options.format !== "jsonl" ? `; a file without a header row needs ${optionSettings(["header", false], ["text_column", "0"], ["label_column", "1"])}` : "") +
+      (namingFlags() ? "" : `; ${optionSetting("label_column", null)} reads unlabelled data`));
   }
 
   /** `detail`, when given, is the full message strict mode stops with. */

@@ -7,7 +7,8 @@
  * @example
  * const { train, validation } = stratifiedSplit(rows, { validationSize: 0.1, seed: 42 });
  */
-import { WhetError } from "../core/errors.js";
+import { UsageError } from "../core/errors.js";
+import { optionName } from "../core/option_names.js";
 import { Rng } from "../core/rng.js";
 import { compareCodePoints } from "./labels.js";
 import type { Label } from "./read.js";
@@ -42,7 +43,7 @@ export function stratifiedSplit<T extends { label?: Label }>(rows: readonly T[],
   const { validationSize: size, seed } = options;
   const v = size > 0 && size < 1 ? Math.round(size * n) : size;
   if (!Number.isInteger(v) || v < 1 || v >= n) {
-    throw new WhetError(`Cannot split ${n} rows with validationSize ${size}: ` +
+    throw new UsageError(`Cannot split ${n} rows with ${optionName("validation_split", "validationSize")} ${size}: ` +
       `give a fraction in (0, 1) or a count in 1..${n - 1} (a fraction must leave at least one row on each side)`);
   }
   const keyOf = options.stratify === false ? () => "" : options.stratify ?? defaultStratum(rows);

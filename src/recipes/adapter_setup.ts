@@ -1,6 +1,6 @@
 // A run's adapter: the run spec's `peft` (a method name or PEFT's adapter_config keys) or
 // `adapter` (a saved folder), attached to the model the recipe built.
-import { WhetError } from "../core/errors.js";
+import { UsageError } from "../core/errors.js";
 import type { TaskModel } from "../models/auto.js";
 import { readAdapterConfig } from "../peft/adapter_files.js";
 import type { AppliedAdapter } from "../peft/apply.js";
@@ -12,7 +12,7 @@ import type { ModelFiles } from "../train/checkpoint.js";
 /** Validate the run's adapter settings before any work; null when the run trains the whole model. */
 export function peftFromSpec(peft: unknown, adapter: string | undefined, task: string): PeftSettings | null {
   if (adapter !== undefined) {
-    if (peft !== undefined) throw new WhetError("adapter continues a saved adapter: it cannot be combined with peft (--peft, --peft-config, --lora-…)");
+    if (peft !== undefined) throw new UsageError("adapter continues a saved adapter: it cannot be combined with peft (--peft, --peft-config, --lora-…)");
     readAdapterConfig(adapter);
     return null;
   }

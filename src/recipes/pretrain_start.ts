@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { WhetError } from "../core/errors.js";
+import { UsageError, WhetError } from "../core/errors.js";
 import { readConfig, type PretrainedConfig } from "../io/config.js";
 import { resolveModel } from "../io/hub.js";
 import { createModel, dropoutOverrides, FAMILIES, familyOf, familySize, SIZE_KEYS, type SizeKey, type TaskModel } from "../models/auto.js";
@@ -48,19 +48,19 @@ export interface Start {
 export function checkStart(s: StartSpec): void {
   const sources = [s.model && "--model", s.configFrom && "--config-from", s.modelType && "--model-type"].filter(Boolean);
   if (sources.length !== 1) {
-    throw new WhetError(`pretrain: give exactly one of --model (continue pretraining), --config-from (fresh weights, that model's config) or --model-type (fresh weights, default config); got ${sources.length ? sources.join(" and ") : "none"}`);
+    throw new UsageError(`pretrain: give exactly one of --model (continue pretraining), --config-from (fresh weights, that model's config) or --model-type (fresh weights, default config); got ${sources.length ? sources.join(" and ") : "none"}`);
   }
   if (s.model && (s.trainTokenizer || s.tokenizer || Object.keys(s.architecture ?? {}).length)) {
-    throw new WhetError("pretrain: --model continues pretraining with the model's own tokenizer and sizes; --train-tokenizer, --tokenizer and size flags go with --config-from or --model-type");
+    throw new UsageError("pretrain: --model continues pretraining with the model's own tokenizer and sizes; --train-tokenizer, --tokenizer and size flags go with --config-from or --model-type");
   }
   if (s.modelType && !Object.hasOwn(FAMILIES, s.modelType)) {
-    throw new WhetError(`pretrain: --model-type "${s.modelType}" is not supported (supported: ${Object.keys(FAMILIES).join(", ")})`);
+    throw new UsageError(`pretrain: --model-type "${s.modelType}" is not supported (supported: ${Object.keys(FAMILIES).join(", ")})`);
   }
-  if (s.modelType && !s.trainTokenizer && !s.tokenizer) throw new WhetError("pretrain: --model-type needs a tokenizer: --train-tokenizer (with --vocab-size) or --tokenizer DIR_OR_ID");
-  if (s.trainTokenizer && s.tokenizer) throw new WhetError("pretrain: give --train-tokenizer or --tokenizer, not both");
-  if (s.vocabSize !== undefined && !s.trainTokenizer) throw new WhetError("pretrain: --vocab-size sets the size of a trained vocabulary: add --train-tokenizer");
+  if (s.modelType && !s.trainTokenizer && !s.tokenizer) throw new UsageError("pretrain: --model-type needs a tokenizer: --train-tokenizer (with --vocab-size) or --tokenizer DIR_OR_ID");
+  if (s.trainTokenizer && s.tokenizer) throw new UsageError("pretrain: give --train-tokenizer or --tokenizer, not both");
+  if (s.vocabSize !== undefined && !s.trainTokenizer) throw new UsageError("pretrain: --vocab-size sets the size of a trained vocabulary: add --train-tokenizer");
   for (const [k, v] of Object.entries(s.architecture ?? {})) {
-    if (!Number.isInteger(v) || (v as number) <= 0) throw new WhetError(`pretrain: --${k.replace(/_/g, "-")} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || (v as number) <= 0) throw new UsageError(`pretrain: --${k.replace(/_/g, "-")} must be a positive integer, got ${v}`);
   }
 }
 

@@ -9,7 +9,7 @@
  * console.log(r.perplexity);
  */
 import { join } from "node:path";
-import { WhetError } from "../core/errors.js";
+import { UsageError, WhetError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import type { Example } from "../data/collate.js";
 import { writeTextAtomic } from "../io/files.js";
@@ -82,7 +82,7 @@ async function pretrainIn(s: PretrainSpec): Promise<PretrainResult> {
   const a = s.args, log = s.log ?? ((l: string) => process.stderr.write(l + "\n"));
   if (s.documents.length === 0) throw new WhetError("pretrain: the corpus has no documents");
   const split = s.validationSplit ?? 0.05;
-  if (!(split >= 0 && split < 1)) throw new WhetError(`pretrain: --validation-split must lie in [0, 1), got ${split}`);
+  if (!(split >= 0 && split < 1)) throw new UsageError(`pretrain: --validation-split must lie in [0, 1), got ${split}`);
   const resume = a.resume_from_checkpoint === true ? listCheckpoints(a.output_dir).at(-1) ?? null : typeof a.resume_from_checkpoint === "string" ? a.resume_from_checkpoint : null;
   const start = await prepareStart(s, s.documents, a, resume, log);
   const { model, tokenizer } = start;
@@ -111,7 +111,7 @@ async function pretrainIn(s: PretrainSpec): Promise<PretrainResult> {
     `${corpus.documents} documents, ${corpus.tokens} tokens in ${corpus.examples.length} blocks of up to ${a.max_length} (${train.length} train, ${evalSet.length} held out); ` +
     `masking ${masking.mlmProbability}${masking.wholeWordMasking ? " (whole words)" : ""}`);
   const padId = tokenizer.padTokenId ?? 0;
-  if (a.eval_strategy !== "no" && evalSet.length === 0) throw new WhetError(`pretrain: eval_strategy "${a.eval_strategy}" needs held-out blocks: set --validation-split above 0`);
+  if (a.eval_strategy !== "no" && evalSet.length === 0) throw new UsageError(`pretrain: eval_strategy "${a.eval_strategy}" needs held-out blocks: set --validation-split above 0`);
   const evalLossBefore = evalSet.length && !resume ? await mlmLoss(model, evalSet, padId, a) : null;
   if (evalLossBefore !== null) log(`held-out masked-LM loss before training: ${evalLossBefore.toFixed(4)}`);
 

@@ -1,6 +1,7 @@
 // A text-classification file read for a trained model: texts, reference class ids through the
 // model's own label2id, and the group column when one is asked for.
 import { WhetError } from "../core/errors.js";
+import { optionName } from "../core/option_names.js";
 import { LabelMap } from "../data/labels.js";
 import { readTable } from "../data/read.js";
 import type { PretrainedConfig } from "../io/config.js";
@@ -32,18 +33,10 @@ export async function readLabelledFile(path: string, config: PretrainedConfig,
     throw new WhetError(`${path}: this check needs a single-label classifier; the model's problem_type is ${map.problemType}`);
   }
   const textColumn = o.textColumn ?? "text";
-  const probe = await readTable(path, { textColumn, textPairColumn: o.textPairColumn,
-    labelColumn: null }).catch((e: unknown) => {
-    // The reader names its API options; a user of these commands typed flags.
-    if (e instanceof WhetError) {
-      throw new WhetError(e.message.replace(/choose columns with textColumn.*$/,
-        "choose columns with --text-column and --text-pair-column"));
-    }
-    throw e;
-  });
+  const probe = await readTable(path, { textColumn, textPairColumn: o.textPairColumn, labelColumn: null });
   const labelColumn = o.labelColumn ?? (probe.columns.includes("label") ? "label" : null);
   if (labelColumn !== null && !probe.columns.includes(labelColumn)) {
-    throw new WhetError(`--label-column "${labelColumn}": ${path} has no such column; its columns are: ${probe.columns.map((c) => JSON.stringify(c)).join(", ")}`);
+    throw new WhetError(`${optionName("label_column")} "${labelColumn}": ${path} has no such column; its columns are: ${probe.columns.map((c) => JSON.stringify(c)).join(", ")}`);
   }
   const table = labelColumn === null ? probe : await readTable(path, { textColumn, textPairColumn: o.textPairColumn,
     labelColumn });

@@ -4,11 +4,18 @@ import { WhetError } from "../core/errors.js";
 import { ndarray, type NDArray } from "../core/ndarray.js";
 import { appendAll } from "../core/iter.js";
 
-/** One encoded text (or pair), as transformers' BatchEncoding gives it for one row. */
+/**
+ * One encoded text (or pair), as transformers' BatchEncoding gives it for one row; the fields
+ * are named as in BatchEncoding (`inputIds`, `tokenTypeIds`, `attentionMask`…).
+ */
 export interface Encoding {
-  ids: number[];
+  inputIds: number[];
   tokens: string[];
   /** Segment ids: 0 for the first sequence, 1 for the second (BERT); all 0 for RoBERTa. */
+  tokenTypeIds: number[];
+  /** @deprecated The same array as `inputIds`; kept for one release. */
+  ids: number[];
+  /** @deprecated The same array as `tokenTypeIds`; kept for one release. */
   typeIds: number[];
   attentionMask: number[];
   /** 1 on tokens the post-processor added ([CLS], [SEP]…) and on padding; 0 on the text's own tokens. */
@@ -25,7 +32,7 @@ export interface Encoding {
   sequenceIds: (number | null)[];
 }
 
-/** A padded batch: `inputIds[i] === encodings[i].ids`, and so on. */
+/** A padded batch: `inputIds[i] === encodings[i].inputIds`, and so on (the same arrays). */
 export interface BatchEncoding {
   encodings: Encoding[];
   inputIds: number[][];
@@ -48,16 +55,16 @@ export interface PadSpec {
 
 /** Pad one encoding in place up to `spec.length` (longer encodings are left as they are). */
 export function padEncoding(e: Encoding, spec: PadSpec): void {
-  const n = spec.length - e.ids.length;
+  const n = spec.length - e.inputIds.length;
   if (n <= 0) return;
   const fill = <T>(arr: T[], v: T) => {
     const pad = new Array<T>(n).fill(v);
     if (spec.side === "right") appendAll(arr, pad);
     else appendAll(arr, appendAll(pad, arr.splice(0, arr.length)));
   };
-  fill(e.ids, spec.padId);
+  fill(e.inputIds, spec.padId);
   fill(e.tokens, spec.padToken);
-  fill(e.typeIds, spec.padTypeId);
+  fill(e.tokenTypeIds, spec.padTypeId);
   fill(e.attentionMask, 0);
   fill(e.specialTokensMask, 1);
   for (let i = 0; i < n; i++) {
@@ -69,9 +76,9 @@ export function padEncoding(e: Encoding, spec: PadSpec): void {
 }
 
 export function makeBatch(encodings: Encoding[], modelInputNames: readonly string[]): BatchEncoding {
-  const inputIds = encodings.map((e) => e.ids);
+  const inputIds = encodings.map((e) => e.inputIds);
   const attentionMask = encodings.map((e) => e.attentionMask);
-  const tokenTypeIds = encodings.map((e) => e.typeIds);
+  const tokenTypeIds = encodings.map((e) => e.tokenTypeIds);
   const specialTokensMask = encodings.map((e) => e.specialTokensMask);
   return {
     encodings,

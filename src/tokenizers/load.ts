@@ -29,7 +29,7 @@ const XLMR_LIKE = /^XLMRobertaTokenizer(Fast)?$/;
  *
  * ```ts
  * const tok = await loadTokenizer("../shared/fixtures/hf/bert-seq");
- * (await tok.encode("hello world")).ids; // [2, ..., 3]
+ * (await tok.encode("hello world")).inputIds; // [2, ..., 3]
  * ```
  */
 export async function loadTokenizer(dir: string, opts: LoadOptions = {}): Promise<Tokenizer> {

@@ -185,7 +185,7 @@ export class Tokenizer {
     const rows = as.map((a, i) => this.finish(a, bs ? bs[i] : null, texts[i], pairs ? pairs[i] : null, opts, trunc));
     const padding = opts.padding ?? "longest";
     if (padding !== false && rows.length > 0) {
-      let length = padding === "max_length" ? (opts.maxLength ?? this.modelMaxLength) : maxOf(rows.map((r) => r.ids.length), 0);
+      let length = padding === "max_length" ? (opts.maxLength ?? this.modelMaxLength) : maxOf(rows.map((r) => r.inputIds.length), 0);
       if (!Number.isFinite(length)) throw new WhetError(`padding "max_length" needs maxLength: this tokenizer has no model_max_length`);
       const m = opts.padToMultipleOf;
       if (m !== undefined && m > 0) length = Math.ceil(length / m) * m;
@@ -271,10 +271,13 @@ export class Tokenizer {
       const m = sequenceIds[i] === null ? null : maps[sequenceIds[i]!];
       return m ? [m(s), m(t)] : [s, t];
     });
+    const inputIds = e.getIds(), tokenTypeIds = e.getTypeIds();
     return {
-      ids: e.getIds(),
+      inputIds,
       tokens: e.getTokens(),
-      typeIds: e.getTypeIds(),
+      tokenTypeIds,
+      ids: inputIds,
+      typeIds: tokenTypeIds,
       attentionMask: e.getAttentionMask(),
       specialTokensMask: e.getSpecialTokensMask(),
       offsets,

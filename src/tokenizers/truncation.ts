@@ -5,6 +5,7 @@
 // computes the split in closed form and, for an odd budget where the second sequence is at least
 // as long, gives the extra token to the second sequence instead; the slow rule is the documented one.)
 import { WhetError } from "../core/errors.js";
+import { optionName } from "../core/option_names.js";
 
 export type TruncationStrategy = "longest_first" | "only_first" | "only_second";
 
@@ -21,15 +22,16 @@ export function planTruncation(
   maxLength: number,
   strategy: TruncationStrategy,
 ): [number, number | null] {
-  if (!Number.isInteger(maxLength) || maxLength < 0) throw new WhetError(`Truncation: maxLength must be a non-negative integer, got ${maxLength}`);
+  const name = optionName("max_length", "maxLength");
+  if (!Number.isInteger(maxLength) || maxLength < 0) throw new WhetError(`Truncation: ${name} must be a non-negative integer, got ${maxLength}`);
   const toRemove = lenA + (lenB ?? 0) + numSpecial - maxLength;
   if (toRemove <= 0) return [lenA, lenB];
   if (maxLength < numSpecial) {
-    throw new WhetError(`Cannot truncate to maxLength ${maxLength}: the special tokens alone take ${numSpecial}`);
+    throw new WhetError(`Cannot truncate to ${name} ${maxLength}: the special tokens alone take ${numSpecial}`);
   }
   const fail = (which: string, len: number) =>
     new WhetError(
-      `Cannot truncate to maxLength ${maxLength} with strategy "${strategy}": ${toRemove} tokens must go ` +
+      `Cannot truncate to ${name} ${maxLength} with strategy "${strategy}": ${toRemove} tokens must go ` +
         `but the ${which} sequence has only ${len} (plus ${numSpecial} special tokens)` +
         (strategy === "longest_first" ? "" : `; try truncation "longest_first"`),
     );

@@ -89,6 +89,11 @@ export class Evaluator {
 
   async evaluate(): Promise<Record<string, number>> {
     const { loss, prediction } = await this.predict();
+    return this.metrics(loss, prediction);
+  }
+
+  /** The loss (and perplexity for masked-LM) followed by computeMetrics' (or the task's standard) metrics. */
+  metrics(loss: number, prediction: EvalPrediction): Record<string, number> {
     const id2label = this.o.model.config.id2label;
     const metrics = (this.o.computeMetrics ?? ((p: EvalPrediction) => standardMetrics(p, id2label)))(prediction);
     return this.o.labels === "masked_token" ? { loss, perplexity: Math.exp(loss), ...metrics } : { loss, ...metrics };

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { WhetError } from "../core/errors.js";
+import { UsageError, WhetError } from "../core/errors.js";
+import { optionName, optionSetting } from "../core/option_names.js";
 import type { NDArray } from "../core/ndarray.js";
 import { Rng } from "../core/rng.js";
 import type { Tensor } from "../graph/tensor.js";
@@ -21,6 +22,7 @@ import { batchInputs, collate, type Batch, type Example, type LabelKind } from "
 import { EarlyStoppingCallback } from "./early_stopping.js";
 import { Evaluator, standardMetrics, type EvalPrediction, type MetricsFn } from "./evaluator.js";
 import { FineTuning } from "./fine_tuning.js";
+import { runPrediction, type PredictionOutput } from "./prediction.js";
 import { ConsoleLogCallback, JsonlLogCallback, round, RunRecordCallback } from "./log_callbacks.js";
 import type { LossPlugin } from "./loss_plugin.js";
 import { ProgressCallback } from "./progress_line.js";
@@ -36,9 +38,14 @@ export interface TrainerOptions {
   labels: LabelKind;
   /** Label names in id order (written into config.json). */
   labelNames?: readonly string[];
-  padId: number;
+  /**
+   * The id batches are padded with. Default: the tokenizer's pad token, else the model config's
+   * pad_token_id (as transformers' collator pads with `tokenizer.pad_token_id`).
+   */
+  padId?: number;
   computeMetrics?: MetricsFn;
-  tokenizer?: Saveable;
+  /** Saved beside the model (checkpoints, the final folder); its pad token pads the batches. */
+  tokenizer?: Saveable & { readonly padTokenId?: number };
   /** Where log lines go (default: stderr, below a progress line on a terminal). */
   log?: (line: string) => void;
   /** Recorded in run.json: data file hashes, the command line, versions. */
@@ -104,11 +111,13 @@ export class Trainer {
   readonly fineTuning: FineTuning;
   private stopReason: string | null = null;
   private run: Run | null = null;
+  private readonly padId: number;
 
   constructor(private readonly options: TrainerOptions) {
     const o = options, a = o.args;
     this.args = a;
     if (o.train.length === 0) throw new WhetError("training: the training set is empty");
+    this.padId = resolvePadId(o);
     o.loss?.check?.({ train: o.train, labels: o.labels });
     this.progress = o.log ? null : new ProgressCallback();
     const progress = this.progress;
@@ -162,6 +171,48 @@ export class Trainer {
 
   removeCallback(cb: TrainerCallback): boolean {
     return this.callbacks.remove(cb);
+  }
+
+  /**
+   * transformers' `Trainer.evaluate`: the model as it stands on `dataset` (default: the `eval`
+   * set given to the constructor), metrics under "eval_" (eval_loss, eval_accuracy…,
+   * eval_runtime), and `epoch` once training ran. Callbacks are not called.
+   */
+  async evaluate(dataset?: readonly Example[], o: { metricKeyPrefix?: string } = {}): Promise<Record<string, number>> {
+    const examples = dataset ?? this.options.eval;
+    if (!examples || examples.length === 0) {
+      throw new WhetError("evaluate: no dataset given, and the Trainer was given no eval set");
+    }
+    const { metrics } = await this.predictOn(examples, o.metricKeyPrefix ?? "eval");
+    return this.run ? { ...metrics, epoch: round(this.run.loop.epoch, 4) } : metrics;
+  }
+
+  /**
+   * transformers' `Trainer.predict`: `{ predictions, label_ids, metrics }` with the logits stacked
+   * (see PredictionOutput) and metrics under "test_"; examples without labels give logits alone.
+   */
+  async predict(dataset: readonly Example[], o: { metricKeyPrefix?: string } = {}): Promise<PredictionOutput> {
+    return this.predictOn(dataset, o.metricKeyPrefix ?? "test");
+  }
+
+  private async predictOn(examples: readonly Example[], prefix: string): Promise<PredictionOutput> {
+    const a = this.args, o = this.options;
+    return runPrediction(examples, {
+      model: o.model, labels: o.labels, padId: this.padId, batchSize: a.per_device_eval_batch_size, threads: a.threads,
+      computeMetrics: o.computeMetrics, classWeights: this.classWeights(), prefix,
+    });
+  }
+
+  /**
+   * transformers' `save_model`: the model (or just the adapter, given modelFiles) and the
+   * tokenizer into `dir`, default output_dir, in the Hugging Face layout. train() does it at the end.
+   */
+  async saveModel(dir: string = this.args.output_dir): Promise<void> {
+    const { saveModel } = await import("../models/save.js");
+    const o = this.options;
+    if (o.modelFiles) await o.modelFiles.save(dir);
+    else await saveModel(o.model, dir, { task: this.task(), labels: o.labelNames });
+    if (o.tokenizer) await o.tokenizer.save(dir);
   }
 
   /** The run as callbacks see it (zeros before train() starts). */
@@ -218,7 +269,7 @@ export class Trainer {
       const labels = o.train.flatMap((e) => (Array.isArray(e.label) ? e.label : [e.label as number]));
       return balancedClassWeights(labels.filter((l) => l !== -100), k);
     }
-    if (cw.length !== k) throw new WhetError(`class_weights has ${cw.length} values but the model has ${k} labels`);
+    if (cw.length !== k) throw new UsageError(`${optionName("class_weights")} has ${cw.length} values but the model has ${k} labels`);
     return cw;
   }
 
@@ -306,18 +357,19 @@ export class Trainer {
     const a = this.args, o = this.options;
     if (a.eval_strategy === "no") return null;
     if (!o.eval || o.eval.length === 0) {
-      throw new WhetError(`eval_strategy is "${a.eval_strategy}" but there is no evaluation data: give a validation set or set eval_strategy to no`);
+      throw new UsageError(`${optionName("eval_strategy")} is "${a.eval_strategy}" but there is no evaluation data: ` +
+        `give a validation set or set ${optionSetting("eval_strategy", "no")}`);
     }
     if (!o.computeMetrics) {
       // Known before any work: a best-model metric the evaluation will not produce is an error now.
       const standard = standardMetrics(dummyPrediction(o.labels, o.eval[0]), o.model.config.id2label);
       const names = ["loss", ...(o.labels === "masked_token" ? ["perplexity"] : []), ...Object.keys(standard)];
       if (!names.includes(a.metric_for_best_model!)) {
-        throw new WhetError(`metric_for_best_model "${a.metric_for_best_model}" is not computed for this task; the metrics are: ${names.join(", ")}`);
+        throw new UsageError(`${optionName("metric_for_best_model")} "${a.metric_for_best_model}" is not computed for this task; the metrics are: ${names.join(", ")}`);
       }
     }
     return Evaluator.create({
-      model: o.model, examples: o.eval, labels: o.labels, padId: o.padId, batchSize: a.per_device_eval_batch_size,
+      model: o.model, examples: o.eval, labels: o.labels, padId: this.padId, batchSize: a.per_device_eval_batch_size,
       threads: a.threads, computeMetrics: o.computeMetrics, classWeights: weights,
     });
   }
@@ -365,7 +417,7 @@ export class Trainer {
     await this.callbacks.call("onStepBegin");
     // The epoch's remainder makes a short last step.
     const group = micros.slice(m, Math.min(m + gas, micros.length));
-    const collateOpts = { padId: o.padId, tokenTypes: familyOf(o.model.config).tokenTypes, labels: o.labels };
+    const collateOpts = { padId: this.padId, tokenTypes: familyOf(o.model.config).tokenTypes, labels: o.labels };
     const batches: Batch[] = group.map((idx, j) => {
       const examples = idx.map((i) => o.train[i]);
       const rewritten = o.transformBatch ? o.transformBatch(examples, { epoch, micro: m + j, indices: idx }) : examples;
@@ -407,7 +459,7 @@ export class Trainer {
   private async logSaveEvaluate(run: Run): Promise<void> {
     const c = this.callbacks.control, loop = run.loop;
     if (c.shouldLog) await this.logTrain(run);
-    const improved = c.shouldEvaluate && run.evaluator ? await this.evaluate(run) : false;
+    const improved = c.shouldEvaluate && run.evaluator ? await this.evaluateOnSchedule(run) : false;
     const save = c.shouldSave || (this.args.save_strategy === "best" && improved);
     c.shouldLog = c.shouldEvaluate = c.shouldSave = false;
     // Only a saved evaluation can be the best checkpoint (rotation keeps it, the end reloads it).
@@ -436,11 +488,11 @@ export class Trainer {
   }
 
   /** Evaluate, log, track the best metric and tell the callbacks; returns whether this evaluation is the new best. */
-  private async evaluate(run: Run): Promise<boolean> {
+  private async evaluateOnSchedule(run: Run): Promise<boolean> {
     const a = this.args, loop = run.loop, name = a.metric_for_best_model!;
     const metrics = await run.evaluator!.evaluate();
     if (!(name in metrics)) {
-      throw new WhetError(`metric_for_best_model "${name}" is not among the evaluation metrics: ${Object.keys(metrics).join(", ")}`);
+      throw new WhetError(`${optionName("metric_for_best_model")} "${name}" is not among the evaluation metrics: ${Object.keys(metrics).join(", ")}`);
     }
     const entry: Record<string, number> = { step: loop.global_step, epoch: round(loop.epoch, 4) };
     for (const [k, v] of Object.entries(metrics)) entry[`eval_${k}`] = v;
@@ -483,11 +535,8 @@ export class Trainer {
   }
 
   private async saveFinal(loop: LoopState, metrics: Record<string, number>): Promise<void> {
-    const { saveModel } = await import("../models/save.js");
-    const o = this.options, dir = this.args.output_dir;
-    if (o.modelFiles) await o.modelFiles.save(dir);
-    else await saveModel(o.model, dir, { task: this.task(), labels: o.labelNames });
-    if (o.tokenizer) await o.tokenizer.save(dir);
+    const dir = this.args.output_dir;
+    await this.saveModel(dir);
     await writeTextAtomic(join(dir, "trainer_state.json"), JSON.stringify(loop, null, 1));
     await writeTextAtomic(join(dir, "eval_results.json"), JSON.stringify(metrics, null, 1));
   }
@@ -497,10 +546,10 @@ export class Trainer {
     if (r === undefined || r === false) return null;
     if (r === true) {
       const all = listCheckpoints(this.args.output_dir);
-      if (all.length === 0) throw new WhetError(`resume_from_checkpoint: no checkpoint-N folder in ${this.args.output_dir}`);
+      if (all.length === 0) throw new WhetError(`${optionName("resume_from_checkpoint")}: no checkpoint-N folder in ${this.args.output_dir}`);
       return all[all.length - 1];
     }
-    if (!existsSync(r)) throw new WhetError(`resume_from_checkpoint: ${r} does not exist`);
+    if (!existsSync(r)) throw new WhetError(`${optionName("resume_from_checkpoint")}: ${r} does not exist`);
     return r;
   }
 
@@ -509,7 +558,7 @@ export class Trainer {
     const finished = existsSync(join(dir, "trainer_state.json"))
       && (existsSync(join(dir, "model.safetensors")) || existsSync(join(dir, "adapter_model.safetensors")));
     if (finished && !a.overwrite_output_dir && !a.resume_from_checkpoint) {
-      throw new WhetError(`output_dir ${dir} holds a finished run: pass overwrite_output_dir (--overwrite-output-dir) to replace it`);
+      throw new WhetError(`${optionName("output_dir")} ${dir} holds a finished run: pass ${optionSetting("overwrite_output_dir", true)} to replace it`);
     }
     await mkdir(dir, { recursive: true });
     const cleaned = await cleanCheckpointLeftovers(dir);
@@ -518,6 +567,17 @@ export class Trainer {
 }
 
 export const WHET_VERSION = "0.1.0";
+
+/** The pad id: given, else the tokenizer's pad token, else the model config's pad_token_id. */
+export function resolvePadId(o: TrainerOptions): number {
+  const id = o.padId ?? o.tokenizer?.padTokenId ?? o.model.config.pad_token_id;
+  if (id === undefined || id === null) {
+    throw new WhetError("Trainer: cannot pad batches: " + (o.tokenizer ? "the tokenizer has no pad token" : "no tokenizer was given") +
+      " and the model's config has no pad_token_id; set pad_token in tokenizer_config.json or pass padId");
+  }
+  if (!Number.isInteger(id) || id < 0) throw new WhetError(`Trainer: the pad id must be a non-negative integer, got ${id}`);
+  return id;
+}
 
 /** A one-example prediction of the task's shape: enough to learn which metric names exist. */
 function dummyPrediction(kind: LabelKind, e: Example): EvalPrediction {
