@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { defaultDirection, runFinetuneSearch } from "./finetune_search.js";
+import { createStudy } from "./study_api.js";
 
 const traj = fileURLToPath(new URL("../../fixtures/trajectories/bert-seq/", import.meta.url));
 
@@ -44,4 +45,38 @@ test("direction follows the metric when not given", () => {
   assert.equal(defaultDirection("eval_accuracy"), "maximize");
   assert.equal(defaultDirection("eval_loss"), "minimize");
   assert.equal(defaultDirection("rmse"), "minimize");
+});
+
+test("a trial the median pruner stops ends PRUNED with its intermediate values, and the search goes on", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "whet-ftprune-"));
+  writeFileSync(join(dir, "space.yaml"), "learning_rate: {type: float, low: 1.0e-5, high: 10, log: true}\n");
+  const storage = `sqlite:///${join(dir, "s.db")}`;
+  // five sane runs (the median pruner's 5 startup trials), one with a learning rate that wrecks
+  // the model, one more sane one after it
+  const lrs = [1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 5, 1e-3];
+  const setup = await createStudy({ storage, studyName: "prune", direction: "minimize" });
+  for (const lr of lrs) await setup.enqueueTrial({ learning_rate: lr });
+  await setup.storage.close();
+  const base = {
+    model: join(traj, "init"), train_file: join(traj, "train.csv"), output_dir: join(dir, "out"), max_steps: 4,
+    max_length: 32, eval_strategy: "steps", eval_steps: 2, save_strategy: "no", validation_split: 0.25, threads: 1,
+  };
+  const folders: boolean[] = [];
+  const { study } = await runFinetuneSearch({
+    storage, studyName: "prune", direction: "minimize", nTrials: lrs.length, sampler: "tpe", pruner: "median", seed: 1,
+    spaceFile: join(dir, "space.yaml"), catchErrors: false, base, metric: "eval_loss", log: () => undefined,
+    callbacks: [(_s, t) => void folders.push(existsSync(join(dir, "out", `trial-${t.number}`)))],
+  });
+  const trials = await study.trials();
+  await study.storage.close();
+  assert.deepEqual(trials.map((t) => t.params.learning_rate), lrs, "the enqueued parameters, in order");
+  assert.deepEqual(trials.map((t) => t.state), ["COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "PRUNED", "COMPLETE"]);
+  const pruned = trials[5];
+  assert.deepEqual([...pruned.intermediateValues.keys()], [2], "stopped at its first evaluation");
+  assert.deepEqual(pruned.values, [pruned.intermediateValues.get(2)], "as Optuna: a pruned trial's value is its last report");
+  assert.ok(!(pruned.intermediateValues.get(2)! <= trials[0].intermediateValues.get(2)!), "worse than the median");
+  assert.ok(folders.every(Boolean), "each trial ran in its own folder");
+  assert.deepEqual(readdirSync(join(dir, "out")).sort(), ["best", "study.json"], "trial folders cleaned at the end");
+  const history = JSON.parse(readFileSync(join(dir, "out", "study.json"), "utf8"));
+  assert.equal(history.trials[5].state, "PRUNED");
 });

@@ -8,7 +8,7 @@ import type { TrainerCallback } from "../train/callbacks.js";
 import type { Direction, FrozenTrial } from "./frozen_trial.js";
 import { makePruner, makeSampler, searchSpace, type SearchOptions } from "./search_workflow.js";
 import { SearchUsageError, type SearchSpace } from "./space_file.js";
-import type { Study } from "./study.js";
+import type { OptimizeOptions, Study } from "./study.js";
 import { createStudy } from "./study_api.js";
 import { bestOf, formatSummary } from "./summary.js";
 import { TrialPruned, type Trial } from "./trial.js";
@@ -21,6 +21,8 @@ export interface FinetuneSearchOptions extends Omit<SearchOptions, "objectiveCom
   /** keep every trial's folder, not only the best one's */
   keepTrials?: boolean;
   log?: (line: string) => void;
+  /** called after each of this worker's trials, as Optuna's optimize(callbacks=...) */
+  callbacks?: OptimizeOptions["callbacks"];
 }
 
 const LOWER_IS_BETTER = /(^|_)(loss|mse|mae|rmse|perplexity)$/;
@@ -52,7 +54,9 @@ export async function runFinetuneSearch(opts: FinetuneSearchOptions): Promise<{ 
     mine.push(trial.number);
     return runTrial(trial, space, resolve(output), opts);
   };
-  await study.optimize(objective, { nTrials: opts.nTrials, timeout: opts.timeout, catch: opts.catchErrors });
+  await study.optimize(objective, {
+    nTrials: opts.nTrials, timeout: opts.timeout, catch: opts.catchErrors, callbacks: opts.callbacks,
+  });
   const trials = await study.trials();
   keepBest(resolve(output), trials, study.directions, mine, opts.keepTrials ?? false);
   writeHistory(resolve(output), opts.metric, study.directions[0], trials);

@@ -1,5 +1,5 @@
 import type { Direction, FrozenTrial } from "./frozen_trial.js";
-import { parameterImportances } from "./importance.js";
+import { IMPORTANCE_METHOD, parameterImportances } from "./importance.js";
 
 /** The text `whet search` prints at the end (and with --summary): best trial, a table of trials, importances. */
 export function formatSummary(studyName: string, directions: Direction[], trials: readonly FrozenTrial[]): string {
@@ -20,7 +20,7 @@ export function formatSummary(studyName: string, directions: Direction[], trials
   if (directions.length === 1) {
     const imp = parameterImportances(trials);
     if (imp.length > 0) {
-      lines.push("", "parameter importances (share of the objective's variance each explains alone):");
+      lines.push("", `parameter importances, ${IMPORTANCE_METHOD}:`);
       for (const [n, v] of imp) lines.push(`  ${n.padEnd(Math.max(...imp.map(([k]) => k.length)))}  ${v.toFixed(3)}  ${"#".repeat(Math.round(v * 40))}`);
     }
   }
