@@ -85,6 +85,10 @@ export async function predictFile(
   model: PredictorInput, spec: PredictSpec, output: string | NodeJS.WritableStream,
 ): Promise<PredictResult> {
   const p = completePredictor(model);
+  if (p.task !== "sequence-classification" && p.task !== "token-classification") {
+    throw new WhetError(`predict needs a sequence or token classifier; this model is a ${p.task} model ` +
+      `(fine-tune it first: whet train --model …)`);
+  }
   const batchSize = spec.batchSize ?? 32;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
     throw new WhetError(`--batch-size must be a whole number of at least 1, got ${batchSize}`);
