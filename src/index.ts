@@ -47,6 +47,10 @@ export { collate } from "./data/collate.js";
 export { prepareData, type BeforeEncode, type DataSource, type PreparedData, type TrainRows } from "./data/prepare.js";
 export { buildReport, formatReport } from "./data/report.js";
 export { stratifiedSplit } from "./data/split.js";
+export { streamPredictInput, type PredictInput, type PredictInputOptions } from "./data/predict_input.js";
+export {
+  aggregateEntities, scoredTokens, AGGREGATION_STRATEGIES, type AggregationStrategy, type EntityGroup, type TokenEntity,
+} from "./data/token_entities.js";
 // Training
 export { Trainer, type TrainerOptions, type TrainResult } from "./train/trainer.js";
 export type { Float32NDArray, PredictionOutput } from "./train/prediction.js";
@@ -68,6 +72,7 @@ export { finetune, type FinetuneOptions, type RecipeOptions, type RunResult } fr
 export { pretrain, runPretrain, type PretrainSpec, type PretrainResult } from "./recipes/pretraining.js";
 export { distill, type DistillSpec, type DistillResult } from "./recipes/distillation.js";
 export { resolveRunSpec, DataKeysSchema, type RunSpec } from "./recipes/run_spec.js";
+export { predictFile, type PredictorInput, type PredictSpec, type PredictResult } from "./recipes/predict.js";
 // Export and compression
 export { exportOnnx, validateExport } from "./export/onnx_export.js";
 export { quantizeDynamicInt8, encodeQuantized } from "./compress/quantize.js";

@@ -103,6 +103,9 @@ test("predict: mistakes in the input are one clear line each, and leave no outpu
     assert.ok(!readdirSync(dir).some((f) => f.endsWith(".tmp")), "no temporary file left");
     writeFileSync(join(dir, "bad.txt"), Buffer.from([0x68, 0x69, 0x0a, 0xff, 0x0a]));
     assert.match(whet([...base, "--input", "bad.txt", "--output", "b.jsonl"], dir).err, /bad\.txt:2: not valid UTF-8/);
+    const mlm = whet(["predict", "--model", join(fx, "hf", "bert-mlm"), "--input", "in.xml", "--format", "txt",
+      "--output", "m.jsonl"], dir);
+    assert.match(mlm.err, /predict needs a sequence or token classifier; this model is a masked-lm model/);
     const same = whet([...base, "--input", "in.csv", "--output", "in.csv"], dir);
     assert.notEqual(same.code, 0);
     assert.match(same.err, /--output/);

@@ -10,11 +10,15 @@
  *   of the words joined by single spaces (the text training encodes), and `tags[i]` is word i's.
  *
  * @example
- * const { rows, seconds } = await predictFile(loaded, { input: "texts.csv", textColumn: "review" }, "pred.jsonl");
+ * const { model, dir } = await fromPretrained("runs/ner");
+ * const tokenizer = await loadTokenizer(dir);
+ * const { rows, seconds } = await predictFile({ model, tokenizer }, { input: "texts.csv", textColumn: "review",
+ *   aggregationStrategy: "first" }, "pred.jsonl");
  */
 import { WhetError } from "../core/errors.js";
 import { writeFileAtomic } from "../io/files.js";
-import { maxSequenceLength, type Task, type TaskModel } from "../models/auto.js";
+import { id2label } from "../io/config.js";
+import { familyOf, maxSequenceLength, taskFromConfig, type Task, type TaskModel } from "../models/auto.js";
 import { ForwardRunner } from "../models/forward.js";
 import { streamPredictInput, type PredictInput, type PredictInputOptions } from "../data/predict_input.js";
 import {
@@ -24,14 +28,25 @@ import {
 import type { Tokenizer } from "../tokenizers/index.js";
 import { checkFinite, checkInputRows, padRows, type Row } from "./model_inputs.js";
 
-/** A model ready for inference (the CLI's loadForInference gives one). */
-export interface Predictor {
+/** A model and its tokenizer; what is left out comes from the model's config.json. */
+export interface PredictorInput {
   model: TaskModel;
   tokenizer: Tokenizer;
-  task: Task;
-  tokenTypes: boolean;
+  task?: Task;
+  /** Whether the model reads token_type_ids (BERT-style). */
+  tokenTypes?: boolean;
   /** id2label in id order. */
-  labels: string[];
+  labels?: string[];
+}
+
+type Predictor = Required<PredictorInput>;
+
+function completePredictor(p: PredictorInput): Predictor {
+  const config = p.model.config;
+  return {
+    model: p.model, tokenizer: p.tokenizer, task: p.task ?? taskFromConfig(config) ?? "sequence-classification",
+    tokenTypes: p.tokenTypes ?? familyOf(config).tokenTypes, labels: p.labels ?? id2label(config),
+  };
 }
 
 export interface PredictSpec extends PredictInputOptions {
@@ -67,8 +82,13 @@ interface Prepared {
 
 /** Predict every record of `spec.input` into `output` (a path written atomically, or a stream such as stdout). */
 export async function predictFile(
-  p: Predictor, spec: PredictSpec, output: string | NodeJS.WritableStream,
+  model: PredictorInput, spec: PredictSpec, output: string | NodeJS.WritableStream,
 ): Promise<PredictResult> {
+  const p = completePredictor(model);
+  if (p.task !== "sequence-classification" && p.task !== "token-classification") {
+    throw new WhetError(`predict needs a sequence or token classifier; this model is a ${p.task} model ` +
+      `(fine-tune it first: whet train --model …)`);
+  }
   const batchSize = spec.batchSize ?? 32;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
     throw new WhetError(`--batch-size must be a whole number of at least 1, got ${batchSize}`);
