@@ -21,14 +21,16 @@ export function distillCommand(): Command {
     .option("--temperature <t>", "softening temperature", Number, 2)
     .option("--config <file>", "run config (YAML or JSON); flags override it");
   addTrainingOptions(cmd);
-  addPeftOptions(cmd, "a PEFT adapter folder that, loaded onto --teacher (LoRA and IA3 merged into it), makes the teacher");
+  addPeftOptions(cmd, "a PEFT adapter folder that, loaded onto --teacher (LoRA and IA3 merged into it), "
+    + "makes the teacher");
   return cmd.action(async (o: Record<string, unknown>) => {
     const { peft: peftCfg, ...fileCfg } = o.config ? readRunConfig(o.config as string) : {};
     const args = resolveArguments({ ...fileCfg, ...trainingFlags(o) }, "distill");
     const peft = peftInput(o, peftCfg, o.config);
     const stop = stopOnSignals();
     const r = await explainPeftErrors(peft, () => distill({
-      teacher: o.teacher as string, adapter: o.adapter as string | undefined, peft: peft.value, student: o.student as string | undefined, studentLayers: o.studentLayers as number | undefined,
+      teacher: o.teacher as string, adapter: o.adapter as string | undefined, peft: peft.value,
+      student: o.student as string | undefined, studentLayers: o.studentLayers as number | undefined,
       trainFile: o.trainFile as string, validationFile: o.validationFile as string | undefined,
       textColumn: o.textColumn as string | undefined, textPairColumn: o.textPairColumn as string | undefined, labelColumn: o.labelColumn as string | undefined,
       alpha: o.alpha as number, temperature: o.temperature as number, args,

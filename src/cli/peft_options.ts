@@ -4,7 +4,9 @@ import { UsageError, WhetError } from "../core/errors.js";
 import { PeftConfigError } from "../peft/config.js";
 
 /** The adapter flags of `whet train`; PEFT's key names in kebab case. */
-export function addPeftOptions(cmd: Command, adapterHelp = "load this adapter folder (PEFT layout) onto --model and continue training it"): Command {
+export function addPeftOptions(
+  cmd: Command, adapterHelp = "load this adapter folder (PEFT layout) onto --model and continue training it",
+): Command {
   const num = (flag: string) => (v: string) => {
     const n = Number(v);
     if (v.trim() === "" || !Number.isFinite(n)) throw new UsageError(`${flag}: expected a number, got "${v}"`);
@@ -73,12 +75,13 @@ export function peftInput(opts: Record<string, unknown>, fromRunConfig: unknown,
   for (const k of Object.keys(FLAG_KEYS)) {
     if (opts[k] === undefined) continue;
     raw[FLAG_KEYS[k]] = opts[k];
-    origin[FLAG_KEYS[k]] = `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    origin[FLAG_KEYS[k]] = kebab(k);
   }
   return { value: Object.keys(raw).length === 0 ? undefined : raw, origin };
 }
 
-const FLAG_OF_KEY = Object.fromEntries(Object.entries(FLAG_KEYS).map(([flag, key]) => [key, `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]));
+const kebab = (camel: string) => `--${camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+const FLAG_OF_KEY = Object.fromEntries(Object.entries(FLAG_KEYS).map(([flag, key]) => [key, kebab(flag)]));
 
 /**
  * Run `fn`, saying where a bad adapter setting came from: one typed as a flag is a usage error
@@ -91,7 +94,8 @@ export async function explainPeftErrors<T>(input: PeftInput, fn: () => Promise<T
     if (!(e instanceof PeftConfigError)) throw e;
     const origin = input.origin[e.key] ?? input.origin.peft_type ?? Object.values(input.origin)[0];
     if (!origin) throw e;
-    if (origin.startsWith("--config") || origin.startsWith("--peft-config")) throw new WhetError(`${origin}: ${e.detail}`);
+    const fromFile = origin.startsWith("--config") || origin.startsWith("--peft-config");
+    if (fromFile) throw new WhetError(`${origin}: ${e.detail}`);
     const flag = FLAG_OF_KEY[e.key];
     if (flag && origin === flag) throw new UsageError(`${flag}: ${e.detail.replace(`"${e.key}" `, "")}`);
     throw new UsageError(`${origin}: ${e.detail}${flag ? ` (set it with ${flag})` : ""}`);

@@ -51,8 +51,8 @@ export function trainCommand(): Command {
     input.peft = peft.value;
     const spec = resolveRunSpec(input, "train");
     const stop = stopOnSignals();
-    const result = await explainPeftErrors(peft, () => finetune(spec, { signal: stop.signal, runInfo: { command: process.argv.slice(2) } }))
-      .finally(() => stop.dispose());
+    const run = () => finetune(spec, { signal: stop.signal, runInfo: { command: process.argv.slice(2) } });
+    const result = await explainPeftErrors(peft, run).finally(() => stop.dispose());
     console.log(JSON.stringify({
       output_dir: result.outputDir, global_step: result.globalStep, train_loss: result.trainLoss, interrupted: result.interrupted,
       ...Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`eval_${k}`, v])),

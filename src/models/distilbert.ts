@@ -72,7 +72,8 @@ export class DistilBertEmbeddings extends Module {
   /** `firstPosition`: prompt tuning's virtual tokens take positions 0..n-1, the real ones follow. */
   forward(ids: Tensor, firstPosition = 0): Tensor {
     return this.scope(() => {
-      const table = firstPosition ? slice(this.position_embeddings.weight.t(), 0, firstPosition) : this.position_embeddings.weight.t();
+      const all = this.position_embeddings.weight.t();
+      const table = firstPosition ? slice(all, 0, firstPosition) : all;
       const positions = slice(table, 0, 0, ids.shape[1]); // [T, dim]: positions first..first+T-1
       return dropout(this.LayerNorm.forward(add(this.word_embeddings.forward(ids), positions)), this.c.dropout);
     });
@@ -88,6 +89,9 @@ export class DistilBertEmbeddings extends Module {
     });
   }
 }
+
+/** masked_fill of the scores where keep is false, with float32's lowest value as transformers does. */
+const hide = (keep: Tensor, scores: Tensor) => where(keep, scores, -3.4028234663852886e38);
 
 export class MultiHeadSelfAttention extends Module {
   readonly q_lin: Linear;
@@ -116,14 +120,15 @@ export class MultiHeadSelfAttention extends Module {
 
   private merge(ctx: Tensor): Tensor {
     const [B, , T] = ctx.shape;
-    return this.out_lin.forward(reshape(transpose(ctx, [0, 2, 1, 3]), [B, T, this.c.dim])); // [B, A, T, dh] -> [B, T, dim]
+    // [B, A, T, dh] -> [B, T, A, dh] -> [B, T, dim]
+    return this.out_lin.forward(reshape(transpose(ctx, [0, 2, 1, 3]), [B, T, this.c.dim]));
   }
 
   /** x [B, T, dim], keep [B, 1, 1, T] (true = attend). */
   forward(x: Tensor, keep: Tensor): Tensor {
     return this.scope(() => {
       const [q, k, v] = this.qkv(x);
-      const masked = where(keep, matmul(q, k, false, true), -3.4028234663852886e38); // [B, A, T, T]; masked_fill with float32's lowest
+      const masked = hide(keep, matmul(q, k, false, true)); // [B, A, T, T]
       const weights = dropout(softmax(masked, -1), this.c.attention_dropout);
       return this.merge(matmul(weights, v));
     });
@@ -136,8 +141,8 @@ export class MultiHeadSelfAttention extends Module {
   forwardPair(x: Tensor, virt: Tensor, keep: Tensor): [Tensor, Tensor] {
     return this.scope(() => {
       const [qx, kx, vx] = this.qkv(x), [qv, kv, vv] = this.qkv(virt);
-      const attend = (q: Tensor) => this.merge(attendBlocks(
-        [matmul(q, kv, false, true), where(keep, matmul(q, kx, false, true), -3.4028234663852886e38)], [vv, vx], this.c.attention_dropout));
+      const scores = (q: Tensor) => [matmul(q, kv, false, true), hide(keep, matmul(q, kx, false, true))];
+      const attend = (q: Tensor) => this.merge(attendBlocks(scores(q), [vv, vx], this.c.attention_dropout));
       return [attend(qx), attend(qv)];
     });
   }

@@ -62,8 +62,8 @@ function targetSpec(model: AdaptableModel, s: LoraSettings | IA3Settings): { spe
   const spec = s.target_modules ?? d?.targets;
   if (!spec) {
     const linears = model.namedModules().filter(([, m]) => m instanceof Linear).map(([n]) => n);
-    throw new PeftConfigError(s.peft_type, "target_modules", `target_modules is required for model_type "${model.config.model_type}" `
-      + `(PEFT has no default for it); the model's Linear modules are: ${describeModules(linears)}`);
+    throw new PeftConfigError(s.peft_type, "target_modules", `target_modules is required for model_type `
+      + `"${model.config.model_type}" (PEFT has no default for it); the model's Linear modules are: ${describeModules(linears)}`);
   }
   const ff = s.peft_type === "IA3" ? (s.feedforward_modules ?? (s.target_modules ? [] : d?.feedforward ?? [])) : [];
   return { spec, ff };
@@ -91,14 +91,14 @@ export function applyAdapter(model: AdaptableModel, s: PeftSettings, seed: numbe
       if (i === null || !s.layers_to_transform.includes(i)) continue;
     }
     if (!(m instanceof Linear)) {
-      throw new PeftConfigError(s.peft_type, "target_modules", `target module "${name}" is a ${m.constructor.name}; whet wraps only `
-        + `Linear layers (the model's Linear modules: ${describeModules(modules.filter(([, x]) => x instanceof Linear).map(([n]) => n))})`);
+      throw new PeftConfigError(s.peft_type, "target_modules", `target module "${name}" is a ${m.constructor.name}; `
+        + `whet wraps only Linear layers (the model's Linear modules: ${linearNames(modules)})`);
     }
     wrapped.push({ path: name, linear: m, hook: wrap(m, name, s, ff, seed) });
   }
   if (wrapped.length === 0) {
-    throw new PeftConfigError(s.peft_type, "target_modules", `target_modules ${JSON.stringify(spec)} matched no module of this model; `
-      + `its Linear modules are: ${describeModules(modules.filter(([, x]) => x instanceof Linear).map(([n]) => n))}`);
+    throw new PeftConfigError(s.peft_type, "target_modules", `target_modules ${JSON.stringify(spec)} matched no module `
+      + `of this model; its Linear modules are: ${linearNames(modules)}`);
   }
   const notes = Array.isArray(spec)
     ? spec.filter((t) => !wrapped.some((w) => entryMatches(w.path, t))).map((t) => `target_modules entry "${t}" matched no module`)
@@ -108,6 +108,9 @@ export function applyAdapter(model: AdaptableModel, s: PeftSettings, seed: numbe
   }
   return { settings: s, modulesToSave: mts, tensors: adapterTensors(model, s, wrapped, saved), wrapped, notes };
 }
+
+const linearNames = (modules: [string, Module][]) =>
+  describeModules(modules.filter(([, x]) => x instanceof Linear).map(([n]) => n));
 
 function wrap(m: Linear, name: string, s: LoraSettings | IA3Settings, ff: TargetSpec, seed: number): LoraHook | IA3Hook {
   if (s.peft_type === "IA3") return attachIA3(m, name, matchesTarget(name, ff), s.init_ia3_weights, seed);

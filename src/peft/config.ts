@@ -212,14 +212,16 @@ export function parsePeftConfig(raw: Raw, where = "adapter_config.json"): PeftSe
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new WhetError(`${where}: expected a JSON object`);
   const type = raw.peft_type;
   if (!(PEFT_TYPES as readonly unknown[]).includes(type)) {
-    throw new PeftConfigError(where, "peft_type", `peft_type ${JSON.stringify(type)} is not supported by whet (supported: ${PEFT_TYPES.join(", ")})`);
+    const supported = PEFT_TYPES.join(", ");
+    throw new PeftConfigError(where, "peft_type", `peft_type ${JSON.stringify(type)} is not supported by whet (supported: ${supported})`);
   }
   for (const [key, off] of Object.entries(OFF)) {
     const v = raw[key];
     if (v === undefined) continue;
     const isOff = off.some((o) => JSON.stringify(o) === JSON.stringify(v));
     if (!isOff) {
-      throw new PeftConfigError(where, key, `"${key}": ${JSON.stringify(v)} is not implemented by whet (only ${off.map((o) => JSON.stringify(o)).join(" or ")})`);
+      const offs = off.map((o) => JSON.stringify(o)).join(" or ");
+      throw new PeftConfigError(where, key, `"${key}": ${JSON.stringify(v)} is not implemented by whet (only ${offs})`);
     }
   }
   if (type === "LORA") return lora(raw, where);

@@ -17,12 +17,13 @@ import { LoraHook } from "./lora.js";
 export function mergeAdapter(model: Module, a: AppliedAdapter): void {
   const type = a.settings.peft_type;
   if (type === "BOTTLENECK") {
-    throw new WhetError("merging: a bottleneck adapter is non-linear (down-projection, activation, up-projection, residual) "
-      + "and cannot be folded into the base's weights; only LoRA and IA3 merge. Use it with --adapter (evaluate, predict, export)");
+    throw new WhetError("merging: a bottleneck adapter is non-linear (down-projection, activation, up-projection, "
+      + "residual) and cannot be folded into the base's weights; only LoRA and IA3 merge. "
+      + "Use it with --adapter (evaluate, predict, export)");
   }
   if (type !== "LORA" && type !== "IA3") {
-    throw new WhetError(`merging: ${type} adds virtual tokens, not weights, and cannot be folded into the base (only LoRA and IA3 merge); `
-      + "use it with --adapter (evaluate, predict, export)");
+    throw new WhetError(`merging: ${type} adds virtual tokens, not weights, and cannot be folded into the base `
+      + "(only LoRA and IA3 merge); use it with --adapter (evaluate, predict, export)");
   }
   for (const w of a.wrapped) {
     if (w.hook instanceof LoraHook) {

@@ -19,7 +19,8 @@ export function peftFromSpec(peft: unknown, adapter: string | undefined, task: s
   if (peft === undefined) return null;
   const raw: Record<string, unknown> = typeof peft === "string" ? { peft_type: peft } : { ...(peft as Record<string, unknown>) };
   if (raw.peft_type === undefined) {
-    throw new PeftConfigError("peft", "peft_type", "say which adapter to train with --peft (lora, ia3, prompt_tuning, prefix_tuning, bottleneck) or peft_type");
+    throw new PeftConfigError("peft", "peft_type",
+      "say which adapter to train with --peft (lora, ia3, prompt_tuning, prefix_tuning, bottleneck) or peft_type");
   }
   raw.peft_type = String(raw.peft_type).toUpperCase().replace(/-/g, "_");
   // A new adapter for this run's task; a file's own task_type is kept.

@@ -21,7 +21,7 @@ import { familyOf, maxSequenceLength, type TaskModel } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { shrinkTeacher } from "../models/shrink.js";
 import { mergeAdapter } from "../peft/merge.js";
-import { loadTokenizer } from "../tokenizers/index.js";
+import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { adapterLabelOverrides, loadAdapter } from "../train/adapter_model.js";
 import type { TrainingArguments } from "../train/arguments.js";
 import { distillation, teacherLogits } from "../train/distill_loss.js";
@@ -100,7 +100,9 @@ function clampToPositions(args: TrainingArguments, models: readonly (readonly [s
  * first (a student made of the teacher's layers then copies the adapted weights); prompt and
  * prefix tuning stay attached, as they cannot be folded into weights.
  */
-async function loadTeacher(dir: string, overrides: Partial<PretrainedConfig>, adapter: string | undefined, log: (l: string) => void) {
+async function loadTeacher(
+  dir: string, overrides: Partial<PretrainedConfig>, adapter: string | undefined, log: (l: string) => void,
+): Promise<{ teacher: TaskModel; tok: Tokenizer }> {
   const { model: teacher } = await fromPretrained(dir, { task: "sequence-classification", configOverrides: overrides });
   const tok = await loadTokenizer(adapter && existsSync(join(adapter, "tokenizer.json")) ? adapter : dir);
   if (!adapter) return { teacher, tok };
