@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { writeTextAtomic } from "../io/files.js";
 import type { TrainerCallback, TrainerState } from "./callbacks.js";
 
-/** Appends every log entry to OUTPUT_DIR/trainer_log.jsonl (started afresh unless the run resumes). */
+/**
+ * Appends every log entry to OUTPUT_DIR/trainer_log.jsonl (started afresh unless the run resumes).
+ *
+ * @example
+ * new Trainer({ model, args, train, labels: "class", callbacks: [new JsonlLogCallback("logs/copy")] }); // logs/copy/trainer_log.jsonl
+ */
 export class JsonlLogCallback implements TrainerCallback {
   constructor(private readonly outputDir: string) {}
 
@@ -20,7 +25,13 @@ export class JsonlLogCallback implements TrainerCallback {
   }
 }
 
-/** One readable line per log entry: training loss and learning rate, or the evaluation's metrics. */
+/**
+ * One readable line per log entry: training loss and learning rate, or the evaluation's metrics.
+ *
+ * @example
+ * // The Trainer has one writing to stderr; another sends the same lines to a logger.
+ * new Trainer({ model, args, train, labels: "class", callbacks: [new ConsoleLogCallback((line) => logger.info(line))] });
+ */
 export class ConsoleLogCallback implements TrainerCallback {
   constructor(private readonly write: (line: string) => void) {}
 
@@ -35,7 +46,12 @@ export class ConsoleLogCallback implements TrainerCallback {
   }
 }
 
-/** Writes OUTPUT_DIR/run.json as training begins: arguments, versions, what the caller adds (data hashes, command). */
+/**
+ * Writes OUTPUT_DIR/run.json as training begins: arguments, versions, what the caller adds (data hashes, command).
+ *
+ * @example
+ * new Trainer({ model, args, train, labels: "class", callbacks: [new RunRecordCallback("logs/copy", { experiment: "a" })] });
+ */
 export class RunRecordCallback implements TrainerCallback {
   constructor(private readonly outputDir: string, private readonly record: Record<string, unknown>) {}
 
