@@ -21,7 +21,8 @@ function docOf(decl: ts.Declaration): string {
 
 test("whetml's exports: each value has a runnable example, and the README lists it", () => {
   const program = ts.createProgram([join(repo, "src", "index.ts")], {
-    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, noEmit: true,
+    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+    noEmit: true,
   });
   const checker = program.getTypeChecker();
   const index = checker.getSymbolAtLocation(program.getSourceFile(join(repo, "src", "index.ts"))!)!;
@@ -45,5 +46,5 @@ test("whetml's exports: each value has a runnable example, and the README lists 
   }
   assert.ok(values > 100, `index.ts exports ${values} values`);
   assert.deepEqual(noExample, [], "exports without an example in their doc comment or the README");
-  assert.deepEqual(unlisted, [], "exports missing from the README's list (\"What `import … from \"whetml\"` holds\")");
+  assert.deepEqual(unlisted, [], "exports missing from the README's list of exports");
 });

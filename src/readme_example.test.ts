@@ -40,13 +40,15 @@ function typeCheck(files: string[]): string[] {
   });
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : null;
-    const at = d.file ? `${d.file.fileName.replace(/^.*\//, "")}${where ? `:${where.line + 1}:${where.character + 1}` : ""}: ` : "";
+    const line = where ? `:${where.line + 1}:${where.character + 1}` : "";
+    const at = d.file ? `${d.file.fileName.replace(/^.*\//, "")}${line}: ` : "";
     return `${at}${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
   });
 }
 
 function run(dir: string, code: string, name: string) {
-  const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
+  const js = ts.transpileModule(code, { compilerOptions });
   writeFileSync(join(dir, `${name}.mjs`), js.outputText);
   const r = spawnSync(process.execPath, [`${name}.mjs`], { cwd: dir, encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, `the README's ${name} program failed:\n${r.stderr}\n${r.stdout}`);
@@ -54,7 +56,8 @@ function run(dir: string, code: string, name: string) {
 }
 
 test("README: every ts block type-checks against the package; the TypeScript and search programs run", () => {
-  const readme = readFileSync(join(repo, "README.md"), "utf8"), readmeZh = readFileSync(join(repo, "README.zh-CN.md"), "utf8");
+  const readme = readFileSync(join(repo, "README.md"), "utf8");
+  const readmeZh = readFileSync(join(repo, "README.zh-CN.md"), "utf8");
   const code = codeBlockUnder(readme, "Use it from TypeScript", "README.md");
   const zh = codeBlockUnder(readmeZh, "在 TypeScript 中使用", "README.zh-CN.md");
   assert.equal(withoutComments(zh), withoutComments(code), "README.zh-CN.md shows the same program (comments aside)");

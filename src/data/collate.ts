@@ -57,7 +57,8 @@ export interface Batch {
  * sees [batch, seq] with seq varying per batch. Token labels pad with -100, which the loss skips.
  *
  * @example
- * const batch = collate(examples.slice(0, 32), { padId: tokenizer.padTokenId ?? 0, tokenTypes: true, labels: "class" });
+ * const padId = tokenizer.padTokenId ?? 0;
+ * const batch = collate(examples.slice(0, 32), { padId, tokenTypes: true, labels: "class" });
  * batch.feeds.input_ids.shape; // [32, the longest example]
  */
 export function collate(examples: readonly Example[], o: CollateOptions): Batch {

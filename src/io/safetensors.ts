@@ -284,7 +284,8 @@ function encode(tensors: TensorsToWrite, metadata: Record<string, string> | unde
  * `{format: "pt"}` and its loader wants it, so pass that for Hub checkpoints).
  *
  * @example
- * const bytes = writeSafetensors([{ name: "w", dtype: "F32", shape: [2], data: new Float32Array([1, 2]) }], { format: "pt" });
+ * const w = { name: "w", dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } as const;
+ * const bytes = writeSafetensors([w], { format: "pt" });
  */
 export function writeSafetensors(tensors: TensorsToWrite, metadata?: Record<string, string>): Uint8Array {
   const { head, parts } = encode(tensors, metadata, "Writing safetensors");

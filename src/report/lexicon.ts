@@ -65,7 +65,8 @@ export function readLexicon(path: string): Map<string, TermPair[]> {
  * The shipped English and Chinese lists, merged by category.
  *
  * @example
- * const pairs = builtinLexicon().get("gender"); // [{ a: "he", b: "she", at: … }, …]: the swaps of the counterfactual test
+ * // The swaps of the counterfactual test: [{ a: "he", b: "she", at: … }, …]
+ * const pairs = builtinLexicon().get("gender");
  */
 export function builtinLexicon(): Map<string, TermPair[]> {
   return mergeLexicons(parseLexicon(ENGLISH_LEXICON, "lexicon_en"), parseLexicon(CHINESE_LEXICON, "lexicon_zh"));

@@ -61,7 +61,8 @@ export function distillation(o: DistillOptions): LossPlugin {
  *
  * @example
  * const logits = await teacherLogits(teacher, train, tokenizer.padTokenId ?? 0);
- * train.forEach((e, i) => (e.teacher = logits[i])); // then Trainer({ …, loss: distillation({ alpha: 0.5, temperature: 2 }) })
+ * train.forEach((e, i) => (e.teacher = logits[i]));
+ * // then new Trainer({ …, loss: distillation({ alpha: 0.5, temperature: 2 }) })
  */
 export async function teacherLogits(teacher: TaskModel, examples: readonly Example[], padId: number, batchSize = 64, threads?: number): Promise<Float32Array[]> {
   const tokenTypes = familyOf(teacher.config).tokenTypes;

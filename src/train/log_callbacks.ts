@@ -7,7 +7,8 @@ import type { TrainerCallback, TrainerState } from "./callbacks.js";
  * Appends every log entry to OUTPUT_DIR/trainer_log.jsonl (started afresh unless the run resumes).
  *
  * @example
- * new Trainer({ model, args, train, labels: "class", callbacks: [new JsonlLogCallback("logs/copy")] }); // logs/copy/trainer_log.jsonl
+ * // A second copy of the log in logs/copy/trainer_log.jsonl:
+ * new Trainer({ model, args, train, labels: "class", callbacks: [new JsonlLogCallback("logs/copy")] });
  */
 export class JsonlLogCallback implements TrainerCallback {
   constructor(private readonly outputDir: string) {}
@@ -30,7 +31,8 @@ export class JsonlLogCallback implements TrainerCallback {
  *
  * @example
  * // The Trainer has one writing to stderr; another sends the same lines to a logger.
- * new Trainer({ model, args, train, labels: "class", callbacks: [new ConsoleLogCallback((line) => logger.info(line))] });
+ * const toLogger = new ConsoleLogCallback((line) => logger.info(line));
+ * new Trainer({ model, args, train, labels: "class", callbacks: [toLogger] });
  */
 export class ConsoleLogCallback implements TrainerCallback {
   constructor(private readonly write: (line: string) => void) {}
@@ -50,7 +52,8 @@ export class ConsoleLogCallback implements TrainerCallback {
  * Writes OUTPUT_DIR/run.json as training begins: arguments, versions, what the caller adds (data hashes, command).
  *
  * @example
- * new Trainer({ model, args, train, labels: "class", callbacks: [new RunRecordCallback("logs/copy", { experiment: "a" })] });
+ * const record = new RunRecordCallback("logs/copy", { experiment: "a" });
+ * new Trainer({ model, args, train, labels: "class", callbacks: [record] });
  */
 export class RunRecordCallback implements TrainerCallback {
   constructor(private readonly outputDir: string, private readonly record: Record<string, unknown>) {}

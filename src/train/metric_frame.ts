@@ -143,7 +143,8 @@ export function metricFrame(
  * false_negative_rate. Regression gets mse and mae.
  *
  * @example
- * const frame = metricFrame(standardGroupMetrics("class", 2), yTrue, yPred, groups); // accuracy, selection_rate… per group
+ * // accuracy, selection_rate… per group
+ * const frame = metricFrame(standardGroupMetrics("class", 2), yTrue, yPred, groups);
  */
 export function standardGroupMetrics(kind: "class" | "regression", numLabels = 2): Record<string, GroupMetric> {
   if (kind === "regression") return { mse: (t, p) => meanSquaredError(t, p), mae: (t, p) => meanAbsoluteError(t, p) };

@@ -106,7 +106,9 @@ export function wordIdsFromPieces(tokens: readonly string[], isSpecial: (t: numb
  * for whole-word masking.
  *
  * @example
- * const mask = mlmTransform({ maskTokenId: tok.maskTokenId!, vocabSize: tok.totalVocabSize, specialIds: tok.allSpecialIds, seed: 42 });
+ * const mask = mlmTransform({
+ *   maskTokenId: tok.maskTokenId!, vocabSize: tok.totalVocabSize, specialIds: tok.allSpecialIds, seed: 42,
+ * });
  * new Trainer({ model, args, train, labels: "masked_token", task: "masked-lm", transformBatch: mask });
  */
 export function mlmTransform(o: MaskingOptions & { wordIds?: (index: number) => readonly (number | null)[] | undefined }) {

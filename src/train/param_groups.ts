@@ -60,7 +60,8 @@ const REGEX_CHARS = /[*+?^$()[\]{}|\\]/;
  * match a whole path (`.*layer\.(0|1)\.attention`).
  *
  * @example
- * matchParameters(model, "encoder.layer.0").map((p) => p.name); // ["bert.encoder.layer.0.attention.self.query.weight", …]
+ * matchParameters(model, "encoder.layer.0").map((p) => p.name);
+ * // ["bert.encoder.layer.0.attention.self.query.weight", …]
  */
 export function matchParameters(model: Module, pattern: string): ParamSpec[] {
   let hit: (path: string) => boolean;
