@@ -198,7 +198,12 @@ export function quantizeDynamicInt8(model: OnnxModel, opts: QuantizeOptions = {}
 
 const TENSOR_INT8 = 3; // TensorProto.DataType.INT8
 
-/** ModelProto bytes of a quantized model, its int8 weights written as ordinary initializers. */
+/**
+ * ModelProto bytes of a quantized model, its int8 weights written as ordinary initializers.
+ *
+ * @example
+ * writeFileSync("onnx/model_quantized.onnx", encodeQuantized(quantizeDynamicInt8(model)));
+ */
 export function encodeQuantized(q: QuantizedModel): Uint8Array {
   const raw = q.int8.map((t) => ({ name: t.name, dataType: TENSOR_INT8, dims: t.shape, bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
   return encodeModel({ ...q.model, rawInitializers: [...(q.model.rawInitializers ?? []), ...raw] });

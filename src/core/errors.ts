@@ -1,4 +1,17 @@
-/** Base class of every error whet raises on purpose: the message says what was being done and where. */
+/**
+ * Base class of every error whet raises on purpose: the message says what was being done and where.
+ *
+ * @example
+ * try {
+ *   await finetune(resolveRunSpec({ model: "prajjwal1/bert-mini", train_file: "train.csv", output_dir: "runs/a" }));
+ * } catch (e) {
+ *   if (e instanceof UsageError) console.error(`fix the options: ${e.message}`); // what whet exits 2 for
+ *   else if (e instanceof NonFiniteError) console.error("the loss diverged: lower learning_rate");
+ *   else if (e instanceof ShapeError) console.error(`a model or op was given the wrong shapes: ${e.message}`);
+ *   else if (e instanceof WhetError) console.error(e.message); // a bad file, a missing model…
+ *   else throw e;
+ * }
+ */
 export class WhetError extends Error {
   constructor(message: string) {
     super(message);

@@ -55,6 +55,11 @@ export interface Batch {
 /**
  * Dynamic padding: every example is padded to the longest in its batch, so one compiled graph
  * sees [batch, seq] with seq varying per batch. Token labels pad with -100, which the loss skips.
+ *
+ * @example
+ * const padId = tokenizer.padTokenId ?? 0;
+ * const batch = collate(examples.slice(0, 32), { padId, tokenTypes: true, labels: "class" });
+ * batch.feeds.input_ids.shape; // [32, the longest example]
  */
 export function collate(examples: readonly Example[], o: CollateOptions): Batch {
   if (examples.length === 0) throw new WhetError("collate: empty batch");

@@ -15,6 +15,11 @@ export interface EncodedTokens {
  * scored). Words are joined with single spaces and each subword is matched to its word through
  * the tokenizer's character offsets, so a pre-tokenizer that splits "New-York" further cannot
  * shift the alignment.
+ *
+ * @example
+ * const { sentences } = await readConll("train.conll");
+ * const tagIds = new Map(["O", "B-PER", "I-PER"].map((t, i) => [t, i]));
+ * const { examples } = await encodeTokenRows(sentences, tokenizer, 128, tagIds); // -100 past the first sub-word
  */
 export async function encodeTokenRows(rows: readonly TokenRow[], tok: Tokenizer, maxLength: number, tagIds: ReadonlyMap<string, number> | null): Promise<EncodedTokens> {
   const examples: Example[] = [];

@@ -215,6 +215,11 @@ export interface ValidateOptions {
  * outputs; throws a WhetError that quotes the numbers when the check fails. int8 files cannot meet
  * a float tolerance, so they pass on the centred cosine (default ≥ 0.99), with the max abs diff
  * and argmax agreement reported.
+ *
+ * @example
+ * const traced = traceForward(model, { tokenTypes: true, outputs: ["logits"] });
+ * const { bytes } = exportOnnx(traced);
+ * const checks = await validateExport(bytes, traced, [(await tokenizer.encodeBatch(["a text", "another"])).tensors()]);
  */
 export async function validateExport(bytes: Uint8Array, traced: TracedForward, feedSets: readonly Record<string, NDArray>[],
   o: ValidateOptions = {}): Promise<Record<string, Comparison>> {

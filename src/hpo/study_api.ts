@@ -39,7 +39,7 @@ function checkDirections(dirs: Direction[]): Direction[] {
  * (whose directions must match).
  *
  * @example
- * import { createStudy } from "whet";
+ * import { createStudy } from "whetml";
  * const study = await createStudy({ storage: "sqlite:///search.db", studyName: "demo", direction: "maximize", loadIfExists: true });
  * await study.optimize(async (t) => -((await t.suggestFloat("x", -5, 5)) - 2) ** 2, { nTrials: 20 });
  */

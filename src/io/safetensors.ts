@@ -38,7 +38,13 @@ export interface SafetensorsContents {
 
 type Entry = { name: string; dtype: StDType; shape: number[]; begin: number; end: number };
 
-/** Parses a safetensors buffer; tensors are views into `bytes` (no copy). */
+/**
+ * Parses a safetensors buffer; tensors are views into `bytes` (no copy).
+ *
+ * @example
+ * const { tensors, metadata } = readSafetensors(readFileSync("model.safetensors"));
+ * tensors.get("classifier.weight")?.shape; // [2, 256]; metadata.format: "pt"
+ */
 export function readSafetensors(bytes: Uint8Array, source = "<buffer>"): SafetensorsContents {
   const fail = (msg: string): never => {
     throw new WhetError(`Cannot read safetensors ${source}: ${msg}`);
@@ -276,6 +282,10 @@ function encode(tensors: TensorsToWrite, metadata: Record<string, string> | unde
  * Serializes tensors into safetensors bytes, laid out as the Python library lays them out.
  * `metadata` becomes `__metadata__`; an empty or absent one is omitted (transformers writes
  * `{format: "pt"}` and its loader wants it, so pass that for Hub checkpoints).
+ *
+ * @example
+ * const w = { name: "w", dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } as const;
+ * const bytes = writeSafetensors([w], { format: "pt" });
  */
 export function writeSafetensors(tensors: TensorsToWrite, metadata?: Record<string, string>): Uint8Array {
   const { head, parts } = encode(tensors, metadata, "Writing safetensors");

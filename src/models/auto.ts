@@ -19,6 +19,9 @@ export function dropoutOverrides(modelType: string, o: { hidden?: number; attent
 /**
  * The longest input the model's position embeddings allow: max_position_embeddings, less
  * RoBERTa's padding offset (positions start at pad_token_id + 1).
+ *
+ * @example
+ * maxSequenceLength(readConfig("models/roberta-base")); // 512: 514 positions less the padding offset
  */
 export function maxSequenceLength(config: PretrainedConfig): number {
   return familyMaxLength(familyOf(config), config);
@@ -33,7 +36,13 @@ export function taskFromConfig(config: PretrainedConfig): Task | null {
   return null;
 }
 
-/** Build the task model for a config (weights drawn from `seed` until loaded). */
+/**
+ * Build the task model for a config (weights drawn from `seed` until loaded).
+ *
+ * @example
+ * const model = createModel(readConfig("models/bert-mini"), "sequence-classification", 42);
+ * await loadPretrainedWeights(model, "models/bert-mini"); // or fromPretrained, which does both
+ */
 export function createModel(config: PretrainedConfig, task?: Task, seed = 42): TaskModel {
   const fam = familyOf(config);
   const t = task ?? taskFromConfig(config);

@@ -46,7 +46,14 @@ export function traceForward(model: TaskModel, o: ForwardOptions): { graph: Grap
   });
 }
 
-/** A compiled eval-mode forward: evaluation, prediction and the `forward` command run this. */
+/**
+ * A compiled eval-mode forward: evaluation, prediction and the `forward` command run this.
+ *
+ * @example
+ * const runner = await ForwardRunner.compile(model, { tokenTypes: familyOf(model.config).tokenTypes });
+ * const { logits } = await runner.run((await tokenizer.encodeBatch(["a text", "another one"])).tensors());
+ * await runner.release();
+ */
 export class ForwardRunner {
   private constructor(private readonly model: TaskModel, private readonly compiled: CompiledGraph) {}
 

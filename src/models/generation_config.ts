@@ -115,6 +115,9 @@ function intOr(v: unknown, fallback: number | null, key: string, where: string):
 /**
  * The generation defaults of a model folder: generation_config.json when present, otherwise the
  * generation keys of config.json, as transformers 4.30 derives them.
+ *
+ * @example
+ * const defaults = readGenerationConfig(dir, readConfig(dir) as Record<string, unknown>); // defaults.num_beams…
  */
 export function readGenerationConfig(dir: string, modelConfig: Record<string, unknown>): GenerationConfig {
   const path = join(dir, "generation_config.json");
@@ -165,7 +168,12 @@ export function fromObject(
   return cfg;
 }
 
-/** The caller's options over a checkpoint's defaults, checked. */
+/**
+ * The caller's options over a checkpoint's defaults, checked.
+ *
+ * @example
+ * const config = withGenerationOptions(readGenerationConfig(dir, modelConfig), { numBeams: 4, maxNewTokens: 64 });
+ */
 export function withOptions(base: GenerationConfig, o: GenerateOptions, where = "generate options"): GenerationConfig {
   const cfg: GenerationConfig = { ...base };
   if (o.maxLength !== undefined) cfg.max_length = o.maxLength;

@@ -10,6 +10,10 @@ import { checkWeightsFitConfig } from "./weights_fit.js";
 /**
  * Load a model folder's weights (model.safetensors, a sharded index, or pytorch_model.bin read
  * without executing pickle code) into `model`.
+ *
+ * @example
+ * const model = createModel(readConfig(dir), "sequence-classification");
+ * const report = await loadPretrainedWeights(model, dir); // report.initialized: what was drawn afresh
  */
 export async function loadPretrainedWeights(
   model: TaskModel, dir: string, options: LoadOptions = {}, read?: ReadWeights,

@@ -72,7 +72,12 @@ function robertaFamily(
   };
 }
 
-/** model_type → family. */
+/**
+ * model_type → family.
+ *
+ * @example
+ * Object.keys(FAMILIES); // the model_types whet builds: "bert", "roberta", "xlm-roberta", "distilbert"…
+ */
 export const FAMILIES: Readonly<Record<string, ModelFamily>> = {
   bert: {
     modelType: "bert", prefix: "bert", tokenTypes: true, architectures: architectures("Bert"),
@@ -95,7 +100,12 @@ export const FAMILIES: Readonly<Record<string, ModelFamily>> = {
   },
 };
 
-/** The family of a config (or a model_type), with a clear error for one whet cannot build. */
+/**
+ * The family of a config (or a model_type), with a clear error for one whet cannot build.
+ *
+ * @example
+ * familyOf("roberta").tokenTypes; // false: RoBERTa takes no token_type_ids
+ */
 export function familyOf(config: PretrainedConfig | string): ModelFamily {
   const type = typeof config === "string" ? config : config.model_type;
   const fam = Object.hasOwn(FAMILIES, type) ? FAMILIES[type] : undefined;

@@ -145,5 +145,10 @@ export async function mlmLoss(model: TaskModel, examples: readonly Example[], pa
 }
 
 
-/** The former name of pretrain(). */
+/**
+ * The former name of pretrain().
+ *
+ * @example
+ * const result = await runPretrain(spec); // the same as pretrain(spec)
+ */
 export const runPretrain = pretrain;

@@ -16,6 +16,9 @@ import { resolveArguments, type TrainingArguments } from "../train/arguments.js"
 /**
  * Keys of a run config that describe the data and model rather than TrainingArguments: the
  * same names as `whet train`'s data flags (cli/schema.test.ts checks that both lists agree).
+ *
+ * @example
+ * DataKeysSchema.parse({ model: "prajjwal1/bert-mini", train_file: "train.csv" }).text_column; // "text"
  */
 export const DataKeysSchema = z.object({
   model: z.string().min(1).optional().describe("pretrained model folder or Hub id (org/name[@revision])"),

@@ -45,7 +45,12 @@ export function parseLexicon(text: string, source: string): Map<string, TermPair
   return out;
 }
 
-/** Read a lexicon file; a missing file or malformed line is an error naming the file (and line). */
+/**
+ * Read a lexicon file; a missing file or malformed line is an error naming the file (and line).
+ *
+ * @example
+ * const lexicon = readLexicon("my_terms.tsv"); // category<TAB>term<TAB>counterpart per line
+ */
 export function readLexicon(path: string): Map<string, TermPair[]> {
   let text: string;
   try {
@@ -56,7 +61,13 @@ export function readLexicon(path: string): Map<string, TermPair[]> {
   return parseLexicon(text, path);
 }
 
-/** The shipped English and Chinese lists, merged by category. */
+/**
+ * The shipped English and Chinese lists, merged by category.
+ *
+ * @example
+ * // The swaps of the counterfactual test: [{ a: "he", b: "she", at: … }, …]
+ * const pairs = builtinLexicon().get("gender");
+ */
 export function builtinLexicon(): Map<string, TermPair[]> {
   return mergeLexicons(parseLexicon(ENGLISH_LEXICON, "lexicon_en"), parseLexicon(CHINESE_LEXICON, "lexicon_zh"));
 }

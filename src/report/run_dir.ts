@@ -63,7 +63,13 @@ function readLog(dir: string): Record<string, number>[] {
   });
 }
 
-/** Read a run folder (whet train's output_dir). */
+/**
+ * Read a run folder (whet train's output_dir).
+ *
+ * @example
+ * const run = readRunDir("runs/reviews");
+ * run.log.filter((e) => "eval_loss" in e); // the evaluations; run.evalResults: the final metrics
+ */
 export function readRunDir(dir: string): RunDir {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new WhetError(`report: ${dir} is not a folder`);
   const run = readJson<Record<string, unknown>>(dir, "run.json");

@@ -236,7 +236,13 @@ export function isMarianTokenizerDir(dir: string): boolean {
   return ["source.spm", "target.spm", "vocab.json"].every((f) => existsSync(join(dir, f)));
 }
 
-/** Load source.spm, target.spm, vocab.json (+ target_vocab.json) and tokenizer_config.json from a folder. */
+/**
+ * Load source.spm, target.spm, vocab.json (+ target_vocab.json) and tokenizer_config.json from a folder.
+ *
+ * @example
+ * const tok = loadMarianTokenizer("models/opus-mt-en-de");
+ * const ids = await tok.encode("Hello world"); // source.spm pieces, then </s>
+ */
 export function loadMarianTokenizer(dir: string): MarianTokenizer {
   const missing = ["source.spm", "target.spm", "vocab.json"].filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {

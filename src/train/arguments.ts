@@ -8,6 +8,10 @@ const REPORT_TARGETS = ["none", "all", "tensorboard"] as const;
  * Training arguments, named as transformers' TrainingArguments names them (the command line
  * spells them in kebab case). Defaults follow the BERT fine-tuning recipe: lr 2e-5, batch 32,
  * 3 epochs, 10% warm-up, weight decay 0.01, clipping at 1.0, max length 128.
+ *
+ * @example
+ * Object.keys(TrainingArgumentsSchema.shape); // every TrainingArguments name: learning_rate, num_train_epochs…
+ * TrainingArgumentsSchema.shape.warmup_ratio.description; // the help text `whet train --help` shows
  */
 export const TrainingArgumentsSchema = z.object({
   output_dir: z.string().min(1).describe("where checkpoints, logs and the final model go"),

@@ -49,6 +49,10 @@ export interface ClassificationReport {
 /**
  * The per-class report over classes 0..names.length-1 (every class listed, as sklearn does with
  * labels=range(k)); the averages run over the same classes.
+ *
+ * @example
+ * const r = classificationReport([0, 1, 1, 0], [0, 1, 0, 0], ["neg", "pos"]);
+ * r.classes[1]; // { label: "pos", precision: 1, recall: 0.5, f1: 0.667, support: 2 }; r.macro_avg, r.accuracy
  */
 export function classificationReport(yTrue: ArrayLike<number>, yPred: ArrayLike<number>,
   names: readonly string[]): ClassificationReport {

@@ -58,6 +58,11 @@ export function distillation(o: DistillOptions): LossPlugin {
 /**
  * The teacher's logits for every example, computed once (eval mode, in order) and kept with the
  * examples, so distillation costs one teacher pass in all rather than one per epoch.
+ *
+ * @example
+ * const logits = await teacherLogits(teacher, train, tokenizer.padTokenId ?? 0);
+ * train.forEach((e, i) => (e.teacher = logits[i]));
+ * // then new Trainer({ …, loss: distillation({ alpha: 0.5, temperature: 2 }) })
  */
 export async function teacherLogits(teacher: TaskModel, examples: readonly Example[], padId: number, batchSize = 64, threads?: number): Promise<Float32Array[]> {
   const tokenTypes = familyOf(teacher.config).tokenTypes;

@@ -38,6 +38,11 @@ export interface EvaluatorOptions {
 /**
  * Evaluation: the eval-mode forward compiled once, run over the set in order. The loss is the
  * mean over examples (or counted tokens) of the whole set, not a mean of batch means.
+ *
+ * @example
+ * const ev = await Evaluator.create({ model, examples: evalSet, labels: "class", padId: 0, batchSize: 64 });
+ * const metrics = await ev.evaluate(); // { loss, accuracy, f1, … }: Trainer.evaluate() adds the eval_ prefix
+ * await ev.release();
  */
 export class Evaluator {
   private constructor(private readonly o: EvaluatorOptions, private readonly compiled: CompiledGraph) {}

@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { writeTextAtomic } from "../io/files.js";
 import type { TrainerCallback, TrainerState } from "./callbacks.js";
 
-/** Appends every log entry to OUTPUT_DIR/trainer_log.jsonl (started afresh unless the run resumes). */
+/**
+ * Appends every log entry to OUTPUT_DIR/trainer_log.jsonl (started afresh unless the run resumes).
+ *
+ * @example
+ * // A second copy of the log in logs/copy/trainer_log.jsonl:
+ * new Trainer({ model, args, train, labels: "class", callbacks: [new JsonlLogCallback("logs/copy")] });
+ */
 export class JsonlLogCallback implements TrainerCallback {
   constructor(private readonly outputDir: string) {}
 
@@ -20,7 +26,14 @@ export class JsonlLogCallback implements TrainerCallback {
   }
 }
 
-/** One readable line per log entry: training loss and learning rate, or the evaluation's metrics. */
+/**
+ * One readable line per log entry: training loss and learning rate, or the evaluation's metrics.
+ *
+ * @example
+ * // The Trainer has one writing to stderr; another sends the same lines to a logger.
+ * const toLogger = new ConsoleLogCallback((line) => logger.info(line));
+ * new Trainer({ model, args, train, labels: "class", callbacks: [toLogger] });
+ */
 export class ConsoleLogCallback implements TrainerCallback {
   constructor(private readonly write: (line: string) => void) {}
 
@@ -35,7 +48,13 @@ export class ConsoleLogCallback implements TrainerCallback {
   }
 }
 
-/** Writes OUTPUT_DIR/run.json as training begins: arguments, versions, what the caller adds (data hashes, command). */
+/**
+ * Writes OUTPUT_DIR/run.json as training begins: arguments, versions, what the caller adds (data hashes, command).
+ *
+ * @example
+ * const record = new RunRecordCallback("logs/copy", { experiment: "a" });
+ * new Trainer({ model, args, train, labels: "class", callbacks: [record] });
+ */
 export class RunRecordCallback implements TrainerCallback {
   constructor(private readonly outputDir: string, private readonly record: Record<string, unknown>) {}
 

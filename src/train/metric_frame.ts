@@ -141,6 +141,10 @@ export function metricFrame(
  * actual class 1; macro over the present classes otherwise);
  * two classes add fairlearn's selection_rate (share predicted 1), false_positive_rate and
  * false_negative_rate. Regression gets mse and mae.
+ *
+ * @example
+ * // accuracy, selection_rate… per group
+ * const frame = metricFrame(standardGroupMetrics("class", 2), yTrue, yPred, groups);
  */
 export function standardGroupMetrics(kind: "class" | "regression", numLabels = 2): Record<string, GroupMetric> {
   if (kind === "regression") return { mse: (t, p) => meanSquaredError(t, p), mae: (t, p) => meanAbsoluteError(t, p) };

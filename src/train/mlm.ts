@@ -104,6 +104,12 @@ export function wordIdsFromPieces(tokens: readonly string[], isSpecial: (t: numb
  * The Trainer's `transformBatch` for masked-LM training: masks each example from
  * (seed, epoch, its index in the training set). `wordIds(index)` gives an example's word ids
  * for whole-word masking.
+ *
+ * @example
+ * const mask = mlmTransform({
+ *   maskTokenId: tok.maskTokenId!, vocabSize: tok.totalVocabSize, specialIds: tok.allSpecialIds, seed: 42,
+ * });
+ * new Trainer({ model, args, train, labels: "masked_token", task: "masked-lm", transformBatch: mask });
  */
 export function mlmTransform(o: MaskingOptions & { wordIds?: (index: number) => readonly (number | null)[] | undefined }) {
   const opts = { ...o, specialIds: new Set(o.specialIds) };
@@ -138,6 +144,10 @@ export interface MlmCorpus {
  * with [SEP] between them and cut into blocks of maxLength − 2 tokens, each wrapped as
  * [CLS] block [SEP] — no padding is wasted on short documents (WordNet glosses average ~15
  * tokens). The last, shorter block is kept. "line": one example per document, truncated.
+ *
+ * @example
+ * const corpus = await encodeForMlm(["first document", "second document"], tok, { maxLength: 128 });
+ * corpus.examples; // [CLS] block [SEP], blocks packed across documents
  */
 export async function encodeForMlm(texts: readonly string[], tok: MlmTokenizer, o: { maxLength: number; mode?: "group" | "line" }): Promise<MlmCorpus> {
   const cls = tok.clsTokenId, sep = tok.sepTokenId;

@@ -24,6 +24,10 @@ export interface ModelLayout {
  * The family's own naming (models/registry.ts): BERT, RoBERTa and XLM-R keep layers under
  * `encoder.layer`, DistilBERT under `transformer.layer`; whatever lies outside the embeddings and
  * the layers is the head (pooler, classifier, pre_classifier, the MLM head).
+ *
+ * @example
+ * const { numLayers, partOf } = modelLayout(model);
+ * partOf("bert.encoder.layer.3.output.dense.weight"); // { kind: "layer", index: 3 } (or embeddings, head)
  */
 export function modelLayout(model: TaskModel): ModelLayout {
   const { partOf } = familyOf(model.config);
@@ -54,6 +58,10 @@ const REGEX_CHARS = /[*+?^$()[\]{}|\\]/;
  * equals it or ends with "." + it (PEFT's target_modules rule: `embeddings`, `encoder.layer.0`,
  * `layer.0.attention`), and selects everything under it. A pattern with regex characters must
  * match a whole path (`.*layer\.(0|1)\.attention`).
+ *
+ * @example
+ * matchParameters(model, "encoder.layer.0").map((p) => p.name);
+ * // ["bert.encoder.layer.0.attention.self.query.weight", …]
  */
 export function matchParameters(model: Module, pattern: string): ParamSpec[] {
   let hit: (path: string) => boolean;

@@ -51,6 +51,11 @@ export function formatDuration(s: number): string {
 /**
  * The progress line as a Trainer callback. Log lines written through `print` clear it first, so
  * the two never interleave on a terminal.
+ *
+ * @example
+ * // Given `log`, the Trainer draws no progress line of its own: add one.
+ * const progress = new ProgressCallback();
+ * new Trainer({ model, args, train, labels: "class", log: (l) => progress.print(`[a] ${l}`), callbacks: [progress] });
  */
 export class ProgressCallback {
   private line: ProgressLine | null = null;

@@ -128,7 +128,13 @@ export async function augmentTextRows(rows: readonly TextRow[], spec: AugmentSpe
   return { rows: out, summary: summarize(spec.method, rows.length, out.length, dropped) };
 }
 
-/** Token classification: see the module comment for what keeps tags aligned. */
+/**
+ * Token classification: see the module comment for what keeps tags aligned.
+ *
+ * @example
+ * const spec = parseAugmentSpec({ method: "eda", num_aug: 2 });
+ * const { rows, summary } = await augmentTokenRows(sentences, spec, { seed: 42 }); // tags stay on their tokens
+ */
 export async function augmentTokenRows(rows: readonly TokenRow[], spec: AugmentSpec, ctx: AugmentContext):
   Promise<{ rows: AugmentedTokenRow[]; summary: AugmentSummary }> {
   const flag = ctx.flag ?? ((k: string) => k);

@@ -142,6 +142,9 @@ const unit = () => z.number().min(0).max(1).optional();
 /**
  * The run config's `augment:` block, for the JSON Schema (editor completion) and a first check of
  * types; parseAugmentSpec then checks which options belong to which method.
+ *
+ * @example
+ * AugmentConfigSchema.parse({ method: "eda", num_aug: 2 }); // the run config's augment: block, typed
  */
 export const AugmentConfigSchema = z.object({
   method: z.enum(AUGMENT_METHODS).describe("eda, template, back-translation or code-switch"),

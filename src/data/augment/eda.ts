@@ -35,6 +35,10 @@ export interface EdaOptions {
   num_aug?: number;
 }
 
+/**
+ * @example
+ * eda("the film was good", thesaurus, { ...EDA_DEFAULTS, num_aug: 2, seed: 42, row: 0 });
+ */
 export const EDA_DEFAULTS: Required<EdaOptions> = {
   alpha_sr: 0.1, alpha_ri: 0.1, alpha_rs: 0.1, p_rd: 0.1, num_aug: 4,
 };
