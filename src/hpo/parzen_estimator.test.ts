@@ -31,11 +31,22 @@ test("univariate bandwidths are Optuna's (neighbour gaps, magic clip, prior kern
   close(pe.weights, new Array(6).fill(1 / 6));
 });
 
-test("multivariate bandwidths follow Scott's rule as Optuna's", () => {
-  const pe = new ParzenEstimator(OBS, SPACE, opts(true));
+test("multivariate bandwidths with multivariateBandwidth \"optuna\" are Optuna's (a share of the range)", () => {
+  const pe = new ParzenEstimator(OBS, SPACE, { ...opts(true), multivariateBandwidth: "optuna" });
   close((pe.kernelsOf("x") as { sigmas: number[] }).sigmas, [...new Array(5).fill(1.5891948094037045), 10]);
   close((pe.kernelsOf("n") as { sigmas: number[] }).sigmas,
     [...new Array(5).fill(0.7723188647687306), 4.859812404361672]);
+});
+
+test("whet's default multivariate bandwidths follow Scott's rule on the observations' spread", () => {
+  // 1.059 · min(sd, IQR/1.34) · n^(−1/(d+4)) with n = 5, d = 3 (numpy's sd and percentiles), magic clip below
+  const pe = new ParzenEstimator(OBS, SPACE, opts(true));
+  close((pe.kernelsOf("x") as { sigmas: number[] }).sigmas, [...new Array(5).fill(1.4796631051454965), 10]);
+  close((pe.kernelsOf("n") as { sigmas: number[] }).sigmas,
+    [...new Array(5).fill(0.8705500818560441), 4.859812404361672]);
+  // all good trials at one point: no spread, the magic clip sets the width
+  const one = new ParzenEstimator({ x: [1, 1, 1] }, { x: floatDistribution(-5, 5) }, opts(true));
+  close((one.kernelsOf("x") as { sigmas: number[] }).sigmas, [2, 2, 2, 10]);
 });
 
 test("weights ramp up the oldest observations after 25", () => {
