@@ -45,7 +45,7 @@ if (optunaRegret === null) {
 
 console.log(`mean final regret after ${TRIALS} trials, ${SEEDS} seeds (± standard error); lower is better`);
 const header = ["function", ...Object.keys(SAMPLERS), "Optuna 3.1 TPE"];
-console.log(header.map((s) => s.padEnd(21)).join(""));
+console.log(header.map((s) => s.padEnd(23)).join(""));
 for (const problem of Object.keys(PROBLEMS)) {
   const cells = [problem];
   for (const make of Object.values(SAMPLERS)) {
@@ -55,5 +55,5 @@ for (const problem of Object.keys(PROBLEMS)) {
   }
   const py = optunaRegret?.[problem];
   cells.push(py ? fmt(py) : "n/a");
-  console.log(cells.map((s) => s.padEnd(21)).join(""));
+  console.log(cells.map((s) => s.padEnd(23)).join(""));
 }
