@@ -1,5 +1,6 @@
-"""Optuna's TPE on the functions of bench/tpe.mjs; prints one JSON line {function: [regret per seed]}.
-Run with Debian's python3-optuna: /usr/bin/python3 bench/tpe_optuna.py TRIALS SEEDS"""
+"""Optuna's TPE on the functions of bench/tpe_problems.mjs; prints one JSON line {function: [regret per seed]}.
+Run with Debian's python3-optuna: /usr/bin/python3 bench/tpe_optuna.py TRIALS SEEDS [function ...]"""
+import itertools
 import json
 import math
 import pathlib
@@ -37,10 +38,37 @@ def mixed(t):
             + 10 * (drop - 0.15) ** 2 + math.log2(width / 64) ** 2 / 8)
 
 
-OPTIMA = {"branin": (branin, 0.397887), "hartmann6": (hartmann6, -3.32237), "mixed": (mixed, 0.0)}
+def camel(t):
+    x, y = t.suggest_float("x", -3, 3), t.suggest_float("y", -2, 2)
+    return (4 - 2.1 * x * x + x**4 / 3) * x * x + x * y + (-4 + 4 * y * y) * y * y
+
+
+def rosenbrock4log(t):
+    x = [t.suggest_float(f"x{i}", 1e-2, 10, log=True) for i in range(4)]
+    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(3))
+
+
+def categorical(t):
+    costs = F["categorical_costs"]
+    idx = [int(t.suggest_categorical(f"c{i}", [f"v{j}" for j in range(len(c))])[1:]) for i, c in enumerate(costs)]
+    x = t.suggest_float("x", 0, 1)
+    return sum(costs[i][j] for i, j in enumerate(idx)) + F["categorical_pair"][idx[0]][idx[1]] + 4 * (x - 0.3) ** 2
+
+
+def categorical_optimum():
+    c0, c1, *rest = F["categorical_costs"]
+    pair = min(c0[i] + c1[j] + F["categorical_pair"][i][j] for i, j in itertools.product(range(len(c0)), range(len(c1))))
+    return pair + sum(min(c) for c in rest)
+
+
+OPTIMA = {"branin": (branin, 0.397887), "hartmann6": (hartmann6, -3.32237), "mixed": (mixed, 0.0),
+          "camel": (camel, -1.0316285), "rosenbrock4log": (rosenbrock4log, 0.0),
+          "categorical": (categorical, categorical_optimum())}
 trials, seeds = int(sys.argv[1]), int(sys.argv[2])
+names = sys.argv[3:] or list(OPTIMA)
 out = {}
-for name, (fn, opt) in OPTIMA.items():
+for name in names:
+    fn, opt = OPTIMA[name]
     out[name] = []
     for seed in range(seeds):
         study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  categoricalDistribution, checkCompatible, contains, distributionFromJson, distributionToJson, floatDistribution, intDistribution,
+  categoricalDistribution, checkCompatible, contains, distributionFromJson, distributionToJson, floatDistribution,
+    intDistribution,
   toExternal, toInternal,
 } from "./distributions.js";
 import { pyDumps, pyFloatRepr, pyLoads } from "./py_json.js";
@@ -21,11 +22,13 @@ test("distribution JSON is byte for byte what Optuna 3.1 writes", () => {
 });
 
 test("JSON round trip, including Optuna 2's distribution names", () => {
-  for (const d of [floatDistribution(-1, 1), floatDistribution(0.1, 2, { step: 0.1 }), intDistribution(2, 9, { step: 3 }),
+  for (const d of [floatDistribution(-1, 1), floatDistribution(0.1, 2, { step: 0.1 }),
+    intDistribution(2, 9, { step: 3 }),
     categoricalDistribution([16, 32])]) {
     assert.deepEqual(distributionFromJson(distributionToJson(d)), d);
   }
-  assert.deepEqual(distributionFromJson('{"name": "LogUniformDistribution", "attributes": {"low": 0.001, "high": 0.1}}'),
+  assert.deepEqual(distributionFromJson('{"name": "LogUniformDistribution", "attributes": {"low": 0.001, "high": ' +
+    '0.1}}'),
     floatDistribution(0.001, 0.1, { log: true }));
 });
 
@@ -56,6 +59,8 @@ test("Python's json.dumps format: float repr, ensure_ascii, NaN", () => {
   assert.equal(pyFloatRepr(123456.5), "123456.5");
   assert.equal(pyFloatRepr(2), "2.0");
   assert.equal(pyFloatRepr(1.5e-7), "1.5e-07");
-  assert.equal(pyDumps({ a: [1, 2.5, null], "é": "ü", n: NaN }), '{"a": [1, 2.5, null], "\\u00e9": "\\u00fc", "n": NaN}');
-  assert.deepEqual(pyLoads('{"x": NaN, "y": [Infinity, -Infinity], "s": "NaN"}'), { x: NaN, y: [Infinity, -Infinity], s: "NaN" });
+  assert.equal(pyDumps({ a: [1, 2.5, null], "é": "ü", n: NaN }),
+    '{"a": [1, 2.5, null], "\\u00e9": "\\u00fc", "n": NaN}');
+  assert.deepEqual(pyLoads('{"x": NaN, "y": [Infinity, -Infinity], "s": "NaN"}'),
+    { x: NaN, y: [Infinity, -Infinity], s: "NaN" });
 });

@@ -37,11 +37,16 @@ export class DistributionError extends WhetError {}
 export function floatDistribution(low: number, high: number, opts: { log?: boolean; step?: number | null } = {},
   where = "suggest_float"): FloatDistribution {
   const log = opts.log ?? false, step = opts.step ?? null;
-  if (!Number.isFinite(low) || !Number.isFinite(high)) throw new DistributionError(`${where}: low and high must be finite numbers (low=${low}, high=${high})`);
+  if (!Number.isFinite(low) || !Number.isFinite(high))
+    throw new DistributionError(`${where}: low and high must be finite numbers (low=${low}, high=${high})`);
   if (log && step !== null) throw new DistributionError(`${where}: step is not supported when log is true`);
-  if (low > high) throw new DistributionError(`${where}: low must be smaller than or equal to high (low=${low}, high=${high})`);
-  if (log && low <= 0) throw new DistributionError(`${where}: low must be larger than 0 for a log distribution (low=${low}, high=${high})`);
-  if (step !== null && !(step > 0)) throw new DistributionError(`${where}: step must be a positive number, got ${step}`);
+  if (low > high)
+    throw new DistributionError(`${where}: low must be smaller than or equal to high (low=${low}, high=${high})`);
+  if (log && low <= 0)
+    throw new DistributionError(`${where}: low must be larger than 0 for a log distribution (low=${low}, ` +
+      `high=${high})`);
+  if (step !== null && !(step > 0))
+    throw new DistributionError(`${where}: step must be a positive number, got ${step}`);
   return { kind: "float", low, high: step === null ? high : adjustFloatHigh(low, high, step), log, step };
 }
 
@@ -49,21 +54,28 @@ export function floatDistribution(low: number, high: number, opts: { log?: boole
 export function intDistribution(low: number, high: number, opts: { log?: boolean; step?: number } = {},
   where = "suggest_int"): IntDistribution {
   const log = opts.log ?? false, step = opts.step ?? 1;
-  if (!Number.isInteger(low) || !Number.isInteger(high)) throw new DistributionError(`${where}: low and high must be integers (low=${low}, high=${high})`);
+  if (!Number.isInteger(low) || !Number.isInteger(high))
+    throw new DistributionError(`${where}: low and high must be integers (low=${low}, high=${high})`);
   if (!Number.isInteger(step)) throw new DistributionError(`${where}: step must be an integer, got ${step}`);
-  if (log && step !== 1) throw new DistributionError(`${where}: step other than 1 is not supported when log is true (step=${step})`);
-  if (low > high) throw new DistributionError(`${where}: low must be smaller than or equal to high (low=${low}, high=${high})`);
-  if (log && low < 1) throw new DistributionError(`${where}: low must be at least 1 for a log distribution (low=${low}, high=${high})`);
+  if (log && step !== 1)
+    throw new DistributionError(`${where}: step other than 1 is not supported when log is true (step=${step})`);
+  if (low > high)
+    throw new DistributionError(`${where}: low must be smaller than or equal to high (low=${low}, high=${high})`);
+  if (log && low < 1)
+    throw new DistributionError(`${where}: low must be at least 1 for a log distribution (low=${low}, high=${high})`);
   if (step <= 0) throw new DistributionError(`${where}: step must be a positive integer, got ${step}`);
   const r = high - low;
   return { kind: "int", low, high: r % step === 0 ? high : Math.floor(r / step) * step + low, log, step };
 }
 
-export function categoricalDistribution(choices: readonly Choice[], where = "suggest_categorical"): CategoricalDistribution {
+export function categoricalDistribution(
+  choices: readonly Choice[], where = "suggest_categorical",
+): CategoricalDistribution {
   if (choices.length === 0) throw new DistributionError(`${where}: choices must not be empty`);
   for (const c of choices) {
     if (c !== null && !["string", "number", "boolean"].includes(typeof c)) {
-      throw new DistributionError(`${where}: choices must be strings, numbers, booleans or null, got ${JSON.stringify(c)}`);
+      throw new DistributionError(`${where}: choices must be strings, numbers, booleans or null, got ` +
+        `${JSON.stringify(c)}`);
     }
   }
   return { kind: "categorical", choices: [...choices] };
@@ -97,11 +109,13 @@ export function isSingle(d: Distribution): boolean {
 export function toInternal(d: Distribution, value: unknown): number {
   if (d.kind === "categorical") {
     const i = d.choices.findIndex((c) => choiceEqual(c, value));
-    if (i < 0) throw new DistributionError(`${JSON.stringify(value)} is not one of the choices ${JSON.stringify(d.choices)}`);
+    if (i < 0)
+      throw new DistributionError(`${JSON.stringify(value)} is not one of the choices ${JSON.stringify(d.choices)}`);
     return i;
   }
   const x = typeof value === "number" ? value : Number.NaN;
-  if (Number.isNaN(x)) throw new DistributionError(`${JSON.stringify(value)} is not a valid value: a number is expected`);
+  if (Number.isNaN(x))
+    throw new DistributionError(`${JSON.stringify(value)} is not a valid value: a number is expected`);
   if (d.log && x <= 0) throw new DistributionError(`${x} is not a valid value for a log distribution`);
   return x;
 }
@@ -110,7 +124,8 @@ export function toInternal(d: Distribution, value: unknown): number {
 export function toExternal(d: Distribution, internal: number): Choice {
   if (d.kind === "categorical") {
     const i = Math.round(internal);
-    if (i < 0 || i >= d.choices.length) throw new DistributionError(`choice index ${internal} is out of range for ${JSON.stringify(d.choices)}`);
+    if (i < 0 || i >= d.choices.length)
+      throw new DistributionError(`choice index ${internal} is out of range for ${JSON.stringify(d.choices)}`);
     return d.choices[i];
   }
   return d.kind === "int" ? Math.round(internal) : internal;
@@ -134,7 +149,8 @@ function choiceEqual(a: Choice, b: unknown): boolean {
 export function distributionToJson(d: Distribution): string {
   if (d.kind === "categorical") return pyDumps({ name: "CategoricalDistribution", attributes: { choices: d.choices } });
   if (d.kind === "float") {
-    const attributes = { step: d.step === null ? null : pyFloat(d.step), low: pyFloat(d.low), high: pyFloat(d.high), log: d.log };
+    const attributes = { step: d.step === null ? null : pyFloat(d.step), low: pyFloat(d.low), high: pyFloat(d.high),
+      log: d.log };
     return pyDumps({ name: "FloatDistribution", attributes });
   }
   return pyDumps({ name: "IntDistribution", attributes: { log: d.log, step: d.step, low: d.low, high: d.high } });
@@ -142,7 +158,8 @@ export function distributionToJson(d: Distribution): string {
 
 /** Optuna's `json_to_distribution`, including the pre-3.0 names (Uniform, LogUniform, IntUniform, …). */
 export function distributionFromJson(text: string): Distribution {
-  const j = pyLoads(text) as { name?: string; attributes?: Record<string, unknown>; type?: string } & Record<string, unknown>;
+  type Json = { name?: string; attributes?: Record<string, unknown>; type?: string } & Record<string, unknown>;
+  const j = pyLoads(text) as Json;
   const a = (j.attributes ?? j) as Record<string, number & boolean & Choice[]>;
   switch (j.name ?? j.type) {
     case "FloatDistribution": case "float":
@@ -163,16 +180,21 @@ export function distributionFromJson(text: string): Distribution {
 /** Optuna's `check_distribution_compatibility`: one name keeps one kind (and, for categoricals, one choice list). */
 export function checkCompatible(name: string, old: Distribution, now: Distribution): void {
   if (old.kind !== now.kind || (old.kind !== "categorical" && old.log !== (now as FloatDistribution).log)) {
-    throw new DistributionError(`parameter "${name}" was ${describe(old)} in earlier trials and cannot become ${describe(now)}`);
+    throw new DistributionError(`parameter "${name}" was ${describe(old)} in earlier trials and cannot become ` +
+      `${describe(now)}`);
   }
-  if (old.kind === "categorical" && JSON.stringify(old.choices) !== JSON.stringify((now as CategoricalDistribution).choices)) {
-    throw new DistributionError(`parameter "${name}" had choices ${JSON.stringify(old.choices)} in earlier trials, not ${JSON.stringify((now as CategoricalDistribution).choices)}`);
+  const choicesDiffer = (a: CategoricalDistribution, b: CategoricalDistribution): boolean =>
+    JSON.stringify(a.choices) !== JSON.stringify(b.choices);
+  if (old.kind === "categorical" && choicesDiffer(old, now as CategoricalDistribution)) {
+    throw new DistributionError(`parameter "${name}" had choices ${JSON.stringify(old.choices)} in earlier trials, ` +
+      `not ${JSON.stringify((now as CategoricalDistribution).choices)}`);
   }
 }
 
 export function describe(d: Distribution): string {
   if (d.kind === "categorical") return `categorical ${JSON.stringify(d.choices)}`;
-  const extra = [d.log ? "log" : "", d.step !== null && d.step !== 1 ? `step ${d.step}` : ""].filter(Boolean).join(", ");
+  const extra = [d.log ? "log" : "", d.step !== null && d.step !== 1 ? `step ${d.step}` : ""]
+    .filter(Boolean).join(", ");
   return `${d.kind} [${d.low}, ${d.high}]${extra ? ` (${extra})` : ""}`;
 }
 

@@ -11,17 +11,21 @@ import { createStudy } from "./study_api.js";
 
 const traj = fileURLToPath(new URL("../../fixtures/trajectories/bert-seq/", import.meta.url));
 
-test("each trial is a finetune run in OUTPUT/trial-N, evaluations are reported, the best run is kept in OUTPUT/best", async () => {
+test("each trial is a finetune run in OUTPUT/trial-N, evaluations are reported, the best run is kept in OUTPUT/best",
+  async () => {
   const dir = mkdtempSync(join(tmpdir(), "whet-ftsearch-"));
   writeFileSync(join(dir, "space.yaml"), "learning_rate: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}\n" +
     "per_device_train_batch_size: {type: categorical, choices: [8, 16]}\n");
   const base = {
     model: join(traj, "init"), train_file: join(traj, "train.csv"), output_dir: join(dir, "out"), max_steps: 4,
-    max_length: 32, eval_strategy: "steps", eval_steps: 2, save_strategy: "no", validation_split: 0.25, threads: 1, logging_steps: 2,
+    max_length: 32, eval_strategy: "steps", eval_steps: 2, save_strategy: "no", validation_split: 0.25, threads: 1,
+      logging_steps: 2,
   };
   const { study, summary } = await runFinetuneSearch({
-    storage: `sqlite:///${join(dir, "s.db")}`, studyName: "ft", direction: "maximize", nTrials: 3, sampler: "tpe", pruner: "none",
-    seed: 1, spaceFile: join(dir, "space.yaml"), catchErrors: false, base, metric: "eval_accuracy", log: () => undefined,
+    storage: `sqlite:///${join(dir, "s.db")}`, studyName: "ft", direction: "maximize", nTrials: 3, sampler: "tpe",
+    pruner: "none",
+    seed: 1, spaceFile: join(dir, "space.yaml"), catchErrors: false, base, metric: "eval_accuracy",
+    log: () => undefined,
   });
   const trials = await study.trials();
   await study.storage.close();
@@ -70,10 +74,12 @@ test("a trial the median pruner stops ends PRUNED with its intermediate values, 
   const trials = await study.trials();
   await study.storage.close();
   assert.deepEqual(trials.map((t) => t.params.learning_rate), lrs, "the enqueued parameters, in order");
-  assert.deepEqual(trials.map((t) => t.state), ["COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "PRUNED", "COMPLETE"]);
+  assert.deepEqual(trials.map((t) => t.state), ["COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "PRUNED",
+    "COMPLETE"]);
   const pruned = trials[5];
   assert.deepEqual([...pruned.intermediateValues.keys()], [2], "stopped at its first evaluation");
-  assert.deepEqual(pruned.values, [pruned.intermediateValues.get(2)], "as Optuna: a pruned trial's value is its last report");
+  assert.deepEqual(pruned.values, [pruned.intermediateValues.get(2)],
+    "as Optuna: a pruned trial's value is its last report");
   assert.ok(!(pruned.intermediateValues.get(2)! <= trials[0].intermediateValues.get(2)!), "worse than the median");
   assert.ok(folders.every(Boolean), "each trial ran in its own folder");
   assert.deepEqual(readdirSync(join(dir, "out")).sort(), ["best", "study.json"], "trial folders cleaned at the end");

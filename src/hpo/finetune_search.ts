@@ -42,8 +42,10 @@ export function defaultDirection(metric: string): Direction {
 export async function runFinetuneSearch(opts: FinetuneSearchOptions): Promise<{ study: Study; summary: string }> {
   const space = searchSpace({ spaceFile: opts.spaceFile });
   const output = opts.base.output_dir;
-  if (typeof output !== "string" || output === "") throw new SearchUsageError("a fine-tuning search needs --output-dir (or output_dir in --config)");
-  resolveRunSpec({ ...opts.base, output_dir: join(output, "check") }, "search"); // bad base config: fail before any trial
+  if (typeof output !== "string" || output === "")
+    throw new SearchUsageError("a fine-tuning search needs --output-dir (or output_dir in --config)");
+  // a bad base config fails before any trial
+  resolveRunSpec({ ...opts.base, output_dir: join(output, "check") }, "search");
   const study = await createStudy({
     storage: opts.storage, studyName: opts.studyName, direction: opts.direction, loadIfExists: true,
     sampler: makeSampler(opts.sampler, space, opts.seed), pruner: makePruner(opts.pruner),
@@ -63,12 +65,14 @@ export async function runFinetuneSearch(opts: FinetuneSearchOptions): Promise<{ 
   return { study, summary: formatSummary(study.studyName, study.directions, trials) };
 }
 
-async function runTrial(trial: Trial, space: SearchSpace, output: string, opts: FinetuneSearchOptions): Promise<number> {
+async function runTrial(trial: Trial, space: SearchSpace, output: string,
+  opts: FinetuneSearchOptions): Promise<number> {
   const params: Record<string, unknown> = {};
   for (const [name, dist] of Object.entries(space)) params[name] = await trial.suggest(name, dist);
   const dir = join(output, `trial-${trial.number}`);
   await trial.setUserAttr("run_dir", dir);
-  const spec = resolveRunSpec({ ...opts.base, ...params, output_dir: dir, overwrite_output_dir: true }, `search trial ${trial.number}`);
+  const spec = resolveRunSpec({ ...opts.base, ...params, output_dir: dir, overwrite_output_dir: true },
+    `search trial ${trial.number}`);
   const key = opts.metric.replace(/^eval_/, "");
   let pruned = false;
   const pruning: TrainerCallback = {
@@ -81,7 +85,8 @@ async function runTrial(trial: Trial, space: SearchSpace, output: string, opts: 
       }
     },
   };
-  const result = await finetune(spec, { callbacks: [pruning], log: opts.log, runInfo: { search: { trial: trial.number, params } } });
+  const result = await finetune(spec, { callbacks: [pruning], log: opts.log,
+    runInfo: { search: { trial: trial.number, params } } });
   await trial.setUserAttr("metrics", result.metrics);
   if (pruned) throw new TrialPruned(`trial ${trial.number} pruned at step ${result.globalStep}`);
   const value = result.metrics[key];
@@ -89,12 +94,14 @@ async function runTrial(trial: Trial, space: SearchSpace, output: string, opts: 
     const names = Object.keys(result.metrics);
     const hint = suggestName(key, names);
     throw new WhetError(`--metric ${opts.metric}: ${hint ? `did you mean eval_${hint}? ` : ""}the run computed ` +
-      (names.map((m) => `eval_${m}`).join(", ") || "no evaluation metrics (give a --validation-file or a validation split)"));
+      (names.map((m) => `eval_${m}`).join(", ") || "no evaluation metrics (give a --validation-file or a validation " +
+        "split)"));
   }
   return value;
 }
 
-function keepBest(output: string, trials: FrozenTrial[], directions: Direction[], mine: number[], keepAll: boolean): void {
+function keepBest(output: string, trials: FrozenTrial[], directions: Direction[], mine: number[],
+  keepAll: boolean): void {
   const best = bestOf(trials, directions);
   const bestDir = best === null ? null : join(output, `trial-${best.number}`);
   if (bestDir !== null && existsSync(bestDir)) {

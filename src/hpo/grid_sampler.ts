@@ -53,7 +53,8 @@ export class GridSampler implements Sampler {
   sampleIndependent(_study: StudySnapshot, trial: FrozenTrial, name: string, dist: Distribution): number {
     const i = this.names.indexOf(name);
     const gridId = trial.systemAttrs.grid_id;
-    if (i < 0) throw new WhetError(`grid sampler: parameter "${name}" is not in the grid (it has ${this.names.join(", ")})`);
+    if (i < 0)
+      throw new WhetError(`grid sampler: parameter "${name}" is not in the grid (it has ${this.names.join(", ")})`);
     if (typeof gridId !== "number") throw new WhetError(`grid sampler: trial ${trial.number} has no grid point`);
     return toInternal(dist, this.grid[gridId][i]);
   }
@@ -66,7 +67,8 @@ export class GridSampler implements Sampler {
     const taken = new Set<number>();
     for (const t of study.trials) {
       const id = t.systemAttrs.grid_id;
-      if (typeof id === "number" && t.state !== "WAITING" && sameSpace(t.systemAttrs.search_space, this.space)) taken.add(id);
+      if (typeof id === "number" && t.state !== "WAITING" &&
+        sameSpace(t.systemAttrs.search_space, this.space)) taken.add(id);
     }
     return this.grid.map((_, i) => i).filter((i) => !taken.has(i));
   }

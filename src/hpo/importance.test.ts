@@ -28,7 +28,8 @@ test("fANOVA of one tree: an additive tree splits its variance exactly between i
 
 test("fANOVA of one tree weighs each leaf by its share of the search box", () => {
   // x0 in [0, 4] cut at 1: 0 on a quarter of the box, 4 on three quarters -> mean 3, variance 3
-  const tree: RegressionTree = { feature: [0, -1, -1], threshold: [1, -2, -2], left: [1, -1, -1], right: [2, -1, -1], value: [2, 0, 4] };
+  const tree: RegressionTree = { feature: [0, -1, -1], threshold: [1, -2, -2], left: [1, -1, -1], right: [2, -1, -1],
+    value: [2, 0, 4] };
   const ft = new FanovaTree(tree, [[0, 4], [10, 20]]);
   close(ft.variance, 3);
   close(ft.marginalVariance([0]), 3);
@@ -50,7 +51,8 @@ test("a regression tree with unlimited depth reproduces distinct training target
 });
 
 async function dominantStudy(storage?: string): Promise<Awaited<ReturnType<typeof createStudy>>> {
-  const study = await createStudy({ storage, newDatabaseStamp: "v3.0.0.d", studyName: "imp", sampler: new RandomSampler({ seed: 4 }) });
+  const study = await createStudy({ storage, newDatabaseStamp: "v3.0.0.d", studyName: "imp",
+    sampler: new RandomSampler({ seed: 4 }) });
   await study.optimize(async (t) => {
     const lr = await t.suggestFloat("lr", 1e-5, 1e-1, { log: true });
     const layers = await t.suggestInt("layers", 1, 8);

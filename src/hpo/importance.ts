@@ -38,11 +38,13 @@ export function parameterImportances(trials: readonly FrozenTrial[], opts: Impor
   if (names.length === 0 || done.length < 2) return [];
   const { x, bounds, columns } = encode(done, names, space);
   const forest = fitForest(x, done.map((t) => t.values![objective]), {
-    nTrees: opts.nTrees ?? 64, maxDepth: opts.maxDepth ?? 64, minSamplesSplit: 2, minSamplesLeaf: 1, seed: opts.seed ?? 0,
+    nTrees: opts.nTrees ?? 64, maxDepth: opts.maxDepth ?? 64, minSamplesSplit: 2, minSamplesLeaf: 1,
+    seed: opts.seed ?? 0,
   });
   const trees = forest.map((t) => new FanovaTree(t, bounds)).filter((t) => t.variance > 0);
   if (trees.length === 0) return [];
-  const raw = names.map((n, i) => trees.reduce((s, t) => s + t.marginalVariance(columns[i]) / t.variance, 0) / trees.length);
+  const share = (cols: number[]): number => trees.reduce((s, t) => s + t.marginalVariance(cols) / t.variance, 0);
+  const raw = columns.map((cols) => share(cols) / trees.length);
   const total = raw.reduce((a, b) => a + b, 0);
   const shares = raw.map((v, i): [string, number] => [names[i], total > 0 ? v / total : 1 / names.length]);
   return [...shares, ...singles].sort((a, b) => b[1] - a[1]);

@@ -11,11 +11,13 @@ import { TrialPruned, type Trial } from "./trial.js";
  * so the command is stopped (SIGTERM) and the trial ends PRUNED. The environment carries
  * WHET_TRIAL_NUMBER, WHET_STUDY_NAME and, with an output folder, WHET_TRIAL_DIR.
  */
-export function commandObjective(command: string, space: SearchSpace, opts: { studyName: string; trialDir?: (n: number) => string }) {
+export function commandObjective(command: string, space: SearchSpace,
+  opts: { studyName: string; trialDir?: (n: number) => string }) {
   return async (trial: Trial): Promise<number | number[]> => {
     const params: Record<string, unknown> = {};
     for (const [name, dist] of Object.entries(space)) params[name] = await trial.suggest(name, dist);
-    const env: NodeJS.ProcessEnv = { ...process.env, WHET_TRIAL_NUMBER: String(trial.number), WHET_STUDY_NAME: opts.studyName };
+    const env: NodeJS.ProcessEnv = { ...process.env, WHET_TRIAL_NUMBER: String(trial.number),
+      WHET_STUDY_NAME: opts.studyName };
     if (opts.trialDir) env.WHET_TRIAL_DIR = opts.trialDir(trial.number);
     const out = await runCommand(command, JSON.stringify(params), env, trial);
     if (out.pruned) throw new TrialPruned(`trial ${trial.number} pruned at step ${out.pruned}`);
@@ -66,7 +68,8 @@ function runCommand(command: string, input: string, env: NodeJS.ProcessEnv, tria
         if (pruned !== null) return resolve({ lastLine, stderrTail: stderr, pruned });
         if (code !== 0) {
           const tail = stderr.trim().split("\n").slice(-3).join(" | ");
-          return reject(new WhetError(`--objective-command exited with ${signal ?? `code ${code}`}${tail ? `: ${tail}` : ""}`));
+          return reject(new WhetError(`--objective-command exited with ` +
+            `${signal ?? `code ${code}`}${tail ? `: ${tail}` : ""}`));
         }
         resolve({ lastLine, stderrTail: stderr, pruned: null });
       }, reject);
@@ -81,7 +84,8 @@ function intermediateReport(line: string): { step: number; value: number } | nul
   if (!t.startsWith("{")) return null;
   try {
     const j = JSON.parse(t) as { step?: unknown; value?: unknown };
-    if (Number.isInteger(j.step) && typeof j.value === "number" && Object.keys(j).length === 2) return { step: j.step as number, value: j.value };
+    if (Number.isInteger(j.step) && typeof j.value === "number" && Object.keys(j).length === 2)
+      return { step: j.step as number, value: j.value };
   } catch {
     // not a report: an ordinary line
   }
@@ -90,7 +94,8 @@ function intermediateReport(line: string): { step: number; value: number } | nul
 
 function parseObjective(line: string, command: string, stderr: string): number | number[] {
   const fail = (why: string): never => {
-    throw new WhetError(`--objective-command "${command}": ${why}${stderr.trim() ? ` (stderr: ${stderr.trim().split("\n").pop()})` : ""}`);
+    throw new WhetError(`--objective-command "${command}": ` +
+      `${why}${stderr.trim() ? ` (stderr: ${stderr.trim().split("\n").pop()})` : ""}`);
   };
   if (line === "") return fail("printed nothing; its last line of output must be the objective value");
   let v: unknown;

@@ -75,7 +75,8 @@ function compare(py: { trials: Record<string, unknown>[] }, ours: FrozenTrial[])
     assert.equal(p.state, t.state, `trial ${t.number}`);
     assert.deepEqual(p.values, t.values, `values of trial ${t.number}`);
     assert.deepEqual(p.params, t.params, `params of trial ${t.number}`);
-    assert.deepEqual(p.distributions, Object.fromEntries(Object.entries(t.distributions).map(([k, d]) => [k, distributionToJson(d)])));
+    assert.deepEqual(p.distributions, Object.fromEntries(Object.entries(t.distributions).map(([k, d]) =>
+      [k, distributionToJson(d)])));
     assert.deepEqual(Object.keys(p.intermediate).map(Number), [...t.intermediateValues.keys()]);
     for (const [k, v] of t.intermediateValues) assert.equal(p.intermediate[String(k)], v);
     assert.deepEqual(p.user_attrs, t.userAttrs);
@@ -89,7 +90,8 @@ test("Optuna creates a study, whet optimises it, Optuna reads every trial back",
   const url = `sqlite:///${join(dir, "py.db")}`;
   python(dir, "create", url);
   python(dir, "optimize", url, "3");
-  const study = await loadStudy({ storage: url, studyName: "shared", sampler: new TpeSampler({ seed: 3, nStartupTrials: 5 }) });
+  const study = await loadStudy({ storage: url, studyName: "shared",
+    sampler: new TpeSampler({ seed: 3, nStartupTrials: 5 }) });
   assert.equal(study.direction, "maximize");
   assert.equal(study.storage.stamp, "v3.0.0.d");
   await study.optimize(whetObjective, { nTrials: 10, catch: true });
@@ -104,12 +106,14 @@ test("Optuna creates a study, whet optimises it, Optuna reads every trial back",
   await study.storage.close();
 });
 
-test("whet creates a study (v3.0.0.d for Optuna 3.1), Optuna continues it with its TPE, whet reads it back", async (t) => {
+test("whet creates a study (v3.0.0.d for Optuna 3.1), Optuna continues it with its TPE, whet reads it back",
+  async (t) => {
   const { skip } = skipUnless(optunaMissing());
   if (skip) return t.skip(skip);
   const dir = mkdtempSync(join(tmpdir(), "whet-optuna-"));
   const url = `sqlite:///${join(dir, "whet.db")}`;
-  const study = await createStudy({ storage: url, studyName: "shared", direction: "maximize", newDatabaseStamp: "v3.0.0.d",
+  const study = await createStudy({ storage: url, studyName: "shared", direction: "maximize",
+    newDatabaseStamp: "v3.0.0.d",
     sampler: new TpeSampler({ seed: 2 }) });
   await study.optimize(whetObjective, { nTrials: 6, catch: true });
   python(dir, "optimize", url, "5");

@@ -7,7 +7,8 @@ import { SerialQueue, type Row, type SqlDriver, type SqlExecutor } from "./sql_d
 const TIMESTAMP_OID = 1114;
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === TIMESTAMP_OID ? (s: string) => s : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    oid === TIMESTAMP_OID ? (s: string) => s : pg.types.getTypeParser(oid,
+      format as "text")) as typeof pg.types.getTypeParser,
 };
 
 /** PostgreSQL through the `pg` client: one connection, `?` placeholders rewritten to `$n`. */
@@ -19,11 +20,13 @@ export class PostgresDriver implements SqlDriver {
 
   static async connect(url: string): Promise<PostgresDriver> {
     const where = redact(url);
-    const client = new pg.Client({ connectionString: url.replace(/^postgresql\+\w+:/, "postgresql:"), types, connectionTimeoutMillis: 15_000 });
+    const client = new pg.Client({ connectionString: url.replace(/^postgresql\+\w+:/, "postgresql:"), types,
+      connectionTimeoutMillis: 15_000 });
     try {
       await client.connect();
     } catch (e) {
-      throw new WhetError(`cannot reach the PostgreSQL database ${where}: ${(e as Error).message || (e as { code?: string }).code}`);
+      throw new WhetError(`cannot reach the PostgreSQL database ${where}: ` +
+        `${(e as Error).message || (e as { code?: string }).code}`);
     }
     // a dropped connection surfaces on the next statement; without a listener it would crash the process
     client.on("error", () => undefined);

@@ -6,7 +6,8 @@ import { crc32, HyperbandPruner, MedianPruner, nanPercentile, SuccessiveHalvingP
 let nextId = 0;
 function trial(state: TrialState, curve: number[], systemAttrs: Record<string, unknown> = {}): FrozenTrial {
   const id = nextId++;
-  return { trialId: id, number: id, state, values: state === "COMPLETE" ? [curve[curve.length - 1]] : null, datetimeStart: null,
+  return { trialId: id, number: id, state, values: state === "COMPLETE" ? [curve[curve.length - 1]] : null,
+    datetimeStart: null,
     datetimeComplete: null, params: {}, internalParams: {}, distributions: {}, userAttrs: {}, systemAttrs,
     intermediateValues: new Map(curve.map((v, i) => [i, v])) };
 }
@@ -34,7 +35,8 @@ test("numpy's percentile (linear)", () => {
 
 test("successive halving: rungs at min_resource * eta^k, promote the top 1/eta", () => {
   const p = new SuccessiveHalvingPruner({ minResource: 1, reductionFactor: 2 });
-  const others = [trial("COMPLETE", [0.1, 0.1], { completed_rung_0: 0.1 }), trial("COMPLETE", [0.2, 0.2], { completed_rung_0: 0.2 }),
+  const others = [trial("COMPLETE", [0.1, 0.1], { completed_rung_0: 0.1 }),
+    trial("COMPLETE", [0.2, 0.2], { completed_rung_0: 0.2 }),
     trial("COMPLETE", [0.3, 0.3], { completed_rung_0: 0.3 })];
   const t = trial("RUNNING", [0.9, 0.9]);
   const attrs: Record<string, unknown> = {};

@@ -35,7 +35,8 @@ export class PercentilePruner implements Pruner {
   private readonly minTrials: number;
 
   constructor(private readonly percentile: number, opts: PercentileOptions = {}) {
-    if (!(percentile >= 0 && percentile <= 100)) throw new WhetError(`percentile must be in [0, 100], got ${percentile}`);
+    if (!(percentile >= 0 && percentile <= 100))
+      throw new WhetError(`percentile must be in [0, 100], got ${percentile}`);
     this.startup = opts.nStartupTrials ?? 5;
     this.warmup = opts.nWarmupSteps ?? 0;
     this.interval = opts.intervalSteps ?? 1;
@@ -106,10 +107,12 @@ export class SuccessiveHalvingPruner implements Pruner {
 
   constructor(opts: SuccessiveHalvingOptions = {}) {
     const r = opts.minResource ?? "auto";
-    if (r !== "auto" && !(Number.isInteger(r) && r > 0)) throw new WhetError(`min_resource must be a positive integer or "auto", got ${r}`);
+    if (r !== "auto" && !(Number.isInteger(r) && r > 0))
+      throw new WhetError(`min_resource must be a positive integer or "auto", got ${r}`);
     this.minResource = r === "auto" ? null : r;
     this.eta = opts.reductionFactor ?? 4;
-    if (!(Number.isInteger(this.eta) && this.eta >= 2)) throw new WhetError(`reduction_factor must be an integer >= 2, got ${this.eta}`);
+    if (!(Number.isInteger(this.eta) && this.eta >= 2))
+      throw new WhetError(`reduction_factor must be an integer >= 2, got ${this.eta}`);
     this.minRate = opts.minEarlyStoppingRate ?? 0;
     this.bootstrap = opts.bootstrapCount ?? 0;
   }
@@ -122,7 +125,8 @@ export class SuccessiveHalvingPruner implements Pruner {
     const value = trial.intermediateValues.get(step)!;
     for (;;) {
       if (this.minResource === null) {
-        const steps = study.trials.filter((t) => t.state === "COMPLETE").map(lastStep).filter((s): s is number => s !== null);
+        const steps = study.trials.filter((t) => t.state === "COMPLETE").map(lastStep).filter((s): s is number =>
+          s !== null);
         if (steps.length === 0) return false;
         this.minResource = Math.max(Math.floor(Math.max(...steps) / 100), 1);
       }
@@ -175,20 +179,23 @@ export class HyperbandPruner implements Pruner {
     this.maxResource = opts.maxResource ?? "auto";
     this.eta = opts.reductionFactor ?? 3;
     this.bootstrap = opts.bootstrapCount ?? 0;
-    if (this.bootstrap > 0 && this.maxResource === "auto") throw new WhetError("hyperband: bootstrap_count > 0 needs a max_resource, not auto");
+    if (this.bootstrap > 0 && this.maxResource === "auto")
+      throw new WhetError("hyperband: bootstrap_count > 0 needs a max_resource, not auto");
   }
 
   prune(study: StudySnapshot, trial: FrozenTrial, systemAttrs: Record<string, unknown>): boolean {
     if (this.brackets.length === 0) this.init(study);
     if (this.brackets.length === 0) return false;
     const id = this.bracketOf(study.studyName, trial.number);
-    const bracketStudy = { ...study, trials: study.trials.filter((t) => this.bracketOf(study.studyName, t.number) === id) };
+    const bracketStudy = { ...study, trials: study.trials.filter((t) =>
+      this.bracketOf(study.studyName, t.number) === id) };
     return this.brackets[id].pruner.prune(bracketStudy, trial, systemAttrs);
   }
 
   private init(study: StudySnapshot): void {
     if (this.maxResource === "auto") {
-      const steps = study.trials.filter((t) => t.state === "COMPLETE").map(lastStep).filter((s): s is number => s !== null);
+      const steps = study.trials.filter((t) => t.state === "COMPLETE").map(lastStep).filter((s): s is number =>
+        s !== null);
       if (steps.length === 0) return;
       this.maxResource = Math.max(...steps) + 1;
     }

@@ -26,7 +26,8 @@ export class PyFloat {
 /** Marks a whole number as a Python float for {@link pyDumps}. */
 export const pyFloat = (x: number): PyFloat => new PyFloat(x);
 
-/** Python's `repr(float)` (or `repr(int)` when `asInt`): shortest round-trip digits, exponent below 1e-4 or from 1e16. */
+/** Python's `repr(float)` (or `repr(int)` when `asInt`): shortest round-trip digits, exponent below 1e-4 or from ' +
+  '1e16. */
 export function pyFloatRepr(x: number, asInt = false): string {
   if (Number.isNaN(x)) return "NaN";
   if (x === Infinity) return "Infinity";

@@ -35,20 +35,39 @@ const attrTable = (table: string, owner: string, parent: string): string => `CRE
 
 // Column order, names and constraints as Optuna 3.1 creates them (checked against its SQLite file).
 const TABLES: string[] = [
-  `CREATE TABLE studies (\n\tstudy_id {SERIAL} NOT NULL, \n\tstudy_name VARCHAR(512) NOT NULL, \n\tPRIMARY KEY (study_id)\n)`,
+  `CREATE TABLE studies (\n\tstudy_id {SERIAL} NOT NULL, \n\tstudy_name VARCHAR(512) NOT NULL, ` +
+    `\n\tPRIMARY KEY (study_id)\n)`,
   `CREATE UNIQUE INDEX ix_studies_study_name ON studies (study_name)`,
-  `CREATE TABLE version_info (\n\tversion_info_id INTEGER NOT NULL, \n\tschema_version INTEGER, \n\tlibrary_version VARCHAR(256), \n\tPRIMARY KEY (version_info_id), \n\tCHECK (version_info_id=1)\n)`,
-  `CREATE TABLE study_directions (\n\tstudy_direction_id {SERIAL} NOT NULL, \n\tdirection {ENUM:studydirection:8} NOT NULL, \n\tstudy_id INTEGER NOT NULL, \n\tobjective INTEGER NOT NULL, \n\tPRIMARY KEY (study_direction_id), \n\tUNIQUE (study_id, objective), \n\tFOREIGN KEY(study_id) REFERENCES studies (study_id)\n)`,
+  `CREATE TABLE version_info (\n\tversion_info_id INTEGER NOT NULL, \n\tschema_version INTEGER, ` +
+    `\n\tlibrary_version VARCHAR(256), \n\tPRIMARY KEY (version_info_id), \n\tCHECK (version_info_id=1)\n)`,
+  `CREATE TABLE study_directions (\n\tstudy_direction_id {SERIAL} NOT NULL, ` +
+    `\n\tdirection {ENUM:studydirection:8} NOT NULL, \n\tstudy_id INTEGER NOT NULL, \n\tobjective INTEGER NOT NULL, ` +
+    `\n\tPRIMARY KEY (study_direction_id), \n\tUNIQUE (study_id, objective), ` +
+    `\n\tFOREIGN KEY(study_id) REFERENCES studies (study_id)\n)`,
   attrTable("study_user_attributes", "study_id", "studies"),
   attrTable("study_system_attributes", "study_id", "studies"),
-  `CREATE TABLE trials (\n\ttrial_id {SERIAL} NOT NULL, \n\tnumber INTEGER, \n\tstudy_id INTEGER, \n\tstate {ENUM:trialstate:8} NOT NULL, \n\tdatetime_start {DATETIME}, \n\tdatetime_complete {DATETIME}, \n\tPRIMARY KEY (trial_id), \n\tFOREIGN KEY(study_id) REFERENCES studies (study_id)\n)`,
+  `CREATE TABLE trials (\n\ttrial_id {SERIAL} NOT NULL, \n\tnumber INTEGER, \n\tstudy_id INTEGER, ` +
+    `\n\tstate {ENUM:trialstate:8} NOT NULL, \n\tdatetime_start {DATETIME}, \n\tdatetime_complete {DATETIME}, ` +
+    `\n\tPRIMARY KEY (trial_id), \n\tFOREIGN KEY(study_id) REFERENCES studies (study_id)\n)`,
   attrTable("trial_user_attributes", "trial_id", "trials"),
   attrTable("trial_system_attributes", "trial_id", "trials"),
-  `CREATE TABLE trial_params (\n\tparam_id {SERIAL} NOT NULL, \n\ttrial_id INTEGER, \n\tparam_name VARCHAR(512), \n\tparam_value {FLOAT}, \n\tdistribution_json TEXT, \n\tPRIMARY KEY (param_id), \n\tUNIQUE (trial_id, param_name), \n\tFOREIGN KEY(trial_id) REFERENCES trials (trial_id)\n)`,
-  `CREATE TABLE trial_values (\n\ttrial_value_id {SERIAL} NOT NULL, \n\ttrial_id INTEGER NOT NULL, \n\tobjective INTEGER NOT NULL, \n\tvalue {FLOAT}, \n\tvalue_type {ENUM:trialvaluetype:7} NOT NULL, \n\tPRIMARY KEY (trial_value_id), \n\tUNIQUE (trial_id, objective), \n\tFOREIGN KEY(trial_id) REFERENCES trials (trial_id)\n)`,
-  `CREATE TABLE trial_intermediate_values (\n\ttrial_intermediate_value_id {SERIAL} NOT NULL, \n\ttrial_id INTEGER NOT NULL, \n\tstep INTEGER NOT NULL, \n\tintermediate_value {FLOAT}, \n\tintermediate_value_type {ENUM:trialintermediatevaluetype:7} NOT NULL, \n\tPRIMARY KEY (trial_intermediate_value_id), \n\tUNIQUE (trial_id, step), \n\tFOREIGN KEY(trial_id) REFERENCES trials (trial_id)\n)`,
-  `CREATE TABLE trial_heartbeats (\n\ttrial_heartbeat_id {SERIAL} NOT NULL, \n\ttrial_id INTEGER NOT NULL, \n\theartbeat {DATETIME} NOT NULL, \n\tPRIMARY KEY (trial_heartbeat_id), \n\tUNIQUE (trial_id), \n\tFOREIGN KEY(trial_id) REFERENCES trials (trial_id)\n)`,
-  `CREATE TABLE alembic_version (\n\tversion_num VARCHAR(32) NOT NULL, \n\tCONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n)`,
+  `CREATE TABLE trial_params (\n\tparam_id {SERIAL} NOT NULL, \n\ttrial_id INTEGER, \n\tparam_name VARCHAR(512), ` +
+    `\n\tparam_value {FLOAT}, \n\tdistribution_json TEXT, \n\tPRIMARY KEY (param_id), ` +
+    `\n\tUNIQUE (trial_id, param_name), \n\tFOREIGN KEY(trial_id) REFERENCES trials (trial_id)\n)`,
+  `CREATE TABLE trial_values (\n\ttrial_value_id {SERIAL} NOT NULL, \n\ttrial_id INTEGER NOT NULL, ` +
+    `\n\tobjective INTEGER NOT NULL, \n\tvalue {FLOAT}, \n\tvalue_type {ENUM:trialvaluetype:7} NOT NULL, ` +
+    `\n\tPRIMARY KEY (trial_value_id), \n\tUNIQUE (trial_id, objective), \n\tFOREIGN KEY(trial_id) REFERENCES trials ` +
+    `(trial_id)\n)`,
+  `CREATE TABLE trial_intermediate_values (\n\ttrial_intermediate_value_id {SERIAL} NOT NULL, ` +
+    `\n\ttrial_id INTEGER NOT NULL, \n\tstep INTEGER NOT NULL, \n\tintermediate_value {FLOAT}, ` +
+    `\n\tintermediate_value_type {ENUM:trialintermediatevaluetype:7} NOT NULL, ` +
+    `\n\tPRIMARY KEY (trial_intermediate_value_id), \n\tUNIQUE (trial_id, step), ` +
+    `\n\tFOREIGN KEY(trial_id) REFERENCES trials (trial_id)\n)`,
+  `CREATE TABLE trial_heartbeats (\n\ttrial_heartbeat_id {SERIAL} NOT NULL, \n\ttrial_id INTEGER NOT NULL, ` +
+    `\n\theartbeat {DATETIME} NOT NULL, \n\tPRIMARY KEY (trial_heartbeat_id), \n\tUNIQUE (trial_id), ` +
+    `\n\tFOREIGN KEY(trial_id) REFERENCES trials (trial_id)\n)`,
+  `CREATE TABLE alembic_version (\n\tversion_num VARCHAR(32) NOT NULL, \n\tCONSTRAINT alembic_version_pkc PRIMARY ` +
+    `KEY (version_num)\n)`,
 ];
 
 const STUDY_ID_INDEX = "CREATE INDEX ix_trials_study_id ON trials (study_id)";
@@ -89,13 +108,15 @@ export async function ensureSchema(db: SqlDriver, newStamp: Stamp = HEAD_STAMP):
       const rows = await tx.all<{ version_num: string }>("SELECT version_num FROM alembic_version");
       const stamp = rows[0]?.version_num;
       if (!(KNOWN_STAMPS as readonly string[]).includes(stamp)) {
-        throw new WhetError(`${db.where} holds an Optuna database at schema revision ${stamp ?? "(none)"}; whet reads ` +
-          `${KNOWN_STAMPS.join(" and ")} (Optuna 3.0 to 4.x): upgrade it with "optuna storage upgrade --storage URL"`);
+        throw new WhetError(`${db.where} holds an Optuna database at schema revision ${stamp ?? "(none)"}; ` +
+          `whet reads ${KNOWN_STAMPS.join(" and ")} (Optuna 3.0 to 4.x): ` +
+          'upgrade it with "optuna storage upgrade --storage URL"');
       }
       return stamp as Stamp;
     }
     if (await tableExists(tx, db.dialect, "studies")) {
-      throw new WhetError(`${db.where} has a "studies" table but no alembic_version: it is not an Optuna database whet can use`);
+      throw new WhetError(`${db.where} has a "studies" table but no alembic_version: it is not an Optuna database ` +
+        `whet can use`);
     }
     for (const sql of schemaStatements(db.dialect, newStamp)) await tx.run(sql);
     await tx.run("INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES (1, ?, ?)",

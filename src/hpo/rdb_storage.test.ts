@@ -15,7 +15,8 @@ const FIXTURE = new URL("../../fixtures/hpo/optuna31_sqlite_schema.json", import
 
 function schemaOf(path: string): string[][] {
   const db = new Database(path, { readonly: true });
-  const rows = db.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all() as { type: string; name: string; sql: string | null }[];
+  const rows = db.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY " +
+    "name").all() as { type: string; name: string; sql: string | null }[];
   db.close();
   return rows.map((r) => [r.type, r.name, r.sql as string]);
 }
@@ -86,5 +87,6 @@ test("PostgreSQL: the same", async (t) => {
 
 test("an unknown scheme or an unreachable server says which URL and what works", async () => {
   await assert.rejects(openStorage("mysql://x/y"), /scheme "mysql" is not supported; use sqlite:\/\/\/path/);
-  await assert.rejects(openStorage("postgresql://nobody:pw@127.0.0.1:1/none"), /cannot reach the PostgreSQL database postgresql:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none/);
+  await assert.rejects(openStorage("postgresql://nobody:pw@127.0.0.1:1/none"),
+    /cannot reach the PostgreSQL database postgresql:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none/);
 });

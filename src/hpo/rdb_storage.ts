@@ -1,5 +1,6 @@
 import { WhetError } from "../core/errors.js";
-import { checkCompatible, distributionFromJson, distributionToJson, toExternal, type Distribution } from "./distributions.js";
+import { checkCompatible, distributionFromJson, distributionToJson, toExternal,
+  type Distribution } from "./distributions.js";
 import type { Direction, FrozenTrial, TrialState } from "./frozen_trial.js";
 import { pyDumps, pyLoads } from "./py_json.js";
 import { ensureSchema, type Stamp } from "./rdb_schema.js";
@@ -41,9 +42,11 @@ export class RdbStorage {
         throw new DuplicatedStudyError(`a study named "${name}" already exists in ${this.db.where}; ` +
           `choose another name, or load it (--load-if-exists / loadIfExists: true)`);
       }
-      const [{ study_id: id }] = (await tx.run("INSERT INTO studies (study_name) VALUES (?) RETURNING study_id", [name])).rows;
+      const [{ study_id: id }] = (await tx.run("INSERT INTO studies (study_name) VALUES (?) RETURNING study_id",
+        [name])).rows;
       for (const [i, d] of directions.entries()) {
-        await tx.run("INSERT INTO study_directions (direction, study_id, objective) VALUES (?, ?, ?)", [d.toUpperCase(), id, i]);
+        await tx.run("INSERT INTO study_directions (direction, study_id, objective) VALUES (?, ?, ?)",
+          [d.toUpperCase(), id, i]);
       }
       return Number(id);
     });
@@ -59,7 +62,8 @@ export class RdbStorage {
   }
 
   async studyNames(): Promise<string[]> {
-    return (await this.db.all<{ study_name: string }>("SELECT study_name FROM studies ORDER BY study_id")).map((r) => r.study_name);
+    return (await this.db.all<{ study_name: string }>("SELECT study_name FROM studies ORDER BY study_id")).map((r) =>
+      r.study_name);
   }
 
   async setStudyUserAttr(studyId: number, key: string, value: unknown): Promise<void> {
@@ -67,29 +71,35 @@ export class RdbStorage {
   }
 
   async studyUserAttrs(studyId: number): Promise<Record<string, unknown>> {
-    const rows = await this.db.all<{ key: string; value_json: string }>('SELECT "key", value_json FROM study_user_attributes WHERE study_id = ?', [studyId]);
+    const rows = await this.db.all<{ key: string; value_json: string }>('SELECT "key", value_json FROM ' +
+      'study_user_attributes WHERE study_id = ?', [studyId]);
     return Object.fromEntries(rows.map((r) => [r.key, pyLoads(r.value_json)]));
   }
 
   /** A new trial: RUNNING now, or a whole template (WAITING for enqueue). */
   async createTrial(studyId: number, template?: TrialTemplate): Promise<{ trialId: number; number: number }> {
     return this.db.transaction(async (tx) => {
-      if (this.db.dialect === "postgresql") await tx.run("SELECT study_id FROM studies WHERE study_id = ? FOR UPDATE", [studyId]);
+      if (this.db.dialect === "postgresql") await tx.run("SELECT study_id FROM studies WHERE study_id = ? FOR UPDATE",
+        [studyId]);
       const start = template === undefined || template.state !== "WAITING" ? formatDatetime(new Date()) : null;
       const { rows } = await tx.run("INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) " +
         "VALUES (NULL, ?, 'RUNNING', ?, NULL) RETURNING trial_id", [studyId, start]);
       const trialId = Number(rows[0].trial_id);
       if (template !== undefined) await this.fillTemplate(tx, studyId, trialId, template);
-      const [{ n }] = await tx.all("SELECT COUNT(trial_id) AS n FROM trials WHERE study_id = ? AND trial_id < ?", [studyId, trialId]);
+      const [{ n }] = await tx.all("SELECT COUNT(trial_id) AS n FROM trials WHERE study_id = ? AND trial_id < ?",
+        [studyId, trialId]);
       await tx.run("UPDATE trials SET number = ? WHERE trial_id = ?", [Number(n), trialId]);
       return { trialId, number: Number(n) };
     });
   }
 
   private async fillTemplate(tx: SqlExecutor, studyId: number, trialId: number, t: TrialTemplate): Promise<void> {
-    for (const [name, p] of Object.entries(t.params ?? {})) await this.insertParam(tx, studyId, trialId, name, p.internal, p.dist);
-    for (const [k, v] of Object.entries(t.userAttrs ?? {})) await upsertAttr(tx, "trial_user_attributes", "trial_id", trialId, k, v);
-    for (const [k, v] of Object.entries(t.systemAttrs ?? {})) await upsertAttr(tx, "trial_system_attributes", "trial_id", trialId, k, v);
+    for (const [name, p] of Object.entries(t.params ?? {})) await this.insertParam(tx, studyId, trialId, name,
+      p.internal, p.dist);
+    for (const [k, v] of Object.entries(t.userAttrs ?? {})) await upsertAttr(tx, "trial_user_attributes", "trial_id",
+      trialId, k, v);
+    for (const [k, v] of Object.entries(t.systemAttrs ?? {})) await upsertAttr(tx, "trial_system_attributes",
+      "trial_id", trialId, k, v);
     for (const [step, v] of t.intermediateValues ?? []) await setIntermediate(tx, trialId, step, v);
     for (const [i, v] of (t.values ?? []).entries()) await setValue(tx, trialId, i, v);
     const done = t.state === "COMPLETE" || t.state === "PRUNED" || t.state === "FAIL";
@@ -99,24 +109,29 @@ export class RdbStorage {
 
   /** The oldest WAITING trial, claimed for this worker (RUNNING), or null. Claims are atomic. */
   async popWaitingTrial(studyId: number): Promise<number | null> {
-    const waiting = await this.db.all("SELECT trial_id FROM trials WHERE study_id = ? AND state = 'WAITING' ORDER BY trial_id", [studyId]);
+    const waiting = await this.db.all("SELECT trial_id FROM trials WHERE study_id = ? AND state = 'WAITING' ORDER BY " +
+      "trial_id", [studyId]);
     for (const { trial_id } of waiting) {
-      const r = await this.db.run("UPDATE trials SET state = 'RUNNING', datetime_start = ? WHERE trial_id = ? AND state = 'WAITING'",
+      const r = await this.db.run("UPDATE trials SET state = 'RUNNING', datetime_start = ? WHERE trial_id = ? AND " +
+        "state = 'WAITING'",
         [formatDatetime(new Date()), trial_id]);
       if (r.changes === 1) return Number(trial_id);
     }
     return null;
   }
 
-  async setTrialParam(studyId: number, trialId: number, name: string, internal: number, dist: Distribution): Promise<void> {
+  async setTrialParam(studyId: number, trialId: number, name: string, internal: number,
+    dist: Distribution): Promise<void> {
     await this.db.transaction(async (tx) => {
       await this.assertUpdatable(tx, trialId);
       await this.insertParam(tx, studyId, trialId, name, internal, dist);
     });
   }
 
-  private async insertParam(tx: SqlExecutor, studyId: number, trialId: number, name: string, internal: number, dist: Distribution): Promise<void> {
-    const prev = await tx.all<{ distribution_json: string }>("SELECT p.distribution_json FROM trial_params p JOIN trials t " +
+  private async insertParam(tx: SqlExecutor, studyId: number, trialId: number, name: string, internal: number,
+    dist: Distribution): Promise<void> {
+    const prev = await tx.all<{ distribution_json: string }>("SELECT p.distribution_json FROM trial_params p JOIN " +
+      "trials t " +
       "ON p.trial_id = t.trial_id WHERE t.study_id = ? AND p.param_name = ? LIMIT 1", [studyId, name]);
     if (prev.length > 0) checkCompatible(name, distributionFromJson(prev[0].distribution_json), dist);
     await tx.run("INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?)",
@@ -133,7 +148,8 @@ export class RdbStorage {
       for (const [i, v] of (values ?? []).entries()) await setValue(tx, trialId, i, v);
       if (state === "RUNNING" && current !== "WAITING") return false;
       const now = formatDatetime(new Date());
-      if (state === "RUNNING") await tx.run("UPDATE trials SET state = ?, datetime_start = ? WHERE trial_id = ?", [state, now, trialId]);
+      if (state === "RUNNING") await tx.run("UPDATE trials SET state = ?, datetime_start = ? WHERE trial_id = ?",
+        [state, now, trialId]);
       else if (state === "WAITING") await tx.run("UPDATE trials SET state = ? WHERE trial_id = ?", [state, trialId]);
       else await tx.run("UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ?", [state, now, trialId]);
       return true;
@@ -155,7 +171,8 @@ export class RdbStorage {
   }
 
   private async assertUpdatable(tx: SqlExecutor, trialId: number): Promise<TrialState> {
-    const rows = await tx.all<{ state: TrialState; number: number }>("SELECT state, number FROM trials WHERE trial_id = ?", [trialId]);
+    const rows = await tx.all<{ state: TrialState; number: number }>("SELECT state, number FROM trials WHERE " +
+      "trial_id = ?", [trialId]);
     if (rows.length === 0) throw new WhetError(`trial id ${trialId} does not exist in ${this.db.where}`);
     const { state, number } = rows[0];
     if (state === "COMPLETE" || state === "PRUNED" || state === "FAIL") {
@@ -188,13 +205,15 @@ export class RdbStorage {
     const age = this.db.dialect === "sqlite"
       ? "(julianday(CURRENT_TIMESTAMP) - julianday(h.heartbeat)) * 86400.0"
       : "EXTRACT(EPOCH FROM (now()::timestamp - h.heartbeat))";
-    const rows = await this.db.all(`SELECT t.trial_id FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id ` +
+    const rows = await this.db.all(`SELECT t.trial_id FROM trials t JOIN trial_heartbeats h ON h.trial_id = ` +
+      `t.trial_id ` +
       `WHERE t.study_id = ? AND t.state = 'RUNNING' AND ${age} > ?`, [studyId, graceSeconds]);
     return rows.map((r) => Number(r.trial_id));
   }
 }
 
-async function upsertAttr(tx: SqlExecutor, table: string, owner: string, id: number, key: string, value: unknown): Promise<void> {
+async function upsertAttr(tx: SqlExecutor, table: string, owner: string, id: number, key: string,
+  value: unknown): Promise<void> {
   await tx.run(`INSERT INTO ${table} (${owner}, "key", value_json) VALUES (?, ?, ?) ` +
     `ON CONFLICT (${owner}, "key") DO UPDATE SET value_json = excluded.value_json`, [id, key, pyDumps(value)]);
 }
@@ -225,13 +244,15 @@ async function setValue(tx: SqlExecutor, trialId: number, objective: number, v: 
 
 async function setIntermediate(tx: SqlExecutor, trialId: number, step: number, v: number): Promise<void> {
   const [value, type] = storedFloat(v, true);
-  await tx.run("INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) VALUES (?, ?, ?, ?) " +
+  await tx.run("INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) " +
+    "VALUES (?, ?, ?, ?) " +
     "ON CONFLICT (trial_id, step) DO UPDATE SET intermediate_value = excluded.intermediate_value, " +
     "intermediate_value_type = excluded.intermediate_value_type", [trialId, step, value, type]);
 }
 
 async function readTrials(tx: SqlExecutor, studyId: number, states?: readonly TrialState[]): Promise<FrozenTrial[]> {
-  const rows = await tx.all("SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials WHERE study_id = ? ORDER BY trial_id", [studyId]);
+  const rows = await tx.all("SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials WHERE " +
+    "study_id = ? ORDER BY trial_id", [studyId]);
   const byId = new Map<number, FrozenTrial>();
   for (const r of rows) {
     if (states !== undefined && !states.includes(r.state as TrialState)) continue;
@@ -257,12 +278,14 @@ async function readTrials(tx: SqlExecutor, studyId: number, states?: readonly Tr
     if (t !== undefined) (t.values ??= [])[Number(r.objective)] = loadFloat(r.value, String(r.value_type));
   }
   for (const r of await child("trial_intermediate_values", "c.step, c.intermediate_value, c.intermediate_value_type")) {
-    byId.get(Number(r.trial_id))?.intermediateValues.set(Number(r.step), loadFloat(r.intermediate_value, String(r.intermediate_value_type)));
+    byId.get(Number(r.trial_id))?.intermediateValues.set(Number(r.step),
+      loadFloat(r.intermediate_value, String(r.intermediate_value_type)));
   }
   for (const kind of ["user", "system"] as const) {
     for (const r of await child(`trial_${kind}_attributes`, 'c."key", c.value_json')) {
       const t = byId.get(Number(r.trial_id));
-      if (t !== undefined) (kind === "user" ? t.userAttrs : t.systemAttrs)[String(r.key)] = pyLoads(String(r.value_json));
+      if (t === undefined) continue;
+      (kind === "user" ? t.userAttrs : t.systemAttrs)[String(r.key)] = pyLoads(String(r.value_json));
     }
   }
   for (const t of byId.values()) {

@@ -65,7 +65,11 @@ class TreeBuilder {
     let sw = 0, sy = 0;
     for (const r of rows) [sw, sy] = [sw + this.w[r], sy + this.w[r] * this.y[r]];
     const mean = sy / sw;
-    t.feature.push(-1), t.threshold.push(-2), t.left.push(-1), t.right.push(-1), t.value.push(mean);
+    t.feature.push(-1);
+    t.threshold.push(-2);
+    t.left.push(-1);
+    t.right.push(-1);
+    t.value.push(mean);
     const impure = rows.some((r) => Math.abs(this.y[r] - mean) > 1e-12 * Math.max(1, Math.abs(mean)));
     if (depth >= this.opts.maxDepth || rows.length < this.opts.minSamplesSplit || !impure) return node;
     const split = this.bestSplit(rows);

@@ -37,10 +37,15 @@ export function makeSampler(name: SearchOptions["sampler"], space: SearchSpace, 
   const grid: Record<string, (string | number | boolean | null)[]> = {};
   for (const [n, d] of Object.entries(space)) {
     if (d.kind === "categorical") grid[n] = d.choices;
-    else if (d.kind === "int" && !d.log) grid[n] = Array.from({ length: (d.high - d.low) / d.step + 1 }, (_, i) => d.low + i * d.step);
-    else if (d.kind === "float" && d.step !== null) {
-      grid[n] = Array.from({ length: Math.round((d.high - d.low) / d.step) + 1 }, (_, i) => +(d.low + i * d.step!).toPrecision(12));
-    } else throw new SearchUsageError(`--sampler grid: "${n}" is a continuous range; give it a step or choices in the space file`);
+    else if (d.kind === "int" && !d.log) {
+      grid[n] = Array.from({ length: (d.high - d.low) / d.step + 1 }, (_, i) => d.low + i * d.step);
+    } else if (d.kind === "float" && d.step !== null) {
+      grid[n] = Array.from({ length: Math.round((d.high - d.low) / d.step) + 1 }, (_, i) =>
+        +(d.low + i * d.step!).toPrecision(12));
+    } else {
+      throw new SearchUsageError(`--sampler grid: "${n}" is a continuous range; ` +
+        "give it a step or choices in the space file");
+    }
   }
   return new GridSampler(grid, { seed });
 }
@@ -56,8 +61,10 @@ export function makePruner(name: SearchOptions["pruner"]): Pruner {
 
 /** The space of a search: the file's, or transformers' default for a fine-tuning search. */
 export function searchSpace(opts: Pick<SearchOptions, "spaceFile" | "objectiveCommand">): SearchSpace {
-  if (opts.spaceFile !== undefined) return readSpaceFile(opts.spaceFile, opts.objectiveCommand === undefined ? ARGUMENT_NAMES : undefined);
-  if (opts.objectiveCommand !== undefined) throw new SearchUsageError("--objective-command needs --space FILE: the command's parameters");
+  if (opts.spaceFile !== undefined) return readSpaceFile(opts.spaceFile,
+    opts.objectiveCommand === undefined ? ARGUMENT_NAMES : undefined);
+  if (opts.objectiveCommand !== undefined)
+    throw new SearchUsageError("--objective-command needs --space FILE: the command's parameters");
   return defaultSpace();
 }
 
@@ -67,7 +74,8 @@ export function searchSpace(opts: Pick<SearchOptions, "spaceFile" | "objectiveCo
  */
 export async function runCommandSearch(opts: SearchOptions): Promise<{ study: Study; summary: string }> {
   const space = searchSpace(opts);
-  if (opts.objectiveCommand === undefined) throw new SearchUsageError("a fine-tuning search needs the finetune recipe; use --objective-command");
+  if (opts.objectiveCommand === undefined)
+    throw new SearchUsageError("a fine-tuning search needs the finetune recipe; use --objective-command");
   const study = await createStudy({
     storage: opts.storage, studyName: opts.studyName, direction: opts.direction, loadIfExists: true,
     sampler: makeSampler(opts.sampler, space, opts.seed), pruner: makePruner(opts.pruner),

@@ -45,7 +45,8 @@ export function readSpaceFile(path: string, known?: readonly string[]): SearchSp
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new SearchUsageError(`--space ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new SearchUsageError(`--space ${path}: cannot read it ` +
+      `(${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseSpace(text, path, known);
 }
@@ -54,20 +55,24 @@ export function parseSpace(text: string, file: string, known?: readonly string[]
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new SearchUsageError(`${file}:${e.linePos?.[0].line ?? "?"}:${e.linePos?.[0].col ?? "?"}: not valid YAML: ${e.message.split("\n")[0]}`);
+    throw new SearchUsageError(`${file}:${e.linePos?.[0].line ?? "?"}:${e.linePos?.[0].col ?? "?"}: not valid YAML: ` +
+      `${e.message.split("\n")[0]}`);
   }
-  const lineOf = (offset: number | undefined): number => (offset === undefined ? 0 : text.slice(0, offset).split("\n").length);
+  const lineOf = (offset: number | undefined): number =>
+    (offset === undefined ? 0 : text.slice(0, offset).split("\n").length);
   const root = doc.toJS() as unknown;
   if (root === null || typeof root !== "object" || Array.isArray(root)) {
     throw new SearchUsageError(`${file}: expected a mapping from parameter names to {type: …} entries`);
   }
   const space: SearchSpace = {};
   for (const [name, entry] of Object.entries(root as Record<string, unknown>)) {
-    const node = (doc.contents as { items?: { key: { value: string; range?: number[] } }[] }).items?.find((i) => i.key.value === name);
+    const node = (doc.contents as { items?: { key: { value: string; range?: number[] } }[] }).items?.find((i) =>
+      i.key.value === name);
     const where = `${file}:${lineOf(node?.key.range?.[0])}: "${name}"`;
     if (known !== undefined && !known.includes(name)) {
       const hint = suggestName(name, known);
-      throw new SearchUsageError(`${where} is not a TrainingArguments key that can be searched${hint ? `; did you mean "${hint}"?` : ""}`);
+      throw new SearchUsageError(`${where} is not a TrainingArguments key that can be ` +
+        `searched${hint ? `; did you mean "${hint}"?` : ""}`);
     }
     space[name] = parseEntry(entry, where);
   }
@@ -78,15 +83,18 @@ export function parseSpace(text: string, file: string, known?: readonly string[]
 function parseEntry(entry: unknown, where: string): Distribution {
   if (Array.isArray(entry)) return categoricalDistribution(entry as Choice[], where);
   if (entry === null || typeof entry !== "object") {
-    throw new SearchUsageError(`${where}: expected {type: float|int|categorical, …} or a list of choices, got ${JSON.stringify(entry)}`);
+    throw new SearchUsageError(`${where}: expected {type: float|int|categorical, …} or a list of choices, got ` +
+      `${JSON.stringify(entry)}`);
   }
   const e = entry as Record<string, unknown>;
   const type = String(e.type ?? "");
-  if (!(type in ENTRY_KEYS)) throw new SearchUsageError(`${where}: type must be float, int or categorical, got ${JSON.stringify(e.type)}`);
+  if (!(type in ENTRY_KEYS))
+    throw new SearchUsageError(`${where}: type must be float, int or categorical, got ${JSON.stringify(e.type)}`);
   for (const k of Object.keys(e)) {
     if (!ENTRY_KEYS[type].includes(k)) {
       const hint = suggestName(k, ENTRY_KEYS[type]);
-      throw new SearchUsageError(`${where}: unknown field "${k}" for type ${type}${hint ? `; did you mean "${hint}"?` : ""} (fields: ${ENTRY_KEYS[type].join(", ")})`);
+      throw new SearchUsageError(`${where}: unknown field "${k}" for type ` +
+        `${type}${hint ? `; did you mean "${hint}"?` : ""} (fields: ${ENTRY_KEYS[type].join(", ")})`);
     }
   }
   try {
@@ -95,12 +103,14 @@ function parseEntry(entry: unknown, where: string): Distribution {
       return categoricalDistribution(e.choices as Choice[], where);
     }
     for (const k of ["low", "high"]) {
-      if (typeof e[k] !== "number") throw new SearchUsageError(`${where}: ${k} must be a number, got ${JSON.stringify(e[k])}`);
+      if (typeof e[k] !== "number")
+        throw new SearchUsageError(`${where}: ${k} must be a number, got ${JSON.stringify(e[k])}`);
     }
     const [low, high] = [e.low as number, e.high as number];
     if (low >= high) throw new SearchUsageError(`${where}: low (${low}) must be smaller than high (${high})`);
     const log = e.log === true;
-    if (type === "float") return floatDistribution(low, high, { log, step: (e.step as number | undefined) ?? null }, where);
+    if (type === "float") return floatDistribution(low, high, { log, step: (e.step as number | undefined) ?? null },
+      where);
     return intDistribution(low, high, { log, step: (e.step as number | undefined) ?? 1 }, where);
   } catch (err) {
     if (err instanceof DistributionError) throw new SearchUsageError(err.message);

@@ -22,7 +22,8 @@ export class SqliteDriver implements SqlDriver {
   }
 
   private exec: SqlExecutor = {
-    all: async <T extends Row>(sql: string, params: readonly unknown[] = []) => this.db.prepare(sql).all(...toSqlite(params)) as T[],
+    all: async <T extends Row>(sql: string, params: readonly unknown[] = []) =>
+      this.db.prepare(sql).all(...toSqlite(params)) as T[],
     run: async (sql: string, params: readonly unknown[] = []) => {
       const st = this.db.prepare(sql);
       if (st.reader) {

@@ -26,9 +26,11 @@ export function sqlitePath(url: string): string {
 export async function openStorage(url: string, opts: { newStamp?: Stamp } = {}): Promise<RdbStorage> {
   if (url.startsWith("sqlite:")) return RdbStorage.open(new SqliteDriver(sqlitePath(url)), opts.newStamp);
   if (/^postgres(ql)?(\+\w+)?:\/\//.test(url)) {
-    return RdbStorage.open(await PostgresDriver.connect(url.replace(/^postgres(ql)?(\+\w+)?:/, "postgresql:")), opts.newStamp);
+    return RdbStorage.open(await PostgresDriver.connect(url.replace(/^postgres(ql)?(\+\w+)?:/, "postgresql:")),
+      opts.newStamp);
   }
   const scheme = /^([\w+]+):/.exec(url)?.[1];
-  throw new StorageUrlError(`storage URL "${url}": ${scheme === undefined ? "no scheme" : `the scheme "${scheme}" is not supported`}; ` +
+  throw new StorageUrlError(`storage URL "${url}": ` +
+    `${scheme === undefined ? "no scheme" : `the scheme "${scheme}" is not supported`}; ` +
     `use sqlite:///path/to/study.db or postgresql://user:password@host:5432/database`);
 }

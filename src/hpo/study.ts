@@ -1,6 +1,7 @@
 import { WhetError } from "../core/errors.js";
 import type { Choice } from "./distributions.js";
-import { FINISHED_STATES, type Direction, type FrozenTrial, type StudySnapshot, type TrialState } from "./frozen_trial.js";
+import { FINISHED_STATES, type Direction, type FrozenTrial, type StudySnapshot,
+  type TrialState } from "./frozen_trial.js";
 import { MedianPruner, type Pruner } from "./pruners.js";
 import type { RdbStorage } from "./rdb_storage.js";
 import type { Sampler } from "./sampler.js";
@@ -24,8 +25,9 @@ export interface HeartbeatOptions {
 export class Study implements StudyCore {
   private stopped = false;
 
-  constructor(readonly storage: RdbStorage, readonly studyId: number, readonly studyName: string, readonly directions: Direction[],
-    readonly sampler: Sampler = new TpeSampler(), readonly pruner: Pruner = new MedianPruner(), readonly heartbeat: HeartbeatOptions = {}) {}
+  constructor(readonly storage: RdbStorage, readonly studyId: number, readonly studyName: string,
+    readonly directions: Direction[], readonly sampler: Sampler = new TpeSampler(),
+    readonly pruner: Pruner = new MedianPruner(), readonly heartbeat: HeartbeatOptions = {}) {}
 
   get direction(): Direction {
     if (this.directions.length > 1) throw new WhetError("this study has several objectives: use directions");
@@ -60,7 +62,8 @@ export class Study implements StudyCore {
    * Finish a trial. COMPLETE needs one finite-or-infinite value per objective (a NaN or a missing
    * value turns it into FAIL, as in Optuna); PRUNED keeps the last reported value as its value.
    */
-  async tell(trial: Trial | number, values?: number | number[], state: "COMPLETE" | "PRUNED" | "FAIL" = "COMPLETE"): Promise<FrozenTrial> {
+  async tell(trial: Trial | number, values?: number | number[],
+    state: "COMPLETE" | "PRUNED" | "FAIL" = "COMPLETE"): Promise<FrozenTrial> {
     const id = typeof trial === "number" ? await this.trialIdOf(trial) : trial.trialId;
     let vals = values === undefined ? undefined : Array.isArray(values) ? values : [values];
     let final: TrialState = state;
@@ -93,7 +96,8 @@ export class Study implements StudyCore {
 
   /** Queue parameters for a coming trial (Optuna's enqueue_trial: a WAITING trial with fixed_params). */
   async enqueueTrial(params: Record<string, Choice>, userAttrs: Record<string, unknown> = {}): Promise<void> {
-    await this.storage.createTrial(this.studyId, { state: "WAITING", systemAttrs: { fixed_params: params }, userAttrs });
+    await this.storage.createTrial(this.studyId, { state: "WAITING", systemAttrs: { fixed_params: params },
+      userAttrs });
   }
 
   /** Ask optimize() to end after the running trial. */
@@ -137,7 +141,8 @@ export class Study implements StudyCore {
     const history = [...((t.systemAttrs.retry_history as number[] | undefined) ?? []), t.number];
     if (maxRetry < history.length) return;
     const systemAttrs = { failed_trial: t.number, ...t.systemAttrs, retry_history: history };
-    const params = Object.fromEntries(Object.keys(t.params).map((n) => [n, { internal: t.internalParams[n], dist: t.distributions[n] }]));
+    const params = Object.fromEntries(Object.keys(t.params).map((n) =>
+      [n, { internal: t.internalParams[n], dist: t.distributions[n] }]));
     await this.storage.createTrial(this.studyId, { state: "WAITING", params, userAttrs: t.userAttrs, systemAttrs });
   }
 
@@ -195,7 +200,8 @@ export class Study implements StudyCore {
   async trialsTable(): Promise<TrialRow[]> {
     return (await this.trials()).map((t) => ({
       number: t.number, state: t.state, values: t.values, params: t.params, userAttrs: t.userAttrs,
-      durationSeconds: t.datetimeStart && t.datetimeComplete ? (t.datetimeComplete.getTime() - t.datetimeStart.getTime()) / 1000 : null,
+      durationSeconds: t.datetimeStart && t.datetimeComplete ?
+        (t.datetimeComplete.getTime() - t.datetimeStart.getTime()) / 1000 : null,
     }));
   }
 }
@@ -225,7 +231,8 @@ export interface TrialRow {
 function checkValues(values: number[] | undefined, n: number): string | null {
   if (values === undefined) return "the objective returned no value";
   if (values.length !== n) return `the study has ${n} objective(s) but ${values.length} value(s) were given`;
-  for (const v of values) if (typeof v !== "number" || Number.isNaN(v)) return `the objective value ${v} is not a number`;
+  for (const v of values) if (typeof v !== "number" || Number.isNaN(v))
+    return `the objective value ${v} is not a number`;
   return null;
 }
 

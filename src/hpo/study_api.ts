@@ -8,7 +8,10 @@ import { openStorage } from "./storage_url.js";
 import { Study, type HeartbeatOptions } from "./study.js";
 
 export interface StudyOptions extends HeartbeatOptions {
-  /** a storage URL (sqlite:///study.db, postgresql://…) or an opened storage; default: an in-memory SQLite database */
+  /**
+   * a storage URL (sqlite:///study.db, postgresql://…) or an opened storage; default: an in-memory
+   * SQLite database
+   */
   storage?: string | RdbStorage;
   studyName?: string;
   sampler?: Sampler;
@@ -29,7 +32,8 @@ async function storageOf(opts: StudyOptions): Promise<RdbStorage> {
 }
 
 function checkDirections(dirs: Direction[]): Direction[] {
-  for (const d of dirs) if (d !== "minimize" && d !== "maximize") throw new WhetError(`direction must be "minimize" or "maximize", got "${d}"`);
+  for (const d of dirs) if (d !== "minimize" && d !== "maximize")
+    throw new WhetError(`direction must be "minimize" or "maximize", got "${d}"`);
   if (dirs.length === 0) throw new WhetError("a study needs at least one direction");
   return dirs;
 }
@@ -40,11 +44,13 @@ function checkDirections(dirs: Direction[]): Direction[] {
  *
  * @example
  * import { createStudy } from "whetml";
- * const study = await createStudy({ storage: "sqlite:///search.db", studyName: "demo", direction: "maximize", loadIfExists: true });
+ * const study = await createStudy({ storage: "sqlite:///search.db", studyName: "demo", direction: "maximize",
+ * loadIfExists: true });
  * await study.optimize(async (t) => -((await t.suggestFloat("x", -5, 5)) - 2) ** 2, { nTrials: 20 });
  */
 export async function createStudy(opts: CreateStudyOptions = {}): Promise<Study> {
-  if (opts.direction !== undefined && opts.directions !== undefined) throw new WhetError("give direction or directions, not both");
+  if (opts.direction !== undefined && opts.directions !== undefined)
+    throw new WhetError("give direction or directions, not both");
   const directions = checkDirections(opts.directions ?? [opts.direction ?? "minimize"]);
   const storage = await storageOf(opts);
   const name = opts.studyName ?? `no-name-${crypto.randomUUID()}`;

@@ -9,7 +9,8 @@ export function formatSummary(studyName: string, directions: Direction[], trials
   lines.push(`study "${studyName}" (${directions.join(", ")}): ${trials.length} trials` +
     (trials.length ? ` (${[...counts].map(([s, n]) => `${n} ${s}`).join(", ")})` : ""));
   const best = bestOf(trials, directions);
-  if (best !== null) lines.push(`best trial: ${best.number}  value ${fmt(best.values![0])}  params ${JSON.stringify(best.params)}`);
+  if (best !== null) lines.push(`best trial: ${best.number}  value ${fmt(best.values![0])}  params ` +
+    `${JSON.stringify(best.params)}`);
   const names = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];
   const header = ["trial", "state", "value", ...names];
   const rows = trials.map((t) => [String(t.number), t.state, t.values ? t.values.map(fmt).join(",") : "",
@@ -21,7 +22,8 @@ export function formatSummary(studyName: string, directions: Direction[], trials
     const imp = parameterImportances(trials);
     if (imp.length > 0) {
       lines.push("", `parameter importances, ${IMPORTANCE_METHOD}:`);
-      for (const [n, v] of imp) lines.push(`  ${n.padEnd(Math.max(...imp.map(([k]) => k.length)))}  ${v.toFixed(3)}  ${"#".repeat(Math.round(v * 40))}`);
+      for (const [n, v] of imp) lines.push(`  ${n.padEnd(Math.max(...imp.map(([k]) => k.length)))}  ${v.toFixed(3)}  ` +
+        `${"#".repeat(Math.round(v * 40))}`);
     }
   }
   return lines.join("\n");
@@ -34,5 +36,8 @@ export function bestOf(trials: readonly FrozenTrial[], directions: Direction[]):
   return done.reduce((b, t) => (sign * t.values![0] < sign * b.values![0] ? t : b));
 }
 
-const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(4) : v.toPrecision(6));
+const fmt = (v: number): string => {
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(4) : v.toPrecision(6);
+};
 const fmtParam = (v: unknown): string => (typeof v === "number" ? fmt(v) : String(v));

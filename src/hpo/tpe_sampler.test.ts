@@ -40,10 +40,12 @@ test("after its 10 random trials TPE concentrates on the good region (better tha
 
 test("grid sampler visits every point once, then stops the study", async () => {
   const study = await createStudy({ sampler: new GridSampler({ a: [1, 2, 3], b: ["x", "y"] }, { seed: 0 }) });
-  await study.optimize(async (t) => (await t.suggestInt("a", 1, 3)) + ((await t.suggestCategorical("b", ["x", "y"])) === "x" ? 0 : 10),
+  await study.optimize(async (t) => (await t.suggestInt("a", 1, 3)) +
+    ((await t.suggestCategorical("b", ["x", "y"])) === "x" ? 0 : 10),
     { nTrials: 50 });
   const trials = await study.trials();
   assert.equal(trials.length, 6);
-  assert.deepEqual(new Set(trials.map((t) => `${t.params.a}${t.params.b}`)), new Set(["1x", "2x", "3x", "1y", "2y", "3y"]));
+  const seen = new Set(trials.map((t) => `${t.params.a}${t.params.b}`));
+  assert.deepEqual(seen, new Set(["1x", "2x", "3x", "1y", "2y", "3y"]));
   assert.deepEqual(trials[0].systemAttrs.search_space, { a: [1, 2, 3], b: ["x", "y"] });
 });

@@ -1,6 +1,7 @@
 import { WhetError } from "../core/errors.js";
 import {
-  categoricalDistribution, checkCompatible, contains, floatDistribution, intDistribution, isSingle, toExternal, toInternal,
+  categoricalDistribution, checkCompatible, contains, floatDistribution, intDistribution, isSingle, toExternal,
+    toInternal,
   type Choice, type Distribution,
 } from "./distributions.js";
 import type { FrozenTrial, StudySnapshot } from "./frozen_trial.js";
@@ -41,11 +42,13 @@ export class Trial {
     return { ...this.frozen.params };
   }
 
-  async suggestFloat(name: string, low: number, high: number, opts: { log?: boolean; step?: number | null } = {}): Promise<number> {
+  async suggestFloat(name: string, low: number, high: number,
+    opts: { log?: boolean; step?: number | null } = {}): Promise<number> {
     return (await this.suggest(name, floatDistribution(low, high, opts, `suggest_float("${name}")`))) as number;
   }
 
-  async suggestInt(name: string, low: number, high: number, opts: { log?: boolean; step?: number } = {}): Promise<number> {
+  async suggestInt(name: string, low: number, high: number,
+    opts: { log?: boolean; step?: number } = {}): Promise<number> {
     return (await this.suggest(name, intDistribution(low, high, opts, `suggest_int("${name}")`))) as number;
   }
 
@@ -72,7 +75,8 @@ export class Trial {
     const fixed = this.frozen.systemAttrs.fixed_params as Record<string, Choice> | undefined;
     if (fixed !== undefined && name in fixed) {
       const internal = toInternal(dist, fixed[name]);
-      if (!contains(dist, internal)) process.emitWarning(`fixed parameter "${name}" = ${fixed[name]} is outside its distribution`);
+      if (!contains(dist, internal)) process.emitWarning(`fixed parameter "${name}" = ${fixed[name]} is outside its ` +
+        `distribution`);
       return internal;
     }
     if (isSingle(dist)) return dist.kind === "categorical" ? 0 : dist.low;
@@ -83,8 +87,10 @@ export class Trial {
   /** Record an intermediate objective value (Optuna: a step reported twice keeps the first). */
   async report(value: number, step: number): Promise<void> {
     if (this.study.directions.length > 1) throw new WhetError("report() is not supported for multi-objective studies");
-    if (!Number.isInteger(step) || step < 0) throw new WhetError(`report(): step must be a non-negative integer, got ${step}`);
-    if (typeof value !== "number") throw new WhetError(`report(): value must be a number, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(step) || step < 0)
+      throw new WhetError(`report(): step must be a non-negative integer, got ${step}`);
+    if (typeof value !== "number")
+      throw new WhetError(`report(): value must be a number, got ${JSON.stringify(value)}`);
     if (this.frozen.intermediateValues.has(step)) return;
     await this.study.storage.setIntermediateValue(this.frozen.trialId, step, value);
     this.frozen.intermediateValues.set(step, value);
@@ -92,12 +98,14 @@ export class Trial {
 
   /** Whether the study's pruner would stop this trial now. */
   async shouldPrune(): Promise<boolean> {
-    if (this.study.directions.length > 1) throw new WhetError("shouldPrune() is not supported for multi-objective studies");
+    if (this.study.directions.length > 1)
+      throw new WhetError("shouldPrune() is not supported for multi-objective studies");
     const trials = await this.study.storage.trials(this.study.studyId);
     const snapshot: StudySnapshot = { studyName: this.study.studyName, directions: this.study.directions, trials };
     const attrs: Record<string, unknown> = {};
     const prune = this.study.pruner.prune(snapshot, this.frozen, attrs);
-    for (const [k, v] of Object.entries(attrs)) await this.study.storage.setTrialAttr("system", this.frozen.trialId, k, v);
+    for (const [k, v] of Object.entries(attrs)) await this.study.storage.setTrialAttr("system", this.frozen.trialId, k,
+      v);
     return prune;
   }
 

@@ -36,7 +36,8 @@ async function threeWorkers(url: string): Promise<void> {
   writeFileSync(script, WORKER);
   const mod = (f: string): string => pathToFileURL(new URL(f, import.meta.url).pathname).href;
   const start = (i: number, n: number, ms: number): ChildProcess => spawn(process.execPath,
-    [script, mod("./study_api.js"), mod("./random_sampler.js"), url, name, join(dir, `marker-${i}`), String(n), String(ms)],
+    [script, mod("./study_api.js"), mod("./random_sampler.js"), url, name,
+      join(dir, `marker-${i}`), String(n), String(ms)],
     { stdio: "inherit" });
   const victim = start(0, 100, 60_000);
   // the survivors keep asking for trials well past the victim's grace period
@@ -61,7 +62,8 @@ async function threeWorkers(url: string): Promise<void> {
   assert.equal(trials.filter((t) => t.state === "RUNNING" || t.state === "WAITING").length, 0);
 }
 
-test("SQLite: 3 workers on one study, one killed mid-trial: unique numbers, FAIL after the grace period, retried", async () => {
+test("SQLite: 3 workers on one study, one killed mid-trial: unique numbers, FAIL after the grace period, retried",
+  async () => {
   await threeWorkers(`sqlite:///${join(mkdtempSync(join(tmpdir(), "whet-w-")), "w.db")}`);
 });
 
