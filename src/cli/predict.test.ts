@@ -141,7 +141,8 @@ test("predict: 10,000 rows stream in bounded memory, report rows/s, match the no
     const [rssSmall, rssBig] = [peakRss(small.err), peakRss(big.err)];
     const mb = (kb: number) => (kb / 1024).toFixed(0);
     console.log(`predict 10k rows: ${rate[2]} rows/s; peak RSS ${mb(rssBig)} MB (1k rows: ${mb(rssSmall)} MB)`);
-    assert.ok(rssBig - rssSmall < 30 * 1024, `peak RSS grew ${mb(rssBig - rssSmall)} MB from 1k to 10k rows`);
+    // Reading the whole file instead grows it by ~100 MB; GC timing on a busy machine adds up to ~35 MB.
+    assert.ok(rssBig - rssSmall < 60 * 1024, `peak RSS grew ${mb(rssBig - rssSmall)} MB from 1k to 10k rows`);
 
     // The same texts through the evaluator, all at once: same labels in the same order, same scores.
     const out = readJsonl(join(dir, "big.csv.jsonl"));
