@@ -10,7 +10,7 @@
  * console.log(result.metrics.accuracy, result.outputDir);
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { prepareData, type BeforeEncode, type PreparedData } from "../data/prepare.js";
 import { readConfig } from "../io/config.js";
@@ -23,7 +23,7 @@ import { peftFromSpec, setupRunAdapter } from "./adapter_setup.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import type { TrainerCallback } from "../train/callbacks.js";
 import { formatTrainable, startingCounts } from "../train/fine_tuning.js";
-import { prepareRunOutput } from "../train/run_output.js";
+import { prepareRunOutput, refuseFinishedRun } from "../train/run_output.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { augmentationStep } from "./augment_step.js";
 import type { RunSpec } from "./run_spec.js";
@@ -70,8 +70,15 @@ function chain(first: BeforeEncode, then?: BeforeEncode): BeforeEncode {
   return async (train, ctx) => (then ? then(await first(train, ctx), ctx) : first(train, ctx));
 }
 
+/** Hashed in 1 MiB pieces: a training file may be larger than one wants to hold twice. */
 function sha256(path: string): string {
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
+  const hash = createHash("sha256"), buf = Buffer.alloc(1 << 20), fd = openSync(path, "r");
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
 }
 
 /** As run_glue does: never longer than the model can take, and say so. */
@@ -101,6 +108,8 @@ async function prepare(
 
 /** Fine-tune for sequence or token classification; see the module comment. */
 export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise<RunResult> {
+  // A finished run is refused before the model is even resolved (no download, no tokenizer).
+  refuseFinishedRun(input.args);
   // The output folder's rules first (taking the lock creates the folder, inside an input perhaps);
   // checked again, unchanged, once the data is read.
   const modelDir = await resolveModel(input.model);
