@@ -193,7 +193,7 @@ export function formatReport(report: DataReport): string {
   if (report.emptyTexts > 0) out.push(`Empty texts: ${num(report.emptyTexts)}`);
   const L = report.lengths;
   if (L) {
-    const max = L.countedInPart > 0 ? `≥ ${L.max} (${num(L.countedInPart)} long rows counted up to their cut)` : `${L.max}`;
+    const max = L.countedInPart > 0 ? `≥ ${L.max} (${num(L.countedInPart)} long ${L.countedInPart === 1 ? "row" : "rows"} counted up to the cut)` : `${L.max}`;
     out.push(`Length in tokens: min ${L.min}, median ${round(L.median)}, p95 ${round(L.p95)}, max ${max}; ` +
       `${pct(L.truncatedShare)} of rows (${num(L.truncated)}) exceed max_length ${L.maxLength} and will be cut`);
   }

@@ -17,7 +17,7 @@ import { readConfig } from "../io/config.js";
 import { writeTextAtomic } from "../io/files.js";
 import { resolveModel } from "../io/hub.js";
 import { lockOutputDir } from "../io/run_lock.js";
-import { dropoutOverrides, familyOf, maxSequenceLength } from "../models/auto.js";
+import { dropoutOverrides, familyOf, familySize, maxSequenceLength } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { peftFromSpec, setupRunAdapter } from "./adapter_setup.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
@@ -26,6 +26,7 @@ import { formatTrainable, startingCounts } from "../train/fine_tuning.js";
 import { prepareRunOutput, refuseFinishedRun } from "../train/run_output.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { augmentationStep } from "./augment_step.js";
+import { applyLearningRateRule } from "./learning_rate_rule.js";
 import type { RunSpec } from "./run_spec.js";
 
 /** What a recipe may be given besides the spec. */
@@ -132,6 +133,8 @@ async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunRe
   const family = familyOf(readConfig(dir)); // an architecture whet cannot build is the first thing to say
   const tok = await loadTokenizer(dir);
   clampMaxLength(spec, dir, log);
+  const lrNote = applyLearningRateRule(spec, familySize(family, readConfig(dir), "hidden_size"));
+  if (lrNote) log(lrNote);
   const step = spec.augment ? augmentationStep(spec.augment) : null;
   const data = await prepare(spec, dir, tok, step ? { ...o, beforeEncode: chain(step.hook, o.beforeEncode) } : o, log)
     .finally(() => step?.release());
