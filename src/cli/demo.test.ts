@@ -34,6 +34,15 @@ test("demo: pretrain, fine-tune, compare with scratch, predict, write every outp
     const text = lines.join("\n");
     assert.match(text, /Test accuracy on 28 WordNet definitions, 14 classes/);
     assert.match(text, /from scratch/);
+    // eval_results.json holds the test scores; the closing lines name only what exists.
+    const evalResults = JSON.parse(readFileSync(join(dir, "classifier", "eval_results.json"), "utf8"));
+    assert.equal(evalResults.accuracy, summary.fine_tuned.accuracy);
+    const outputs = text.slice(text.indexOf(`Outputs in ${dir}:`));
+    const named = [...outputs.matchAll(/^ {2}([\w.]+\/?)(?:, ([\w.]+))?[ :]/gm)].flatMap((m) => m.slice(1).filter(Boolean));
+    assert.ok(named.length >= 6, named.join(" "));
+    for (const f of named) assert.ok(existsSync(join(dir, f)), `the closing lines name ${f}, which is not there`);
+    const tryLine = /Try: npx whetml predict --model (\S+) --input (\S+) --output -/.exec(outputs);
+    assert.ok(tryLine && existsSync(join(tryLine[1], "config.json")) && existsSync(tryLine[2]), outputs);
     assert.match(text, /masked-LM pretraining \(3 steps, \d+ s\) changed test accuracy by -?\d+\.\d points; held-out masked-LM loss \d+\.\d\d -> \d+\.\d\d/);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { availableParallelism, freemem, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { hfHome, hubCacheDir } from "../io/hub_cache.js";
+import { hubReachCheck } from "./doctor_hub.js";
 import { satisfies } from "./engines.js";
 
 type Env = Record<string, string | undefined>;
@@ -181,6 +182,7 @@ function hubChecks(env: Env): { checks: Check[]; info: DoctorReport["huggingface
 
 export async function runDoctor(env: Env = process.env): Promise<DoctorReport> {
   const node = nodeCheck(), ort = await ortCheck(), tok = await tokenizersCheck(), mem = memoryCheck(), hub = hubChecks(env);
+  hub.checks.push(await hubReachCheck(env));
   const threads = availableParallelism();
   const checks: Check[] = [
     node.check, ...ort.checks, tok.check,

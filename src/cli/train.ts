@@ -3,6 +3,7 @@ import { DATA_KEYS, resolveRunSpec } from "../recipes/run_spec.js";
 import { finetune } from "../recipes/finetune.js";
 import { addTrainingOptions, readRunConfig, trainingFlags } from "./args_options.js";
 import { addPeftOptions, explainPeftErrors, peftInput } from "./peft_options.js";
+import { describeFromSchema } from "./schema_help.js";
 import { stopOnSignals } from "./signals.js";
 
 /** `--augment eda` or `--augment '{"method": "eda", "num_aug": 8}'`. */
@@ -42,7 +43,7 @@ export function trainCommand(): Command {
     .option("--augment <method-or-json>", "augment the training split: a method (eda) or a JSON object " +
       "('{\"method\": \"eda\", \"num_aug\": 8}')", augmentFlag)
     .option("--config <file>", "run config (YAML or JSON) with any of these options; flags override it");
-  addTrainingOptions(addPeftOptions(cmd));
+  describeFromSchema(addTrainingOptions(addPeftOptions(cmd)));
   return cmd.action(async (opts: Record<string, unknown>) => {
     const fileCfg = opts.config ? readRunConfig(opts.config as string) : {};
     const input: Record<string, unknown> = { ...fileCfg, ...trainingFlags(opts) };

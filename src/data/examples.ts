@@ -7,7 +7,7 @@
  * const { examples } = await encodeRows(table.rows, tokenizer, 128, labels);
  * const batch = collate(examples.slice(0, 32), { padId: 0, tokenTypes: true, labels: labelKind(labels) });
  */
-import type { Tokenizer } from "../tokenizers/index.js";
+import { boundText, type Tokenizer } from "../tokenizers/index.js";
 import type { LabelMap } from "./labels.js";
 import type { TextRow } from "./read.js";
 
@@ -36,23 +36,33 @@ export function labelKind(labels: LabelMap): LabelKind {
 
 export interface EncodedRows {
   examples: Example[];
-  /** Untruncated token counts, for the data report's truncation share. */
+  /** Untruncated token counts, for the data report's truncation share (a lower bound for a cut row). */
   lengths: number[];
+  /** Rows cut to a checked prefix before tokenizing (see boundText): their lengths are lower bounds. */
+  cut: number;
 }
 
-/** Tokenize text rows (truncating to maxLength, longest first for pairs) and encode their labels. */
+/**
+ * Tokenize text rows (truncating to maxLength, longest first for pairs) and encode their labels.
+ * A text far longer than maxLength tokens could fill is cut to a checked prefix first (boundText):
+ * the same ids, without tokenizing megabytes that truncation would drop.
+ */
 export async function encodeRows(
   rows: readonly TextRow[], tok: Tokenizer, maxLength: number, labels: LabelMap | null,
 ): Promise<EncodedRows> {
   const examples: Example[] = [], lengths: number[] = [];
+  let cut = 0;
   for (const r of rows) {
-    let e = await tok.encode(r.text, r.textPair ?? null, { addSpecialTokens: true });
+    const text = await boundText(tok, r.text, maxLength);
+    const pair = r.textPair === undefined ? null : await boundText(tok, r.textPair, maxLength);
+    if (text.cut || pair?.cut) cut++;
+    let e = await tok.encode(text.text, pair?.text ?? null, { addSpecialTokens: true });
     lengths.push(e.ids.length);
     if (e.ids.length > maxLength) {
-      e = await tok.encode(r.text, r.textPair ?? null, { maxLength, truncation: "longest_first" });
+      e = await tok.encode(text.text, pair?.text ?? null, { maxLength, truncation: "longest_first" });
     }
     const label = labels && r.label !== undefined ? labels.encode(r.label) : undefined;
     examples.push({ input_ids: e.ids, token_type_ids: e.typeIds, label });
   }
-  return { examples, lengths };
+  return { examples, lengths, cut };
 }

@@ -9,7 +9,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { extname } from "node:path";
 import { WhetError } from "../core/errors.js";
-import type { Tokenizer } from "../tokenizers/index.js";
+import { boundText, type Tokenizer } from "../tokenizers/index.js";
 import { readConll, type TokenTable } from "./conll.js";
 import { readTable, type Table, type TableFormat } from "./read.js";
 import { buildReport, quantile, type DataReport } from "./report.js";
@@ -86,12 +86,13 @@ function firstJsonHasTokens(path: string): boolean {
   }
 }
 
-const lengthStats = (counts: number[], maxLength: number): NonNullable<DataReport["lengths"]> => {
+const lengthStats = (counts: number[], maxLength: number, countedInPart = 0): NonNullable<DataReport["lengths"]> => {
   const sorted = [...counts].sort((a, b) => a - b);
   const truncated = counts.filter((c) => c > maxLength).length;
   return {
     maxLength, min: sorted[0], median: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted[sorted.length - 1],
     mean: sorted.reduce((a, b) => a + b, 0) / sorted.length, truncated, truncatedShare: truncated / counts.length,
+    countedInPart,
   };
 };
 
@@ -145,15 +146,21 @@ async function textReport(path: string, format: TableFormat, o: InspectOptions, 
     table = await read(null);
   }
   let tokenCount: ((t: string, p?: string) => number) | undefined;
+  let countedInPart = 0;
   if (tok) {
     const counts = new Map<string, number>();
     for (const r of table.rows) {
       const key = `${r.text}\u0000${r.textPair ?? ""}`;
-      if (!counts.has(key)) counts.set(key, (await tok.encode(r.text, r.textPair ?? null, { addSpecialTokens: true })).ids.length);
+      if (counts.has(key)) continue;
+      // A huge row is counted up to a checked prefix: enough to know max_length cuts it.
+      const a = await boundText(tok, r.text, maxLength);
+      const b = r.textPair === undefined ? null : await boundText(tok, r.textPair, maxLength);
+      if (a.cut || b?.cut) countedInPart++;
+      counts.set(key, (await tok.encode(a.text, b?.text ?? null, { addSpecialTokens: true })).ids.length);
     }
     tokenCount = (t, p) => counts.get(`${t}\u0000${p ?? ""}`)!;
   }
-  const report = buildReport(table.rows, { tokenCount, maxLength, skipped: table.skipped });
+  const report = buildReport(table.rows, { tokenCount, maxLength, skipped: table.skipped, countedInPart });
   return { task: "text-classification", path, format: table.format, columns: table.columns, textColumn: o.textColumn ?? "text", labelColumn, ...report };
 }
 

@@ -16,7 +16,7 @@ import { encodeRows, labelKind, type Example, type LabelKind } from "./examples.
 import { resolveLabelNames, tagNamesBeside } from "./label_names.js";
 import { alignLabels, LabelMap, type ModelLabels, type ProblemType } from "./labels.js";
 import { readTable, type ReadTableOptions, type TextRow } from "./read.js";
-import { buildReport, formatReport } from "./report.js";
+import { buildReport, formatReport, OVERSIZED_CHARS, oversizedRows } from "./report.js";
 import { stratifiedSplit } from "./split.js";
 import { encodeTokenRows } from "./token_examples.js";
 
@@ -104,9 +104,12 @@ async function prepareTextData(s: DataSource, o: PrepareOptions): Promise<Prepar
       `(${Object.entries(train.skipped.byReason).map(([r, n]) => `${r}: ${n}`).join(", ")})` : "it holds a header row and no data rows";
     throw new WhetError(`Cannot train on "${s.trainFile}": ${why}`);
   }
+  warnOversized(s.trainFile, train.rows, o.maxLength, log);
   let trainRows = train.rows, evalRows: TextRow[] = [];
-  if (s.validationFile) evalRows = (await readTable(s.validationFile, readOptions(s))).rows;
-  else if (o.holdOut) {
+  if (s.validationFile) {
+    evalRows = (await readTable(s.validationFile, readOptions(s))).rows;
+    warnOversized(s.validationFile, evalRows, o.maxLength, log);
+  } else if (o.holdOut) {
     const split = stratifiedSplit(train.rows, { validationSize: s.validationSplit ?? 0.1, seed: o.seed });
     trainRows = [...split.train];
     evalRows = [...split.validation];
@@ -122,7 +125,9 @@ async function prepareTextData(s: DataSource, o: PrepareOptions): Promise<Prepar
   const evalEnc = await encodeRows(evalRows, o.tokenizer, o.maxLength, labels);
   const lengthOf = new Map(trainRows.map((r, i) => [`${r.text}\u0000${r.textPair ?? ""}`, enc.lengths[i]]));
   const tokenCount = (t: string, p?: string) => lengthOf.get(`${t}\u0000${p ?? ""}`) ?? 0;
-  const report = buildReport(trainRows, { tokenCount, maxLength: o.maxLength, skipped: train.skipped, problemType: labels.problemType });
+  const report = buildReport(trainRows, {
+    tokenCount, maxLength: o.maxLength, skipped: train.skipped, problemType: labels.problemType, countedInPart: enc.cut,
+  });
   if (s.strict && report.labelSpellings) throw new WhetError(`${s.trainFile}: label spellings are mixed: ${report.labelSpellings} (--strict)`);
   const inferred = !s.problemType && labels.problemType === "regression"
     ? "Problem type: regression, inferred from numeric labels with a fraction (one output, MSE loss); " +
@@ -132,6 +137,14 @@ async function prepareTextData(s: DataSource, o: PrepareOptions): Promise<Prepar
     problemType: labels.problemType,
     freshHead: !!mismatch, labelMismatch: mismatch, report, reportText: inferred + formatReport(report),
   };
+}
+
+/** One warning per row over OVERSIZED_CHARS characters, naming file:line (a broken quote, a document in a cell). */
+function warnOversized(file: string, rows: readonly TextRow[], maxLength: number, log: (line: string) => void): void {
+  for (const r of oversizedRows(rows)) {
+    log(`warning: ${file}:${r.line}: a row of ${r.characters.toLocaleString("en-US")} characters ` +
+      `(over ${OVERSIZED_CHARS.toLocaleString("en-US")}): only its beginning is tokenized, up to max_length ${maxLength}`);
+  }
 }
 
 /** The label map: --label-names fixes names and order; else the data's, or the model's when they cover them. */

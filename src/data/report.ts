@@ -21,6 +21,8 @@ export interface ReportOptions {
   examples?: number;
   /** The reader's skipped rows, carried into the report. */
   skipped?: SkippedRows;
+  /** Rows counted only up to a checked prefix (boundText): their counts are lower bounds. */
+  countedInPart?: number;
   /** The problem type the user chose (--problem-type); default: inferred from the labels. */
   problemType?: "single_label_classification" | "multi_label_classification" | "regression";
 }
@@ -58,7 +60,27 @@ export interface DataReport {
     maxLength: number; min: number; median: number; p95: number; max: number; mean: number;
     /** Rows longer than maxLength, which truncation cuts. */
     truncated: number; truncatedShare: number;
+    /** Rows counted only up to their cut (far longer than maxLength): their counts, and max, are lower bounds. */
+    countedInPart: number;
   } | null;
+  /** Rows whose text (with pair) exceeds OVERSIZED_CHARS characters: a warning each, by line. */
+  oversized: { rows: number; examples: { line: number; characters: number }[] };
+}
+
+/**
+ * A row longer than this many characters (about 25,000 tokens, 50 times BERT's longest input) is
+ * almost surely a broken file (a quote left open, a whole document in a cell): each one is named.
+ */
+export const OVERSIZED_CHARS = 100_000;
+
+/** Rows over OVERSIZED_CHARS characters (text plus pair), with their lines. */
+export function oversizedRows(rows: readonly ReportRow[]): { line: number; characters: number }[] {
+  const out: { line: number; characters: number }[] = [];
+  rows.forEach((r, i) => {
+    const characters = r.text.length + (r.textPair?.length ?? 0);
+    if (characters > OVERSIZED_CHARS) out.push({ line: r.line ?? i + 1, characters });
+  });
+  return out;
 }
 
 interface ReportRow { text: string; textPair?: string; label?: Label; line?: number }
@@ -121,9 +143,10 @@ export function buildReport(rows: readonly ReportRow[], options: ReportOptions =
     counts.sort((a, b) => a - b);
     lengths = {
       maxLength, min: counts[0], median: quantile(counts, 0.5), p95: quantile(counts, 0.95), max: counts[counts.length - 1],
-      mean: mean(counts), truncated, truncatedShare: truncated / rows.length,
+      mean: mean(counts), truncated, truncatedShare: truncated / rows.length, countedInPart: options.countedInPart ?? 0,
     };
   }
+  const oversized = oversizedRows(rows);
 
   return {
     rows: rows.length,
@@ -131,6 +154,7 @@ export function buildReport(rows: readonly ReportRow[], options: ReportOptions =
     labels, targets, duplicates, conflicts, labelSpellings: regression ? null : mixedSpellings(labelled),
     emptyTexts: rows.filter((r) => r.text.trim() === "").length,
     lengths,
+    oversized: { rows: oversized.length, examples: oversized.slice(0, 10) },
   };
 }
 
@@ -169,8 +193,15 @@ export function formatReport(report: DataReport): string {
   if (report.emptyTexts > 0) out.push(`Empty texts: ${num(report.emptyTexts)}`);
   const L = report.lengths;
   if (L) {
-    out.push(`Length in tokens: min ${L.min}, median ${round(L.median)}, p95 ${round(L.p95)}, max ${L.max}; ` +
+    const max = L.countedInPart > 0 ? `≥ ${L.max} (${num(L.countedInPart)} long ${L.countedInPart === 1 ? "row" : "rows"} counted up to the cut)` : `${L.max}`;
+    out.push(`Length in tokens: min ${L.min}, median ${round(L.median)}, p95 ${round(L.p95)}, max ${max}; ` +
       `${pct(L.truncatedShare)} of rows (${num(L.truncated)}) exceed max_length ${L.maxLength} and will be cut`);
+  }
+  const o = report.oversized;
+  if (o && o.rows > 0) {
+    const lines = o.examples.map((e) => `line ${e.line} (${num(e.characters)} characters)`).join(", ");
+    out.push(`Oversized rows: ${num(o.rows)} over ${num(OVERSIZED_CHARS)} characters: ${lines}${o.rows > o.examples.length ? ", …" : ""}; ` +
+      "only their beginning is tokenized (max_length) — check the file for an unclosed quote");
   }
   return out.join("\n");
 }
@@ -225,6 +256,6 @@ const round = (x: number) => String(Math.round(x * 100) / 100);
 
 function quote(e: Example): string {
   const t = e.textPair === undefined ? e.text : `${e.text} ‖ ${e.textPair}`;
-  const flat = t.replace(/\s+/g, " ").trim();
+  const flat = t.slice(0, 1000).replace(/\s+/g, " ").trim();
   return JSON.stringify(flat.length > 60 ? flat.slice(0, 60) + "…" : flat);
 }

@@ -264,7 +264,7 @@ test("5xx are retried, unreachable hosts are named with the cause, and a cached 
   assert.equal(await resolveModel("org/tiny", o), dir, "a failing Hub falls back on a complete cached copy");
   hub.failNext = 0;
   const dead = `http://127.0.0.1:${await closedPort()}`;
-  await rejectsWith(resolveModel("org/legacy", options({ endpoint: dead })), "Network", `cannot reach ${new URL(dead).host}`, "ECONNREFUSED", "never downloaded");
+  await rejectsWith(resolveModel("org/legacy", options({ endpoint: dead })), "Network", `cannot reach ${new URL(dead).host}`, "ECONNREFUSED", "is not in the cache");
   // huggingface_hub's behaviour: with the Hub down, a complete cached snapshot is used.
   assert.equal(await resolveModel("org/tiny", { ...o, endpoint: dead }), dir);
 });

@@ -77,10 +77,10 @@ export async function resolveModel(idOrPath: string, opts: ResolveModelOptions =
   };
 
   const offline = opts.offline ?? isTrue(env.HF_HUB_OFFLINE ?? env.TRANSFORMERS_OFFLINE);
-  if (offline) return fromCache(cache, revision, opts.files, "HF_HUB_OFFLINE is set (or offline: true)");
+  if (offline) return fromCache(cache, revision, opts.files, "HF_HUB_OFFLINE is set (or offline: true)", OFFLINE_HINT);
   // A commit sha never moves: a complete snapshot of it needs no request at all.
   if (COMMIT_RE.test(revision)) {
-    const hit = await fromCache(cache, revision, opts.files, "").catch(() => undefined);
+    const hit = await fromCache(cache, revision, opts.files, "", "").catch(() => undefined);
     if (hit) return hit;
   }
 
@@ -102,11 +102,16 @@ export async function resolveModel(idOrPath: string, opts: ResolveModelOptions =
     // complete cached copy still serves. A missing repo, revision or file is an answer, not an outage.
     if (!(e instanceof HubError) || !["Network", "Http", "Unauthorized", "GatedRepo"].includes(e.code)) throw e;
     try {
-      const dir = await fromCache(cache, revision, opts.files, "the Hub did not answer");
+      const dir = await fromCache(cache, revision, opts.files, "the Hub did not answer", "");
       note(`${e.message}; using the cached snapshot ${dir}`);
       return dir;
     } catch (cacheErr) {
-      throw new HubError(`${e.message}. The cache cannot stand in: ${(cacheErr as Error).message}`, e.code);
+      // Unreachable is not "offline mode": HF_HUB_OFFLINE is not set here, so do not blame it.
+      const advice = e.code === "Network" ? `. The Hub cannot be reached and "${ref.repoId}" is not in the cache ` +
+        `(${cache.root}): use a local model folder instead (--model path/to/folder, e.g. one saved by whet or ` +
+        "transformers), pretrain one offline with `whet pretrain`, or run once with network access " +
+        "(HF_ENDPOINT may name a mirror)" : `. The cache cannot stand in: ${(cacheErr as Error).message}`;
+      throw new HubError(`${e.message}${advice}`, e.code);
     }
   }
   const commit = head.commit;
@@ -233,12 +238,14 @@ async function fetchBlob(http: HubHttp, cache: RepoCache, ref: FileRef, meta: Fi
   await cache.link(ref.revision, ref.file, meta.etag);
 }
 
-/** The snapshot for `revision` from the cache alone, or an error listing what is missing. */
-async function fromCache(cache: RepoCache, revision: string, files: string[] | undefined, why: string): Promise<string> {
+const OFFLINE_HINT = "; run once online or unset HF_HUB_OFFLINE, or use a local model folder";
+
+/** The snapshot for `revision` from the cache alone, or an error listing what is missing (`hint` ends it). */
+async function fromCache(cache: RepoCache, revision: string, files: string[] | undefined, why: string, hint: string): Promise<string> {
   const where = `"${cache.repoId}" (revision "${revision}") in the cache ${cache.root}`;
   const commit = await cache.readRef(revision);
   if (!commit) {
-    throw new HubError(`Resolving ${where} without the network (${why}): it was never downloaded (no refs/${revision}); run once online or unset HF_HUB_OFFLINE`, "NotCached");
+    throw new HubError(`Resolving ${where} without the network (${why}): it was never downloaded (no refs/${revision})${hint}`, "NotCached");
   }
   const missing: string[] = [];
   const get = async (file: string, required: boolean) => {
@@ -248,7 +255,7 @@ async function fromCache(cache: RepoCache, revision: string, files: string[] | u
   };
   missing.push(...(await collectFiles(files, get, (f) => cache.snapshotFile(commit, f))));
   if (missing.length) {
-    throw new HubError(`Resolving ${where} without the network (${why}): snapshot ${commit} lacks ${missing.join(", ")}; run once online or unset HF_HUB_OFFLINE`, "NotCached");
+    throw new HubError(`Resolving ${where} without the network (${why}): snapshot ${commit} lacks ${missing.join(", ")}${hint}`, "NotCached");
   }
   return cache.snapshotDir(commit);
 }

@@ -162,16 +162,28 @@ export async function prepareOutputDir(o: OutputDirOptions): Promise<OutputDir> 
       `${o.flag} ${o.outputDir}: the folder is not empty and is not an earlier whet output (${summarize(entries)}); ${overwriteHint}choose a new or empty folder`,
     );
   }
-  const finished = (o.finishedMarkers ?? []).every((m) => existsSync(join(finalDir, m))) && (o.finishedMarkers ?? []).length > 0;
-  if (own && !o.overwrite && !o.replaceOwn && finished) {
-    throw new WhetError(`${o.flag} ${o.outputDir} holds a finished run: ${overwriteHint}choose a new folder, or continue it with --resume-from-checkpoint`);
-  }
+  refuseFinishedOutput(o);
   if (own && !o.overwrite && !o.replaceOwn) {
     if (!o.unfinishedHint) return new OutputDir(finalDir, o.outputDir, [], log, o.outputDir);
     throw new WhetError(`${o.flag} ${o.outputDir} holds an unfinished run (${summarize(entries)}): ` +
       `${o.unfinishedHint(finalDir)}; ${overwriteHint}choose a new folder`);
   }
   return new OutputDir(finalDir, siblingName(finalDir, "staging"), entries, log, o.outputDir);
+}
+
+/**
+ * The finished-run rule alone (a few stats): a recipe says it before loading a model or reading
+ * data, and prepareOutputDir applies the same rule.
+ */
+export function refuseFinishedOutput(o: OutputDirOptions): void {
+  if (o.overwrite || o.replaceOwn || o.resume) return;
+  const finalDir = resolve(o.outputDir);
+  const markers = o.finishedMarkers ?? [];
+  const finished = markers.length > 0 && markers.every((m) => existsSync(join(finalDir, m)));
+  if (finished && existsSync(join(finalDir, o.ownMarker))) {
+    const overwriteHint = o.overwriteFlag ? `pass ${o.overwriteFlag} to replace it (only once the new run succeeds), or ` : "";
+    throw new WhetError(`${o.flag} ${o.outputDir} holds a finished run: ${overwriteHint}choose a new folder, or continue it with --resume-from-checkpoint`);
+  }
 }
 
 /**

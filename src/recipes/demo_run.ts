@@ -89,6 +89,8 @@ async function fineTune(name: string, model: TaskModel, tok: Tokenizer, data: { 
   const ev = await Evaluator.create({ model, examples: data.test, labels: "class", padId: tok.padTokenId ?? 0, batchSize: 128, threads: o.threads });
   const m = await ev.evaluate();
   await ev.release();
+  // The Trainer evaluated nothing (eval_strategy "no"): eval_results.json gets the test scores.
+  await writeTextAtomic(join(args.output_dir, "eval_results.json"), JSON.stringify(m, null, 1));
   writeFileSync(join(args.output_dir, "test_results.json"), JSON.stringify(m, null, 1));
   return { accuracy: m.accuracy, f1_macro: m.f1_macro ?? m.f1, seconds: secs(t0) };
 }
@@ -205,9 +207,11 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     "",
     `Outputs in ${resolve(o.outputDir)}:`,
     ...(pretrained ? [`  pretrained/     the masked-LM BERT and its WordPiece tokenizer (Hugging Face layout: BertForMaskedLM)`] : []),
-    `  classifier/     the fine-tuned classifier; try: npx whetml predict --model ${join(o.outputDir, "classifier")} --input in.jsonl --output out.jsonl`,
+    `  classifier/     the fine-tuned classifier; its test scores in eval_results.json`,
     ...(scratch ? [`  scratch/        the from-scratch baseline`] : []),
-    `  data/           train.jsonl and test.jsonl (text, label); predictions.jsonl; summary.json`,
+    `  data/           train.jsonl and test.jsonl (text, label)`,
+    `  predictions.jsonl, summary.json: the predictions above; every figure of this run`,
+    `Try: npx whetml predict --model ${join(o.outputDir, "classifier")} --input ${join(o.outputDir, "data", "test.jsonl")} --output -`,
     `Done in ${summary.seconds.toFixed(0)} s.`,
   ];
   log(out.join("\n"));

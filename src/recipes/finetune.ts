@@ -10,22 +10,23 @@
  * console.log(result.metrics.accuracy, result.outputDir);
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { prepareData, type BeforeEncode, type PreparedData } from "../data/prepare.js";
 import { readConfig } from "../io/config.js";
 import { writeTextAtomic } from "../io/files.js";
 import { resolveModel } from "../io/hub.js";
 import { lockOutputDir } from "../io/run_lock.js";
-import { dropoutOverrides, familyOf, maxSequenceLength } from "../models/auto.js";
+import { dropoutOverrides, familyOf, familySize, maxSequenceLength } from "../models/auto.js";
 import { fromPretrained } from "../models/pretrained.js";
 import { peftFromSpec, setupRunAdapter } from "./adapter_setup.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import type { TrainerCallback } from "../train/callbacks.js";
 import { formatTrainable, startingCounts } from "../train/fine_tuning.js";
-import { prepareRunOutput } from "../train/run_output.js";
+import { prepareRunOutput, refuseFinishedRun } from "../train/run_output.js";
 import { Trainer, WHET_VERSION } from "../train/trainer.js";
 import { augmentationStep } from "./augment_step.js";
+import { applyLearningRateRule } from "./learning_rate_rule.js";
 import type { RunSpec } from "./run_spec.js";
 
 /** What a recipe may be given besides the spec. */
@@ -70,8 +71,15 @@ function chain(first: BeforeEncode, then?: BeforeEncode): BeforeEncode {
   return async (train, ctx) => (then ? then(await first(train, ctx), ctx) : first(train, ctx));
 }
 
+/** Hashed in 1 MiB pieces: a training file may be larger than one wants to hold twice. */
 function sha256(path: string): string {
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
+  const hash = createHash("sha256"), buf = Buffer.alloc(1 << 20), fd = openSync(path, "r");
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
 }
 
 /** As run_glue does: never longer than the model can take, and say so. */
@@ -101,6 +109,8 @@ async function prepare(
 
 /** Fine-tune for sequence or token classification; see the module comment. */
 export async function finetune(input: RunSpec, o: FinetuneOptions = {}): Promise<RunResult> {
+  // A finished run is refused before the model is even resolved (no download, no tokenizer).
+  refuseFinishedRun(input.args);
   // The output folder's rules first (taking the lock creates the folder, inside an input perhaps);
   // checked again, unchanged, once the data is read.
   const modelDir = await resolveModel(input.model);
@@ -123,6 +133,8 @@ async function finetuneLocked(input: RunSpec, o: FinetuneOptions): Promise<RunRe
   const family = familyOf(readConfig(dir)); // an architecture whet cannot build is the first thing to say
   const tok = await loadTokenizer(dir);
   clampMaxLength(spec, dir, log);
+  const lrNote = applyLearningRateRule(spec, familySize(family, readConfig(dir), "hidden_size"));
+  if (lrNote) log(lrNote);
   const step = spec.augment ? augmentationStep(spec.augment) : null;
   const data = await prepare(spec, dir, tok, step ? { ...o, beforeEncode: chain(step.hook, o.beforeEncode) } : o, log)
     .finally(() => step?.release());

@@ -67,6 +67,11 @@ export interface RunSpec extends DataKeys {
   model: string;
   train_file: string;
   args: TrainingArguments;
+  /**
+   * Training-argument keys the input set itself (the rest are defaults), so a recipe may choose a
+   * better default (learning_rate by model size). Absent: every key counts as set.
+   */
+  argsGiven?: readonly string[];
 }
 
 const flag = (k: string) => `--${k.replace(/_/g, "-")}`;
@@ -103,5 +108,5 @@ export function resolveRunSpec(input: Readonly<Record<string, unknown>>, source 
       `--output-dir: where the run is written)${argError ? `; and ${argError.message}` : ""}`);
   }
   if (argError || !args || !keys.model || !keys.train_file) throw argError ?? new UsageError(`${source}: incomplete run spec`);
-  return { ...keys, model: keys.model, train_file: keys.train_file, args };
+  return { ...keys, model: keys.model, train_file: keys.train_file, args, argsGiven: Object.keys(training) };
 }

@@ -28,6 +28,11 @@ export interface LoopState {
   best_metric: number | null;
   best_model_checkpoint: string | null;
   loss_since_log: number;
+  /**
+   * Sum of every optimizer step's loss since step 0, carried across resumes, so train_loss is
+   * the mean over the whole run. Absent in checkpoints written before it existed.
+   */
+  total_loss?: number;
   /** The last step's gradient norm before clipping. */
   grad_norm?: number;
   steps_since_log: number;

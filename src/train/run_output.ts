@@ -1,7 +1,7 @@
 // The output folder of a training run (train, pretrain, distill): the rules of io/output_dir.ts
 // with the Trainer's markers and the flag names a CLI user typed.
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
-import { prepareOutputDir, type OutputDir } from "../io/output_dir.js";
+import { prepareOutputDir, refuseFinishedOutput, type OutputDir, type OutputDirOptions } from "../io/output_dir.js";
 import type { TrainingArguments } from "./arguments.js";
 import { listCheckpoints } from "./checkpoint.js";
 
@@ -17,10 +17,19 @@ import { listCheckpoints } from "./checkpoint.js";
  * const result = await out.run((dir) => new Trainer({ ...options, args: { ...args, output_dir: dir } }).train());
  */
 export function prepareRunOutput(args: TrainingArguments, inputs: (string | undefined)[], log?: (line: string) => void): Promise<OutputDir> {
+  return prepareOutputDir(runOutputOptions(args, inputs, log));
+}
+
+/** A finished run in `args.output_dir` (without --overwrite-output-dir or a resume) is refused: cheap, before any loading. */
+export function refuseFinishedRun(args: TrainingArguments): void {
+  refuseFinishedOutput(runOutputOptions(args, []));
+}
+
+function runOutputOptions(args: TrainingArguments, inputs: (string | undefined)[], log?: (line: string) => void): OutputDirOptions {
   const r = args.resume_from_checkpoint;
   const rel = typeof r === "string" ? relative(resolve(args.output_dir), resolve(r)) : "..";
   const resume = r === true || (typeof r === "string" && !rel.startsWith("..") && !isAbsolute(rel));
-  return prepareOutputDir({
+  return {
     outputDir: args.output_dir, inputs, overwrite: args.overwrite_output_dir, resume,
     // A checkpoint copied into a fresh folder is resumed as transformers' Trainer does.
     resumeFrom: /^checkpoint-\d+$/,
@@ -31,5 +40,5 @@ export function prepareRunOutput(args: TrainingArguments, inputs: (string | unde
       return last ? `continue it with --resume-from-checkpoint ${join(args.output_dir, basename(last))} ` +
         `(or --resume-from-checkpoint alone for the latest)` : "it has no complete checkpoint to continue from";
     },
-  });
+  };
 }

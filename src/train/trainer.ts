@@ -314,12 +314,14 @@ export class Trainer {
       let loop: LoopState = {
         global_step: 0, epoch: 0, epoch_index: 0, next_micro: 0, optimizer_t: 0, micro: 0, total_steps: totalSteps,
         log_history: [], best_metric: null, best_model_checkpoint: null, loss_since_log: 0, steps_since_log: 0,
-        finished: false,
+        total_loss: 0, finished: false,
       };
       const resume = this.resumePath();
       if (resume) {
         loop = await loadCheckpoint(resume, o.model, step, o.modelFiles);
-        this.write(`resumed from ${resume} at step ${loop.global_step}`);
+        // As transformers: the step total follows the arguments of this run (the schedule does too).
+        loop.total_steps = totalSteps;
+        this.write(`resumed from ${resume} at step ${loop.global_step} of ${totalSteps}`);
       }
       return { step, evaluator, schedule, epochs, loop, lossSum: 0, steps: 0, lastLoss: NaN };
     } catch (e) {
@@ -439,6 +441,7 @@ export class Trainer {
     loop.next_micro = m;
     loop.loss_since_log += loss;
     loop.steps_since_log++;
+    if (loop.total_loss !== undefined) loop.total_loss += loss;
     run.lossSum += loss;
     run.steps++;
     run.lastLoss = loss;
@@ -530,7 +533,10 @@ export class Trainer {
   }
 
   private result(run: Run, metrics: Record<string, number>, stoppedEarly: boolean, interrupted: boolean): TrainResult {
-    const trainLoss = run.lossSum / Math.max(1, run.steps);
+    // The whole run's mean, steps before a resume included; an old checkpoint: this session's steps.
+    const loop = run.loop;
+    const trainLoss = loop.total_loss !== undefined && loop.global_step > 0
+      ? loop.total_loss / loop.global_step : run.lossSum / Math.max(1, run.steps);
     return { globalStep: run.loop.global_step, trainLoss, metrics, stoppedEarly, interrupted };
   }
 
