@@ -1,8 +1,10 @@
 import { Command, Option } from "commander";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import YAML from "yaml";
 import { z } from "zod";
 import { UsageError, WhetError } from "../core/errors.js";
+import { findDuplicateKey } from "../core/json_keys.js";
+import { assertRegularFile } from "../core/regular_file.js";
 import { TrainingArgumentsSchema, suggestName } from "../train/arguments.js";
 
 const kebab = (k: string) => k.replace(/_/g, "-");
@@ -74,22 +76,36 @@ export function trainingFlags(opts: Record<string, unknown>): Record<string, unk
   return out;
 }
 
+/** Larger than any run config; a bigger file is a mistake (or an attack), not settings. */
+const MAX_RUN_CONFIG_BYTES = 1 << 20;
+
 /** A run config in YAML or JSON; keys may be snake_case or kebab-case. */
 export function readRunConfig(path: string): Record<string, unknown> {
   let text: string;
   try {
+    // A FIFO or a device (/dev/zero) would block or read forever; no run config is megabytes long.
+    assertRegularFile(path, "--config");
+    const size = statSync(path).size;
+    if (size > MAX_RUN_CONFIG_BYTES) throw new WhetError(`--config ${path}: ${size} bytes; a run config is at most ${MAX_RUN_CONFIG_BYTES} bytes`);
     text = readFileSync(path, "utf8");
   } catch (e) {
+    if (e instanceof WhetError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code ?? (e as Error).message;
     throw new WhetError(`--config ${path}: ${why}`);
   }
   let v: unknown;
   try {
-    v = path.endsWith(".json") ? JSON.parse(text) : YAML.parse(text);
+    // merge: "<<" keys as PyYAML reads them (YAML 1.1), so Python users' configs with anchors work;
+    // the yaml package still refuses alias bombs. An unknown tag is a plain value the schema judges.
+    v = path.endsWith(".json") ? JSON.parse(text) : YAML.parse(text, { merge: true, logLevel: "error" });
   } catch (e) {
-    throw new WhetError(`reading the config ${path}: ${(e as Error).message}`);
+    // The parsers recurse: a deeply nested document overflows the stack, which says nothing to a user.
+    const why = e instanceof RangeError || /Maximum call stack/.test((e as Error).message) ? "the document is nested too deeply" : (e as Error).message.split("\n")[0].replace(/:$/, "");
+    throw new WhetError(`reading the config ${path}: ${why}`);
   }
+  const dup = path.endsWith(".json") ? findDuplicateKey(text) : null;
+  if (dup) throw new WhetError(`reading the config ${path}, line ${dup.line}: the key "${dup.key}" appears twice`);
   if (v === null || v === undefined) return {};
   if (typeof v !== "object" || Array.isArray(v)) throw new WhetError(`reading the config ${path}: expected a mapping of argument names to values`);
   return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k.replace(/-/g, "_"), x]));

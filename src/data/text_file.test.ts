@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,4 +64,13 @@ test("splitLines: LF and CRLF, a final newline adds no line", () => {
   assert.deepEqual(splitLines("a\r\nb\n\nc"), ["a", "b", "", "c"]);
   assert.deepEqual(splitLines("a\n"), ["a"]);
   assert.deepEqual(splitLines(""), []);
+});
+
+test("readTextFile refuses a FIFO and a device before opening them (they would block or read forever)", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "whet-fifo-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = join(dir, "train.csv");
+  if (spawnSync("mkfifo", [fifo]).status !== 0) return t.skip("mkfifo is not available");
+  await assert.rejects(readTextFile(fifo), /train\.csv: it is a FIFO \(named pipe\); expected a regular file/);
+  await assert.rejects(readTextFile("/dev/zero"), /\/dev\/zero: it is a character device; expected a regular file/);
 });

@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { WhetError } from "../core/errors.js";
+import { assertRegularFile } from "../core/regular_file.js";
 
 /** How a file's bytes become text. "latin1" is ISO-8859-1: every byte is one character. */
 export type TextEncoding = "utf-8" | "latin1";
@@ -87,8 +88,11 @@ export function decodeText(bytes: Uint8Array, what: string, encoding: TextEncodi
 export async function readTextFile(path: string, encoding: TextEncoding = "utf-8"): Promise<string> {
   let bytes: Uint8Array;
   try {
+    // A FIFO blocks the open forever and a device (/dev/zero) reads forever: refused first.
+    assertRegularFile(path);
     bytes = await readFile(path);
   } catch (e) {
+    if (e instanceof WhetError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new WhetError(code === "ENOENT" ? `Cannot read "${path}": no such file` :
       `Cannot read "${path}": ${(e as Error).message}`);

@@ -24,6 +24,14 @@ export type WorkerMessage =
 const job = workerData as WorkerJob;
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const scratch = scratchDir();
+/** The case being run: an error thrown outside its promise (a timer, a rejection nobody awaits) is charged to it. */
+let running: { target: number; name: string; i: number } | null = null;
+const uncaught = (e: unknown) => {
+  const error = `uncaught ${(e as Error)?.name}: ${(e as Error)?.message ?? String(e)}`.slice(0, 300);
+  post({ type: "crash", target: running?.target ?? -1, name: running?.name ?? "(between cases)", i: running?.i ?? -1, error });
+};
+process.on("uncaughtException", uncaught);
+process.on("unhandledRejection", uncaught);
 try {
   const make: typeof fuzzTargets = job.targetsModule ? (await import(job.targetsModule)).fuzzTargets : fuzzTargets;
   const all = (await make(scratch)).filter((t) => job.targets.length === 0 || job.targets.includes(t.name));
@@ -36,6 +44,7 @@ try {
       // Half the cases of a JSON target change values inside the document, half its bytes.
       const input = (rng.int(2) === 0 ? mutateJson(seed, rng) : undefined) ?? mutate(seed, rng);
       post({ type: "start", target: t, name: target.name, i });
+      running = { target: t, name: target.name, i };
       const t0 = performance.now();
       let clean = true;
       try {
@@ -44,9 +53,9 @@ try {
         clean = false;
         if (!isClean(e)) post({ type: "crash", target: t, name: target.name, i, error: `${(e as Error)?.name}: ${(e as Error)?.message ?? String(e)}`.slice(0, 300) });
       }
-      // Let timers the case left behind fire while it is still the current case: an error they
-      // throw is then charged to it (the main thread sees the worker die).
+      // Let timers the case left behind fire while it is still the current case.
       await new Promise((r) => setTimeout(r, 0));
+      running = null;
       post({ type: "done", target: t, clean: !clean, ms: performance.now() - t0 });
     }
   }

@@ -20,6 +20,8 @@ test("config.json keys are checked by type, naming the key, the expectation and 
     [{ vocab_size: 5e7 }, /"vocab_size" must be at most 1000000/],
     [{ num_hidden_layers: 1e6 }, /"num_hidden_layers" must be at most 128/],
     [{ hidden_size: 33 }, /"hidden_size" 33 is not a multiple of "num_attention_heads" 2/],
+    [{ pad_token_id: 2 ** 40 }, /"pad_token_id" 1099511627776 is not a token of the 100-token vocabulary \("vocab_size"\); expected 0 to 99/],
+    [{ pad_token_id: 100 }, /"pad_token_id" 100 is not a token/],
     [{ hidden_size: 16384, num_hidden_layers: 128, intermediate_size: 65536 }, /about .*B parameters, beyond whet's limit/],
   ];
   for (const [change, re] of cases) assert.throws(() => parse({ ...bert, ...change }), re, JSON.stringify(change));

@@ -106,6 +106,11 @@ export function checkConfigKeys(c: Record<string, unknown>, source: string, defa
     : { vocab: num("vocab_size", defaults.vocab), hidden: num("hidden_size", defaults.hidden), layers: num("num_hidden_layers", defaults.layers), heads: num("num_attention_heads", defaults.heads), intermediate: num("intermediate_size", defaults.intermediate), positions: num("max_position_embeddings", defaults.positions) };
   const [hiddenKey, headsKey] = distil ? ["dim", "n_heads"] : ["hidden_size", "num_attention_heads"];
   if (s.hidden % s.heads !== 0) throw new WhetError(`reading ${source}: "${hiddenKey}" ${s.hidden} is not a multiple of "${headsKey}" ${s.heads}`);
+  // PyTorch refuses it too (nn.Embedding's padding_idx); RoBERTa's positions start after it.
+  if (typeof c.pad_token_id === "number" && c.pad_token_id >= s.vocab) {
+    throw new WhetError(`reading ${source}: "pad_token_id" ${c.pad_token_id} is not a token of the ${s.vocab}-token vocabulary ` +
+      `("vocab_size"); expected 0 to ${s.vocab - 1}`);
+  }
   const params = s.vocab * s.hidden + s.positions * s.hidden + s.layers * (4 * s.hidden * s.hidden + 2 * s.hidden * s.intermediate);
   if (params > CONFIG_LIMITS.parameters) {
     throw new WhetError(`reading ${source}: the sizes describe a model of about ${(params / 1e9).toFixed(1)}B parameters, beyond whet's limit of ${CONFIG_LIMITS.parameters / 1e9}B`);
