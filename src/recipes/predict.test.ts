@@ -38,3 +38,31 @@ test("predictFile: a file or a stream gets one line per input, labels from confi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("predictFile: a 4 MB row is cut to a checked prefix before tokenizing, with the same result", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "whet-predicthuge-"));
+  try {
+    const loaded = await fromPretrained(model);
+    const tokenizer = await loadTokenizer(loaded.dir);
+    const m = { model: loaded.model, tokenizer };
+    // Record what reaches the tokenizer: the whole row must never be tokenized.
+    let longest = 0;
+    const encode = tokenizer.encode.bind(tokenizer);
+    tokenizer.encode = (text, ...rest) => {
+      longest = Math.max(longest, text.length);
+      return encode(text, ...rest);
+    };
+    const huge = "Permission is hereby granted, free of charge, to any person obtaining a copy. ".repeat(52_000);
+    // Both rows hold far more than max_length tokens: the model sees the same first 32 ids.
+    writeFileSync(join(dir, "in.jsonl"), [huge, huge.slice(0, 20_000)].map((text) => JSON.stringify({ text })).join("\n"));
+    const t0 = Date.now();
+    await predictFile(m, { input: join(dir, "in.jsonl"), threads: 1, maxLength: 32 }, join(dir, "out.jsonl"));
+    const [a, b] = readFileSync(join(dir, "out.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(a.label, b.label);
+    assert.ok(Math.abs(a.score - b.score) < 1e-6, `${a.score} vs ${b.score}`);
+    assert.ok(longest < 20_000, `a ${longest}-character text was tokenized`);
+    console.log(`predict: a ${(huge.length / 1e6).toFixed(1)} M-character row in ${Date.now() - t0} ms`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -25,7 +25,7 @@ import {
   aggregateEntities, groupWords, scoredTokens, softmax64, wordTags, argmax, type AggregationStrategy, type EncodedText,
   type ScoredToken,
 } from "../data/token_entities.js";
-import type { Tokenizer } from "../tokenizers/index.js";
+import { boundText, type Tokenizer } from "../tokenizers/index.js";
 import { checkFinite, checkInputRows, padRows, type Row } from "./model_inputs.js";
 
 /** A model and its tokenizer; what is left out comes from the model's config.json. */
@@ -171,7 +171,11 @@ async function prepare(p: Predictor, rec: PredictInput, maxLength: number, path:
       sentence += w;
     }
   }
-  const e = await tok.encode(sentence, rec.textPair ?? null, { maxLength, truncation: true });
+  // A huge row costs what its first maxLength tokens cost: a checked prefix gives the same ids, and
+  // offsets into a prefix are offsets into the text.
+  if (!rec.words) sentence = (await boundText(tok, sentence, maxLength)).text;
+  const pair = rec.textPair === undefined ? null : (await boundText(tok, rec.textPair, maxLength)).text;
+  const e = await tok.encode(sentence, pair, { maxLength, truncation: true });
   const row = { input_ids: e.ids, attention_mask: e.attentionMask, token_type_ids: e.typeIds };
   return { row, line: rec.line, enc: e, sentence, wordStarts };
 }
