@@ -40,6 +40,16 @@ test("a non-empty folder that is not a whet run is refused, naming the flag, and
   assert.deepEqual(readdirSync(d).sort(), ["config.json", "notes.txt"]);
 });
 
+test("a folder holding only what a refused run left (the data report) is reused; with anything else it is not", async () => {
+  const d = mkdtempSync(join(tmpdir(), "whet-out-"));
+  writeFileSync(join(d, "data_report.json"), "{}");
+  const out = await prepareOutputDir(base(d, { leftovers: ["data_report.json"] }));
+  assert.equal(out.workDir, d);
+  await assert.rejects(prepareOutputDir(base(d)), /not empty/);
+  writeFileSync(join(d, "notes.txt"), "my notes");
+  await assert.rejects(prepareOutputDir(base(d, { leftovers: ["data_report.json"] })), /not empty/);
+});
+
 test("a finished run is refused without the flag; an empty or new folder is used in place", async () => {
   const d = mkdtempSync(join(tmpdir(), "whet-out-"));
   writeFileSync(join(d, "run.json"), "{}");

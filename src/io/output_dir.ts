@@ -40,6 +40,11 @@ export interface OutputDirOptions {
    * latest checkpoint. When set, such a folder is refused without the resume or overwrite flag.
    */
   unfinishedHint?: (dir: string) => string;
+  /**
+   * Files a run writes before its last checks (the data report): a folder holding only these is
+   * what a refused run left, and is reused, so fixing the typo and running again just works.
+   */
+  leftovers?: string[];
   /** Flag names for messages. */
   flag: string;
   overwriteFlag?: string;
@@ -147,7 +152,7 @@ export async function prepareOutputDir(o: OutputDirOptions): Promise<OutputDir> 
   await removeStaleSiblings(finalDir);
   // The run lock (run_lock.ts) is taken before these checks; it is not content of the folder.
   const entries = st ? readdirSync(finalDir).filter((e) => e !== LOCK_FILE) : [];
-  if (entries.length === 0) {
+  if (entries.every((e) => o.leftovers?.includes(e))) {
     return new OutputDir(finalDir, o.outputDir, [], log, o.outputDir);
   }
   const own = existsSync(join(finalDir, o.ownMarker));

@@ -33,7 +33,7 @@ function runOutputOptions(args: TrainingArguments, inputs: (string | undefined)[
     outputDir: args.output_dir, inputs, overwrite: args.overwrite_output_dir, resume,
     // A checkpoint copied into a fresh folder is resumed as transformers' Trainer does.
     resumeFrom: /^checkpoint-\d+$/,
-    ownMarker: "run.json", finishedMarkers: ["trainer_state.json", "model.safetensors"],
+    ownMarker: "run.json", finishedMarkers: ["trainer_state.json", "model.safetensors"], leftovers: ["data_report.json"],
     flag: "--output-dir", overwriteFlag: "--overwrite-output-dir", log,
     unfinishedHint: (dir) => {
       const last = listCheckpoints(dir).at(-1);
