@@ -16,7 +16,8 @@ const REPORT_TARGETS = ["none", "all", "tensorboard"] as const;
 export const TrainingArgumentsSchema = z.object({
   output_dir: z.string().min(1).describe("where checkpoints, logs and the final model go"),
   overwrite_output_dir: z.boolean().default(false).describe("allow writing over a finished run"),
-  learning_rate: z.number().positive().default(2e-5).describe("peak learning rate of AdamW"),
+  learning_rate: z.number().positive().default(2e-5)
+    .describe("peak learning rate of AdamW; unset, models of hidden size <= 128 train at 1e-3 and <= 256 at 1e-4"),
   per_device_train_batch_size: z.number().int().positive().default(32),
   per_device_eval_batch_size: z.number().int().positive().default(64),
   num_train_epochs: z.number().positive().default(3).describe("epochs (may be fractional); ignored when max_steps > 0"),
