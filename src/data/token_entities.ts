@@ -13,6 +13,12 @@
  */
 import { WhetError } from "../core/errors.js";
 
+/**
+ * transformers' TokenClassificationPipeline aggregation strategies, `simple` being predict's default.
+ *
+ * @example
+ * AGGREGATION_STRATEGIES.includes("first"); // true
+ */
 export const AGGREGATION_STRATEGIES = ["none", "simple", "first", "average", "max"] as const;
 export type AggregationStrategy = (typeof AGGREGATION_STRATEGIES)[number];
 
