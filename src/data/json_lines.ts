@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { streamLines } from "./line_stream.js";
 import { WhetError } from "../core/errors.js";
 import { readTextFile, splitLines } from "./text_file.js";
 
@@ -45,37 +45,10 @@ function parseJsonLine(l: string, path: string, line: number): JsonLine | null {
  * for await (const { value, line } of streamJsonLines("big.jsonl")) console.log(line, value.text);
  */
 export async function* streamJsonLines(path: string, chunkBytes = 1 << 16): AsyncGenerator<JsonLine> {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let rest = "";
-  let line = 0;
-  const decode = (chunk?: Buffer): string => {
-    try {
-      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
-    } catch {
-      // The line of the first bad byte: the lines this chunk completes before it.
-      const loose = chunk ? new TextDecoder().decode(chunk) : "";
-      const before = loose.slice(0, Math.max(0, loose.indexOf("\uFFFD"))).split("\n").length - 1;
-      throw new WhetError(`${path}:${line + 1 + before}: not valid UTF-8 (JSON Lines files must be UTF-8)`);
-    }
-  };
-  const stream = createReadStream(path, { highWaterMark: chunkBytes });
-  try {
-    for await (const chunk of stream) {
-      const lines = (rest + decode(chunk as Buffer)).split("\n");
-      rest = lines.pop()!;
-      for (const l of lines) {
-        const rec = parseJsonLine(l.endsWith("\r") ? l.slice(0, -1) : l, path, ++line);
-        if (rec) yield rec;
-      }
-    }
-  } catch (e) {
-    if (e instanceof WhetError) throw e;
-    throw new WhetError(`reading ${path}: ${(e as Error).message}`);
-  } finally {
-    stream.destroy();
+  for await (const { text, line } of streamLines(path, chunkBytes)) {
+    const rec = parseJsonLine(text, path, line);
+    if (rec) yield rec;
   }
-  const last = parseJsonLine((rest + decode()).replace(/\r$/, ""), path, ++line);
-  if (last) yield last;
 }
 
 /** Read (checking UTF-8) and parse a JSON Lines file. */

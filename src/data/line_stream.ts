@@ -49,10 +49,10 @@ export async function* streamUtf8(path: string, chunkBytes = 1 << 16): AsyncGene
  * @example
  * for await (const { text, line } of streamLines("texts.txt")) console.log(line, text);
  */
-export async function* streamLines(path: string): AsyncGenerator<TextLine> {
+export async function* streamLines(path: string, chunkBytes?: number): AsyncGenerator<TextLine> {
   let rest = "";
   let line = 0;
-  for await (const chunk of streamUtf8(path)) {
+  for await (const chunk of streamUtf8(path, chunkBytes)) {
     // A long line arrives in many chunks: join them without re-splitting what came before.
     if (!chunk.includes("\n")) {
       rest += chunk;
