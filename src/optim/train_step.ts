@@ -6,7 +6,8 @@ import type { Tensor } from "../graph/tensor.js";
 import { bindSymbols, maskFeeds } from "../runtime/masks.js";
 import { joinBlocks, type OutputBlocks } from "../runtime/session.js";
 import type { AdamWHyper } from "./adamw.js";
-import { adamwInPlace, hostAdamWScalars } from "./adamw_host.js";
+import { hostAdamWScalars } from "./adamw_host.js";
+import { adamwInPlaceSimd } from "./adamw_wasm.js";
 import { FlatLayout } from "./flat_layout.js";
 import { compileProgram, slotsOf } from "./step_program.js";
 import type { InputDecl, ParamGroup, ProgramSpec, StepProgram } from "./step_program.js";
@@ -49,7 +50,9 @@ export interface StepResult {
  * gradient accumulators live in a few flat Float32Arrays per slot (FlatLayout); each parameter's
  * `data` and each entry of `m`, `v` and `acc` is a view into them. Each run feeds them without a
  * copy; the graph returns the gradients and their norm, and once the loss is known to be finite
- * AdamW updates the buffers in place on the host (adamw_host.ts), bit for bit the graph form. Changing which parameters are trainable (gradual unfreezing) recompiles
+ * AdamW updates the buffers in place on the host (adamw_host.ts's formula, run by the WebAssembly
+ * SIMD kernel of adamw_wasm.ts), bit for bit the graph form. Changing which parameters are
+ * trainable (gradual unfreezing) recompiles
  * the step — compiled programs are kept per trainable set — and keeps every moment.
  */
 export class TrainStep {
@@ -236,7 +239,7 @@ export class TrainStep {
       for (const p of slot.members) {
         for (const g of gradOf(p)) {
           const end = off + g.length;
-          adamwInPlace(slot.params.subarray(off, end), slot.m.subarray(off, end), slot.v.subarray(off, end), g, s);
+          adamwInPlaceSimd(slot.params.subarray(off, end), slot.m.subarray(off, end), slot.v.subarray(off, end), g, s);
           off = end;
         }
       }
