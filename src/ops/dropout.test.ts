@@ -16,6 +16,31 @@ test("dropout masks depend only on (seed, step, site)", () => {
   assert.deepEqual(dropoutMask(0.1, 2000, 7, 3, 2).subarray(0, 1000), a);
 });
 
+test("float32 masks (the WebAssembly SIMD kernel) hold the values of the JavaScript formula", () => {
+  // Sizes around the four-lane width, the kernel threshold (64) and its chunk (65536).
+  for (const n of [63, 64, 67, 65536, 65541, 200_003]) {
+    for (const p of [0.1, 0.5, 0]) {
+      const f32 = dropoutMask(p, n, 5, 9, 3) as Float32Array;
+      const f64 = dropoutMask(p, n, 5, 9, 3, new Float64Array(n));
+      const bad = f32.findIndex((v, i) => v !== Math.fround(f64[i]));
+      assert.equal(bad, -1, `n=${n} p=${p}: element ${bad} is ${f32[bad]} in float32, ${f64[bad]} in float64`);
+    }
+  }
+});
+
+test("masks of different steps and neighbouring elements are independent", () => {
+  const p = 0.25, n = 400_000;
+  const a = dropoutMask(p, n, 1, 0, 0), b = dropoutMask(p, n, 1, 1, 0);
+  let pairs = 0, across = 0;
+  for (let i = 0; i + 1 < n; i++) {
+    if (a[i] === 0 && a[i + 1] === 0) pairs++;
+    if (a[i] === 0 && b[i] === 0) across++;
+  }
+  // p² = 0.0625 with a binomial standard deviation near 0.0004: 5 sigma.
+  assert.ok(Math.abs(pairs / n - p * p) < 0.002, `neighbours both dropped ${pairs / n}`);
+  assert.ok(Math.abs(across / n - p * p) < 0.002, `both steps dropped ${across / n}`);
+});
+
 test("dropout masks keep 1-p of the elements, scaled by 1/(1-p)", () => {
   const p = 0.3, n = 200_000;
   const m = dropoutMask(p, n, 1, 0, 0);

@@ -1,4 +1,6 @@
+import { WhetError } from "../core/errors.js";
 import { mixKeys } from "../core/rng.js";
+import { loadWasmKernel, wasmFloats, type WasmMemory } from "../core/wasm_kernel.js";
 import type { NDArray } from "../core/ndarray.js";
 import { bindShape, resolveShape } from "../core/shape.js";
 import type { Graph } from "../graph/graph.js";
@@ -16,31 +18,63 @@ export function bindSymbols(graph: Graph, feeds: Record<string, NDArray>): Map<s
   return env;
 }
 
+/** The two 32-bit keys of a mask, from (seed, step, site). */
+function maskKeys(seed: number, step: number, site: number): [number, number] {
+  const k = mixKeys([seed, step, site, 0x6d61736b]);
+  return [Number(k & 0xffffffffn) | 0, Number(k >> 32n) | 0];
+}
+
+/** Wellons' lowbias32: a 32-bit integer hash whose output bits each flip with ~1/2 probability. */
+function mix(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x21f0aaad);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x735a2d97);
+  return (x ^ (x >>> 15)) >>> 0;
+}
+
+/** The largest mask a 32-bit element counter can key. */
+const MAX_MASK = 2 ** 32;
+
 /**
- * One dropout mask: each element kept with probability 1-p (value 1/(1-p)) or dropped (0),
- * from a xoshiro128** stream keyed by (seed, step, site): 32 random bits per element.
+ * One dropout mask: each element kept with probability 1-p (value 1/(1-p)) or dropped (0).
+ * Element i is kept when h(i) = mix(mix(i ⊕ k0) ⊕ k1) ≥ p·2³², with the keys (k0, k1) from
+ * (seed, step, site): 32 random bits per element, and no state carried from one element to the
+ * next, so the WebAssembly kernel (dropout_kernel.wat) fills float32 masks four lanes at a time
+ * with these same values, and a longer mask starts with a shorter one.
  */
 export function dropoutMask(p: number, n: number, seed: number, step: number, site: number, out?: Float32Array | Float64Array): Float32Array | Float64Array {
+  if (n > MAX_MASK) throw new WhetError(`dropout mask of ${n} elements at site ${site}: at most 2^32 are supported`);
   const data = out ?? new Float32Array(n);
   const keep = 1 / (1 - p);
   const threshold = Math.floor(p * 4294967296);
-  const k = mixKeys([seed, step, site, 0x6d61736b]);
-  const k2 = mixKeys([Number(k & 0xffffffffn), Number(k >> 32n)]);
-  let s0 = Number(k & 0xffffffffn) | 0, s1 = Number(k >> 32n) | 0, s2 = Number(k2 & 0xffffffffn) | 0, s3 = Number(k2 >> 32n) | 0;
-  if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
-  for (let i = 0; i < n; i++) {
-    // xoshiro128** inlined: this loop fills tens of millions of elements per training step.
-    const r = Math.imul(((Math.imul(s1, 5) << 7) | (Math.imul(s1, 5) >>> 25)), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    data[i] = r >= threshold ? keep : 0;
+  const [k0, k1] = maskKeys(seed, step, site);
+  if (data instanceof Float32Array && n >= SIMD_MIN) {
+    simdMask(data, n, k0, k1, threshold, keep);
+    return data;
   }
+  for (let i = 0; i < n; i++) data[i] = mix(mix(i ^ k0) ^ k1) >= threshold ? keep : 0;
   return data;
+}
+
+/** Below this many elements the JavaScript loop is as fast as a call into the kernel. */
+const SIMD_MIN = 64;
+/** Elements per kernel call: a 256 KiB chunk is written and copied out while it is in cache. */
+const CHUNK = 65536;
+let kernel: { mask: MaskExport; heap: Float32Array } | null = null;
+type MaskExport = (out: number, first: number, n: number, k0: number, k1: number, threshold: number, keep: number) => void;
+
+function simdMask(data: Float32Array, n: number, k0: number, k1: number, threshold: number, keep: number): void {
+  if (!kernel) {
+    const { exports } = loadWasmKernel(new URL("./dropout_kernel.wasm", import.meta.url));
+    kernel = { mask: exports.mask as MaskExport, heap: wasmFloats(exports.memory as WasmMemory, 4 * CHUNK) };
+  }
+  const { mask, heap } = kernel;
+  for (let first = 0; first < n; first += CHUNK) {
+    const c = Math.min(CHUNK, n - first);
+    mask(0, first | 0, c, k0, k1, threshold | 0, keep);
+    data.set(heap.subarray(0, c), first);
+  }
 }
 
 /**
