@@ -12,9 +12,10 @@ export interface WasmInstance {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => WasmInstance;
+  Instance: new (module: object, imports?: Record<string, Record<string, unknown>>) => WasmInstance;
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const compiled = new Map<string, object>();
 
 /**
  * Instantiates a WebAssembly kernel built from a .wat beside its loader (scripts/build-wasm.mjs
@@ -24,14 +25,20 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
  * @example
  * const { exports } = loadWasmKernel(new URL("./adamw_kernel.wasm", import.meta.url));
  */
-export function loadWasmKernel(url: URL): WasmInstance {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(url);
-  } catch (e) {
-    throw new WhetError(`loading the WebAssembly kernel ${fileURLToPath(url)}: ${(e as Error).message} (\`npm run build\` builds it)`);
+export function loadWasmKernel(url: URL, imports?: Record<string, Record<string, unknown>>): WasmInstance {
+  // One compile per module: every instance (one per memory) shares it.
+  let module = compiled.get(url.href);
+  if (!module) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(url);
+    } catch (e) {
+      throw new WhetError(`loading the WebAssembly kernel ${fileURLToPath(url)}: ${(e as Error).message} (\`npm run build\` builds it)`);
+    }
+    module = new wasm.Module(bytes);
+    compiled.set(url.href, module);
   }
-  return new wasm.Instance(new wasm.Module(bytes));
+  return new wasm.Instance(module, imports);
 }
 
 /**

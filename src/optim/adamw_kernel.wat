@@ -4,9 +4,11 @@
 ;;   p ← p − stepSize · m / (√v/√bc2 + ε)
 ;; Every f32 and f32x4 operation rounds to float32 (IEEE 754, no fused multiply-add, subnormals
 ;; kept), exactly as adamw_host.ts's Math.fround chain does: the results are the same bits.
-;; Built into adamw_kernel.wasm by scripts/build-wasm.mjs; loaded by adamw_wasm.ts.
+;; The memory is the caller's (adamw_wasm.ts): a training step's flat parameters and moments may
+;; live in it, so that only the gradients pass through. Built into adamw_kernel.wasm by
+;; scripts/build-wasm.mjs.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
 
   ;; p, m, v, g: byte offsets of n float32 values each (16-byte aligned).
   (func (export "adamw")

@@ -1,42 +1,111 @@
-import { loadWasmKernel, wasmFloats, type WasmMemory } from "../core/wasm_kernel.js";
+import { loadWasmKernel, type WasmMemory } from "../core/wasm_kernel.js";
 import type { HostAdamWScalars } from "./adamw_host.js";
 
-/** Values per pass: the four arrays of one pass (512 KiB) stay in a core's L2 cache. */
+/** Values per pass through the scratch area: 128 KiB of each array stay in a core's L2 cache. */
 const CHUNK = 32768;
+const PAGE = 65536;
+/** A memory this large or larger is not attempted (wasm32 addresses 4 GiB; keep headroom). */
+const MAX_ARENA_BYTES = 3.5 * 2 ** 30;
 
 type AdamWExport = (
   p: number, m: number, v: number, g: number, n: number, coef: number, beta1: number, oneMinusBeta1: number,
   beta2: number, oneMinusBeta2: number, eps: number, decay: number, stepSize: number, sqrtBc2: number,
 ) => void;
 
-let kernel: { adamw: AdamWExport; heap: Float32Array } | null = null;
+interface WasmMemoryCtor {
+  Memory: new (d: { initial: number }) => WasmMemory;
+}
+const memoryOf = (pages: number): WasmMemory =>
+  new (globalThis as unknown as { WebAssembly: WasmMemoryCtor }).WebAssembly.Memory({ initial: pages });
 
 /**
- * The same update as adamwInPlace (adamw_host.ts), bit for bit, about five times faster: the
- * values pass through the WebAssembly SIMD kernel of adamw_kernel.wat in chunks, copied in and
- * out of its memory (plain memcpy), so the arrays may live anywhere and be of any size.
+ * The AdamW update of adamw_host.ts, bit for bit, in the WebAssembly SIMD kernel of
+ * adamw_kernel.wat (about five times faster than the scalar loop). Arrays allocated from the
+ * arena (`alloc`) are updated where they lie, with only the gradient copied through a
+ * cache-sized scratch area; other arrays pass through the scratch area whole, in chunks.
+ * The memory is sized once and never grows: growing would detach every view handed out.
  *
  * @example
- * const s = hostAdamWScalars({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 2e-5, 0.01, 1, null);
- * adamwInPlaceSimd(param, m, v, grad, s);
+ * const arena = AdamWArena.create(3 * n, 3)!; // parameters and both moments
+ * const p = arena.alloc(n), m = arena.alloc(n), v = arena.alloc(n);
+ * arena.update(p, m, v, grad, hostAdamWScalars({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 2e-5, 0.01, 1, null));
+ */
+export class AdamWArena {
+  private next: number;
+
+  private constructor(
+    private readonly memory: WasmMemory,
+    private readonly adamw: AdamWExport,
+    private readonly scratch: Float32Array,
+  ) {
+    this.next = scratch.byteLength;
+  }
+
+  /**
+   * An arena with room for `floats` values in `arrays` arrays besides the scratch area, or null
+ * when that is more
+   * than a WebAssembly memory should hold (the caller then keeps plain arrays).
+   */
+  static create(floats: number, arrays = 0): AdamWArena | null {
+    // Each of the `arrays` allocations is padded to 16 bytes: every array starts four-lane aligned.
+    const bytes = 16 * CHUNK + 4 * floats + 16 * arrays;
+    if (bytes > MAX_ARENA_BYTES) return null;
+    const memory = memoryOf(Math.ceil(bytes / PAGE));
+    const { exports } = loadWasmKernel(new URL("./adamw_kernel.wasm", import.meta.url), { env: { memory } });
+    return new AdamWArena(memory, exports.adamw as AdamWExport, new Float32Array(memory.buffer, 0, 4 * CHUNK));
+  }
+
+  /** A zeroed array of n values inside the arena. */
+  alloc(n: number): Float32Array {
+    const start = this.next;
+    const end = start + 4 * n;
+    if (end > this.memory.buffer.byteLength) throw new RangeError(`AdamW arena: no room for ${n} more values`);
+    this.next = Math.ceil(end / 16) * 16;
+    return new Float32Array(this.memory.buffer, start, n);
+  }
+
+  private owns(a: Float32Array): boolean {
+    return a.buffer === this.memory.buffer && a.byteOffset % 16 === 0;
+  }
+
+  /** One AdamW update over equally long arrays; p, m and v are written in place. */
+  update(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, s: HostAdamWScalars): void {
+    const coef = s.clipCoef ?? 1;
+    const run = (pAt: number, mAt: number, vAt: number, gAt: number, k: number): void =>
+      this.adamw(pAt, mAt, vAt, gAt, k, coef, s.beta1, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.decay, s.stepSize, s.sqrtBc2);
+    const n = g.length;
+    const sc = this.scratch;
+    if (this.owns(p) && this.owns(m) && this.owns(v)) {
+      for (let off = 0; off < n; off += CHUNK) {
+        const k = Math.min(CHUNK, n - off);
+        sc.set(g.subarray(off, off + k), 0);
+        run(p.byteOffset + 4 * off, m.byteOffset + 4 * off, v.byteOffset + 4 * off, 0, k);
+      }
+      return;
+    }
+    for (let off = 0; off < n; off += CHUNK) {
+      const k = Math.min(CHUNK, n - off);
+      sc.set(p.subarray(off, off + k), 0);
+      sc.set(m.subarray(off, off + k), CHUNK);
+      sc.set(v.subarray(off, off + k), 2 * CHUNK);
+      sc.set(g.subarray(off, off + k), 3 * CHUNK);
+      run(0, 4 * CHUNK, 8 * CHUNK, 12 * CHUNK, k);
+      p.set(sc.subarray(0, k), off);
+      m.set(sc.subarray(CHUNK, CHUNK + k), off);
+      v.set(sc.subarray(2 * CHUNK, 2 * CHUNK + k), off);
+    }
+  }
+}
+
+let shared: AdamWArena | null = null;
+
+/**
+ * adamw_host.ts's update on arrays that live anywhere, through a shared scratch-only arena.
+ *
+ * @example
+ * adamwInPlaceSimd(param, m, v, grad, hostAdamWScalars({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 2e-5, 0.01, 1, null));
  */
 export function adamwInPlaceSimd(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, s: HostAdamWScalars): void {
-  if (!kernel) {
-    const { exports } = loadWasmKernel(new URL("./adamw_kernel.wasm", import.meta.url));
-    kernel = { adamw: exports.adamw as AdamWExport, heap: wasmFloats(exports.memory as WasmMemory, 16 * CHUNK) };
-  }
-  const { adamw, heap } = kernel;
-  const coef = s.clipCoef ?? 1;
-  const n = g.length;
-  for (let off = 0; off < n; off += CHUNK) {
-    const k = Math.min(CHUNK, n - off);
-    heap.set(p.subarray(off, off + k), 0);
-    heap.set(m.subarray(off, off + k), CHUNK);
-    heap.set(v.subarray(off, off + k), 2 * CHUNK);
-    heap.set(g.subarray(off, off + k), 3 * CHUNK);
-    adamw(0, 4 * CHUNK, 8 * CHUNK, 12 * CHUNK, k, coef, s.beta1, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.decay, s.stepSize, s.sqrtBc2);
-    p.set(heap.subarray(0, k), off);
-    m.set(heap.subarray(CHUNK, CHUNK + k), off);
-    v.set(heap.subarray(2 * CHUNK, 2 * CHUNK + k), off);
-  }
+  shared ??= AdamWArena.create(0)!;
+  shared.update(p, m, v, g, s);
 }

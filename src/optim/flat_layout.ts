@@ -1,6 +1,7 @@
 import { WhetError } from "../core/errors.js";
 import { numel } from "../core/shape.js";
 import type { ParamSpec } from "../graph/param.js";
+import { AdamWArena } from "./adamw_wasm.js";
 import type { Slot } from "./step_program.js";
 
 /** The per-parameter state maps a TrainStep exposes (checkpoints read and replace their entries). */
@@ -45,17 +46,26 @@ interface Views {
  */
 export class FlatLayout {
   readonly slots: FlatSlot[];
+  /**
+   * The WebAssembly memory the flat buffers live in, whose AdamW kernel updates them in place;
+   * null when they would not fit one (then they are plain arrays and pass through in chunks).
+   */
+  readonly arena: AdamWArena | null;
   private readonly views: Views[];
 
   constructor(slots: readonly Slot[], private readonly state: StateMaps, accumulation: boolean) {
     this.slots = [];
     this.views = [];
-    for (const s of slots) {
-      const size = s.members.reduce((n, p) => n + sizeOf(p), 0);
+    const sizes = slots.map((s) => s.members.reduce((n, p) => n + sizeOf(p), 0));
+    const perSlot = accumulation ? 4 : 3;
+    this.arena = AdamWArena.create(perSlot * sizes.reduce((a, b) => a + b, 0), perSlot * slots.length);
+    const alloc = (n: number): Float32Array => this.arena?.alloc(n) ?? new Float32Array(n);
+    for (const [k, s] of slots.entries()) {
+      const size = sizes[k];
       const flat: FlatSlot = {
         members: s.members, size,
-        params: new Float32Array(size), m: new Float32Array(size), v: new Float32Array(size),
-        acc: accumulation ? new Float32Array(size) : null,
+        params: alloc(size), m: alloc(size), v: alloc(size),
+        acc: accumulation ? alloc(size) : null,
       };
       this.slots.push(flat);
       this.views.push({

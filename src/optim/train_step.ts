@@ -231,6 +231,8 @@ export class TrainStep {
    * `gradOf` gives a parameter's gradient as the blocks it came back in, in order.
    */
   private update(lr: number, clipCoef: number | null, gradOf: (p: ParamSpec) => Float32Array[]): void {
+    const arena = this.layout.arena;
+    const update = arena ? arena.update.bind(arena) : adamwInPlaceSimd;
     this.layout.slots.forEach((slot, k) => {
       const gr = this.groups[this.program.slots[k].group];
       const t = (this.paramSteps.get(slot.members[0].name) ?? 0) + 1;
@@ -239,7 +241,7 @@ export class TrainStep {
       for (const p of slot.members) {
         for (const g of gradOf(p)) {
           const end = off + g.length;
-          adamwInPlaceSimd(slot.params.subarray(off, end), slot.m.subarray(off, end), slot.v.subarray(off, end), g, s);
+          update(slot.params.subarray(off, end), slot.m.subarray(off, end), slot.v.subarray(off, end), g, s);
           off = end;
         }
       }
