@@ -4,6 +4,13 @@ import type { HostAdamWScalars } from "./adamw_host.js";
 /** Values per pass through the scratch area: 128 KiB of each array stay in a core's L2 cache. */
 const CHUNK = 32768;
 const PAGE = 65536;
+/** The scratch area, in floats: a gradient chunk, a chunk of zeros (never written), and room for p, m, v. */
+const GRAD = 0;
+const ZERO = CHUNK;
+const P = 2 * CHUNK;
+const M = 3 * CHUNK;
+const V = 4 * CHUNK;
+const SCRATCH = 5 * CHUNK;
 /** A memory this large or larger is not attempted (wasm32 addresses 4 GiB; keep headroom). */
 const MAX_ARENA_BYTES = 3.5 * 2 ** 30;
 
@@ -48,11 +55,11 @@ export class AdamWArena {
    */
   static create(floats: number, arrays = 0): AdamWArena | null {
     // Each of the `arrays` allocations is padded to 16 bytes: every array starts four-lane aligned.
-    const bytes = 16 * CHUNK + 4 * floats + 16 * arrays;
+    const bytes = 4 * SCRATCH + 4 * floats + 16 * arrays;
     if (bytes > MAX_ARENA_BYTES) return null;
     const memory = memoryOf(Math.ceil(bytes / PAGE));
     const { exports } = loadWasmKernel(new URL("./adamw_kernel.wasm", import.meta.url), { env: { memory } });
-    return new AdamWArena(memory, exports.adamw as AdamWExport, new Float32Array(memory.buffer, 0, 4 * CHUNK));
+    return new AdamWArena(memory, exports.adamw as AdamWExport, new Float32Array(memory.buffer, 0, SCRATCH));
   }
 
   /** A zeroed array of n values inside the arena. */
@@ -70,42 +77,73 @@ export class AdamWArena {
 
   /** One AdamW update over equally long arrays; p, m and v are written in place. */
   update(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, s: HostAdamWScalars): void {
-    const coef = s.clipCoef ?? 1;
-    const run = (pAt: number, mAt: number, vAt: number, gAt: number, k: number): void =>
-      this.adamw(pAt, mAt, vAt, gAt, k, coef, s.beta1, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.decay, s.stepSize, s.sqrtBc2);
-    const n = g.length;
-    const sc = this.scratch;
-    if (this.owns(p) && this.owns(m) && this.owns(v)) {
-      for (let off = 0; off < n; off += CHUNK) {
-        const k = Math.min(CHUNK, n - off);
-        sc.set(g.subarray(off, off + k), 0);
-        run(p.byteOffset + 4 * off, m.byteOffset + 4 * off, v.byteOffset + 4 * off, 0, k);
-      }
-      return;
+    this.pass(p, m, v, 0, g.length, s, (off, k) => this.scratch.set(g.subarray(off, off + k), GRAD));
+  }
+
+  /**
+   * The update of a [rows, width] table whose gradient is zero but for the rows `ids` (ascending,
+   * distinct), whose values `grads` holds in that order: dense AdamW's result, bit for bit,
+   * without a dense gradient. Untouched rows still decay and move by their moments, as in torch.
+   */
+  updateRows(p: Float32Array, m: Float32Array, v: Float32Array, ids: Int32Array, grads: Float32Array, width: number, s: HostAdamWScalars): void {
+    const total = p.length;
+    let at = 0;
+    for (let j = 0; j <= ids.length; j++) {
+      const rowStart = j < ids.length ? ids[j] * width : total;
+      this.pass(p, m, v, at, rowStart - at, s, null);
+      if (j === ids.length) break;
+      const row = grads.subarray(j * width, (j + 1) * width);
+      this.pass(p, m, v, rowStart, width, s, (off, k) => this.scratch.set(row.subarray(off - rowStart, off - rowStart + k), GRAD));
+      at = rowStart + width;
     }
-    for (let off = 0; off < n; off += CHUNK) {
-      const k = Math.min(CHUNK, n - off);
-      sc.set(p.subarray(off, off + k), 0);
-      sc.set(m.subarray(off, off + k), CHUNK);
-      sc.set(v.subarray(off, off + k), 2 * CHUNK);
-      sc.set(g.subarray(off, off + k), 3 * CHUNK);
-      run(0, 4 * CHUNK, 8 * CHUNK, 12 * CHUNK, k);
-      p.set(sc.subarray(0, k), off);
-      m.set(sc.subarray(CHUNK, CHUNK + k), off);
-      v.set(sc.subarray(2 * CHUNK, 2 * CHUNK + k), off);
+  }
+
+  /**
+   * Elements [from, from + n) in chunks: `fill(off, k)` writes the gradient of elements
+   * [off, off + k) at GRAD in the scratch area; null means a zero gradient.
+   */
+  private pass(
+    p: Float32Array, m: Float32Array, v: Float32Array, from: number, n: number, s: HostAdamWScalars,
+    fill: ((off: number, k: number) => void) | null,
+  ): void {
+    const coef = s.clipCoef ?? 1;
+    const sc = this.scratch;
+    const gAt = fill ? 4 * GRAD : 4 * ZERO;
+    const inPlace = this.owns(p) && this.owns(m) && this.owns(v);
+    for (let off = from; off < from + n; off += CHUNK) {
+      const k = Math.min(CHUNK, from + n - off);
+      fill?.(off, k);
+      if (inPlace) {
+        this.adamw(p.byteOffset + 4 * off, m.byteOffset + 4 * off, v.byteOffset + 4 * off, gAt, k,
+          coef, s.beta1, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.decay, s.stepSize, s.sqrtBc2);
+        continue;
+      }
+      sc.set(p.subarray(off, off + k), P);
+      sc.set(m.subarray(off, off + k), M);
+      sc.set(v.subarray(off, off + k), V);
+      this.adamw(4 * P, 4 * M, 4 * V, gAt, k,
+        coef, s.beta1, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2, s.eps, s.decay, s.stepSize, s.sqrtBc2);
+      p.set(sc.subarray(P, P + k), off);
+      m.set(sc.subarray(M, M + k), off);
+      v.set(sc.subarray(V, V + k), off);
     }
   }
 }
 
 let shared: AdamWArena | null = null;
 
+/** An arena holding only the scratch area: it updates arrays that live anywhere, in chunks. */
+export function scratchArena(): AdamWArena {
+  shared ??= AdamWArena.create(0)!;
+  return shared;
+}
+
 /**
- * adamw_host.ts's update on arrays that live anywhere, through a shared scratch-only arena.
+ * adamw_host.ts's update on arrays that live anywhere, through the scratch-only arena.
  *
  * @example
  * adamwInPlaceSimd(param, m, v, grad, hostAdamWScalars({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 2e-5, 0.01, 1, null));
  */
 export function adamwInPlaceSimd(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, s: HostAdamWScalars): void {
-  shared ??= AdamWArena.create(0)!;
-  shared.update(p, m, v, g, s);
+  scratchArena().update(p, m, v, g, s);
 }

@@ -1,11 +1,14 @@
 import type { DType } from "../core/dtype.js";
 import { WhetError } from "../core/errors.js";
-import type { Dim } from "../core/shape.js";
+import { mulDims, type Dim } from "../core/shape.js";
 import { gradients } from "../graph/autodiff.js";
 import { Graph, trace } from "../graph/graph.js";
 import type { ParamSpec } from "../graph/param.js";
 import type { Tensor } from "../graph/tensor.js";
-import { add, mul } from "../ops/elementwise.js";
+import { sumTo } from "../ops/broadcast.js";
+import { add, mul, scalar } from "../ops/elementwise.js";
+import { scatterAddRowsOp } from "../ops/gather.js";
+import { reshape } from "../ops/layout.js";
 import { CompiledGraph } from "../runtime/session.js";
 import { clipByGlobalNorm } from "./clip.js";
 
@@ -41,6 +44,8 @@ export interface ProgramSpec {
   threads?: number;
   dropout: boolean;
   accumulation: boolean;
+  /** Embedding tables of at least this many values return their gradient as rows (see below). */
+  sparseRowsFrom: number;
 }
 
 /** The compiled graphs of a training step for one set of trainable parameters. */
@@ -51,6 +56,8 @@ export interface StepProgram {
   trainable: ParamSpec[];
   slots: Slot[];
   extraOutputs: string[];
+  /** Parameters whose gradient comes back as rows (`grad_rows.<name>`, `grad_ids.<name>`). */
+  sparse: Set<string>;
 }
 
 /** Parameter-sized outputs above this come back in blocks (see LowerOptions.splitOutputsOver). */
@@ -86,6 +93,7 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
   if (trainable.length === 0) throw new WhetError("training step: no parameter is trainable");
   const g = new Graph();
   g.training = spec.dropout;
+  const sparse = new Set<string>();
   const { outs, extra } = trace(g, () => {
     const ins: Record<string, Tensor> = {};
     for (const d of spec.inputs) ins[d.name] = g.input(d.name, d.shape, d.dtype);
@@ -104,8 +112,20 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
         outs[`new_acc.${p.name}`] = add(g.input(`acc.${p.name}`, p.shape, "float32"), grads[i]!);
       });
     } else {
-      Object.assign(outs, normOutputs(grads as Tensor[], spec.maxNorm));
-      trainable.forEach((p, i) => void (outs[`grad.${p.name}`] = grads[i]!));
+      const dense: Tensor[] = [];
+      trainable.forEach((p, i) => {
+        const rows = p.data.length >= spec.sparseRowsFrom ? gradientRows(grads[i]!) : null;
+        if (rows) {
+          outs[`grad_rows.${p.name}`] = rows.rows;
+          outs[`grad_ids.${p.name}`] = rows.ids;
+          sparse.add(p.name);
+        } else {
+          outs[`grad.${p.name}`] = grads[i]!;
+          dense.push(grads[i]!);
+        }
+      });
+      // With row gradients the host completes the norm (sparse_rows.ts): the graph gives Σg² of the rest.
+      Object.assign(outs, sparse.size ? { grad_sq: squaredSum(dense) } : normOutputs(dense, spec.maxNorm));
     }
     for (const [k, t] of Object.entries(outputs)) outs[`out.${k}`] = t;
     return { outs, extra: Object.keys(outputs) };
@@ -118,7 +138,31 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
     const aouts = trace(ga, () => normOutputs(trainable.map((p) => ga.input(`grad.${p.name}`, p.shape, "float32")), spec.maxNorm));
     apply = await CompiledGraph.compile(ga, aouts, { threads: spec.threads, name: "apply" });
   }
-  return { graph: g, main, apply, trainable, slots, extraOutputs: extra };
+  return { graph: g, main, apply, trainable, slots, extraOutputs: extra, sparse };
+}
+
+/**
+ * An embedding table's gradient is the scatter-add of the output gradient's rows into a zero
+ * table (gather.ts). Returned as those rows and their ids instead, the step skips building and
+ * copying out a dense [V, H] gradient that is zero but for the rows of this batch's tokens; the
+ * host sums the rows per id and updates the whole table as dense AdamW does (sparse_rows.ts).
+ * Null when the gradient is anything else (a table also used elsewhere, as a tied decoder).
+ */
+function gradientRows(grad: Tensor): { rows: Tensor; ids: Tensor } | null {
+  if (grad.source.kind !== "node" || grad.source.node.op !== scatterAddRowsOp) return null;
+  const [upd, ids] = grad.source.node.inputs;
+  const n = mulDims(ids.shape);
+  // [B, T, H] -> [B·T, H] and [B, T] -> [B·T]
+  return { rows: reshape(upd, [n, upd.shape[upd.rank - 1]]), ids: reshape(ids, [n]) };
+}
+
+function squaredSum(grads: readonly Tensor[]): Tensor {
+  let sq: Tensor | null = null;
+  for (const t of grads) {
+    const s = sumTo(mul(t, t), []);
+    sq = sq ? add(sq, s) : s;
+  }
+  return sq ?? scalar(0);
 }
 
 /** The global norm (what Trainer logs) and, when clipping, the factor every gradient is scaled by. */

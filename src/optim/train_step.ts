@@ -7,8 +7,9 @@ import { bindSymbols, maskFeeds } from "../runtime/masks.js";
 import { joinBlocks, type OutputBlocks } from "../runtime/session.js";
 import type { AdamWHyper } from "./adamw.js";
 import { hostAdamWScalars } from "./adamw_host.js";
-import { adamwInPlaceSimd } from "./adamw_wasm.js";
+import { scratchArena } from "./adamw_wasm.js";
 import { FlatLayout } from "./flat_layout.js";
+import { finishNorm, sumRowsById, type RowGradient } from "./sparse_rows.js";
 import { compileProgram, slotsOf } from "./step_program.js";
 import type { InputDecl, ParamGroup, ProgramSpec, StepProgram } from "./step_program.js";
 
@@ -36,6 +37,12 @@ export interface TrainStepOptions {
    * buffers and `apply` takes the optimizer step on their sum. Otherwise one fused `step`.
    */
   accumulation?: boolean;
+  /**
+   * Embedding tables with at least this many values (default 2²⁰) return their gradient as the
+   * batch's rows, summed per id on the host, instead of a dense table: the same update, without
+   * building and copying a [V, H] array of mostly zeros each step. Not in accumulation mode.
+   */
+  sparseRowsFrom?: number;
 }
 
 export interface StepResult {
@@ -101,6 +108,7 @@ export class TrainStep {
       maxNorm: o.maxGradNorm === undefined ? 1.0 : o.maxGradNorm,
       dropout: o.dropout ?? true,
       accumulation: !!o.accumulation,
+      sparseRowsFrom: o.sparseRowsFrom ?? 2 ** 20,
     };
     const trainable = o.params.filter((p) => p.requiresGrad);
     const program = await compileProgram(spec, trainable, slotsOf(trainable, groupOf, () => 0));
@@ -110,6 +118,11 @@ export class TrainStep {
   /** The training graph of the current trainable set (the fused step, or the accumulation graph). */
   get graph(): Graph {
     return this.program.graph;
+  }
+
+  /** The embedding tables whose gradient the current program returns as rows (sparseRowsFrom). */
+  get rowGradientTables(): string[] {
+    return [...this.program.sparse];
   }
 
   /** The parameters the current program trains. */
@@ -162,11 +175,28 @@ export class TrainStep {
     const t = this.t + 1;
     const out = await this.program.main.runBlocks(this.forwardFeeds(batch));
     const loss = this.checkLoss(out, t);
+    const rows = this.rowGradients(out);
+    const { norm, coef } = rows.size
+      ? finishNorm(scalarOf(out.grad_sq), [...rows.values()].map((r) => r.squaredSum), this.spec.maxNorm)
+      : { norm: scalarOf(out.grad_norm), coef: clipCoefOf(out) };
     // The update is written over the fed buffers, after the loss is known to be finite.
-    this.update(lr, clipCoefOf(out), (p) => out[`grad.${p.name}`].blocks as Float32Array[]);
+    this.update(lr, coef, (p) => out[`grad.${p.name}`].blocks as Float32Array[], rows);
     this.stepped(t);
     this.micro++;
-    return { loss, gradNorm: scalarOf(out.grad_norm), outputs: this.extras(out) };
+    return { loss, gradNorm: norm, outputs: this.extras(out) };
+  }
+
+  /** The row gradients of the tables the program returns that way, summed per id. */
+  private rowGradients(out: Record<string, OutputBlocks>): Map<string, RowGradient> {
+    const rows = new Map<string, RowGradient>();
+    for (const p of this.trainable) {
+      if (!this.program.sparse.has(p.name)) continue;
+      const r = joinBlocks(out[`grad_rows.${p.name}`]);
+      const ids = joinBlocks(out[`grad_ids.${p.name}`]).data as BigInt64Array;
+      const [tableRows, width] = p.shape as number[];
+      rows.set(p.name, sumRowsById(r.data as Float32Array, ids, width, tableRows, p.name));
+    }
+    return rows;
   }
 
   /**
@@ -230,18 +260,24 @@ export class TrainStep {
    * AdamW in place over each slot's flat buffers, with the slot's group settings and step count;
    * `gradOf` gives a parameter's gradient as the blocks it came back in, in order.
    */
-  private update(lr: number, clipCoef: number | null, gradOf: (p: ParamSpec) => Float32Array[]): void {
-    const arena = this.layout.arena;
-    const update = arena ? arena.update.bind(arena) : adamwInPlaceSimd;
+  private update(lr: number, clipCoef: number | null, gradOf: (p: ParamSpec) => Float32Array[], rows = new Map<string, RowGradient>()): void {
+    const arena = this.layout.arena ?? scratchArena();
     this.layout.slots.forEach((slot, k) => {
       const gr = this.groups[this.program.slots[k].group];
       const t = (this.paramSteps.get(slot.members[0].name) ?? 0) + 1;
       const s = hostAdamWScalars(this.hyper, lr * (gr.lrScale ?? 1), gr.weightDecay, t, clipCoef);
       let off = 0;
       for (const p of slot.members) {
+        const r = rows.get(p.name);
+        if (r) {
+          const end = off + p.data.length;
+          arena.updateRows(slot.params.subarray(off, end), slot.m.subarray(off, end), slot.v.subarray(off, end), r.ids, r.rows, r.width, s);
+          off = end;
+          continue;
+        }
         for (const g of gradOf(p)) {
           const end = off + g.length;
-          update(slot.params.subarray(off, end), slot.m.subarray(off, end), slot.v.subarray(off, end), g, s);
+          arena.update(slot.params.subarray(off, end), slot.m.subarray(off, end), slot.v.subarray(off, end), g, s);
           off = end;
         }
       }
