@@ -271,7 +271,7 @@ async function main() {
 
   const how = `median of ${STEPS} steps per run, best of ${opts.rounds} interleaved rounds`;
   process.stdout.write(`\n${opts.threads} threads, ${how}\n`);
-  const gemmHow = `onnxruntime-node MatMul ${GEMM_SIZE}^3, best of ${gemm.length}`;
+  const gemmHow = `onnxruntime-node, four ${GEMM_SIZE}^3 MatMuls chained in one graph, best of ${gemm.length}`;
   process.stdout.write(`GEMM roofline (${gemmHow}): ${roofline ?? "-"} GFLOP/s\n`);
   printTable(rows);
   const engines = new Set(rows.flatMap((r) => [r.whet?.engine, r.torch?.engine]).filter(Boolean));

@@ -55,3 +55,16 @@ test("run lock: a dead owner's lock is stale and taken over with a note; a file 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("run lock: a process that exits without releasing (a second Ctrl-C) leaves no lock behind", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "whet-lock-"));
+  try {
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e",
+      `const { lockOutputDir } = await import(${JSON.stringify(self)}); await lockOutputDir(${JSON.stringify(dir)}); process.exit(130);`],
+    { encoding: "utf8" });
+    assert.equal(r.status, 130, r.stderr);
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -11,6 +11,7 @@
  * const release = await lockOutputDir("runs/a", { command: "whet train …" });
  * try { await train(); } finally { await release(); }
  */
+import { rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { mkdir, readFile, rm, rmdir, stat, utimes, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -65,7 +66,20 @@ export async function lockOutputDir(dir: string, o: LockOptions = {}): Promise<(
   const touch = setInterval(() => { const now = new Date(); utimes(file, now, now).catch(() => {}); }, TOUCH_MS);
   touch.unref();
   held.set(file, { count: 1, touch, created: created === undefined ? undefined : resolve(created) });
+  if (held.size === 1) process.on("exit", releaseAllSync);
   return releaser(file);
+}
+
+/**
+ * A process that exits while holding locks (a second Ctrl-C quits at once) removes them on the
+ * way out, so the next run finds no lock to judge stale; only a kill -9 or a crash leaves one.
+ */
+function releaseAllSync(): void {
+  for (const [file, h] of held) {
+    clearInterval(h.touch);
+    rmSync(file, { force: true });
+  }
+  held.clear();
 }
 
 function releaser(file: string): () => Promise<void> {
@@ -77,6 +91,7 @@ function releaser(file: string): () => Promise<void> {
     if (!h || --h.count > 0) return;
     clearInterval(h.touch);
     held.delete(file);
+    if (held.size === 0) process.off("exit", releaseAllSync);
     await rm(file, { force: true });
     if (h.created) await removeEmptyUpTo(dirname(resolve(file)), h.created);
   };
