@@ -9,7 +9,7 @@ import type { AdamWHyper } from "./adamw.js";
 import { hostAdamWScalars } from "./adamw_host.js";
 import { scratchArena } from "./adamw_wasm.js";
 import { FlatLayout } from "./flat_layout.js";
-import { finishNorm, sumRowsById, type RowGradient } from "./sparse_rows.js";
+import { finishNorm, sumRowsById, type RowBuffer, type RowGradient } from "./sparse_rows.js";
 import { compileProgram, slotsOf } from "./step_program.js";
 import type { InputDecl, ParamGroup, ProgramSpec, StepProgram } from "./step_program.js";
 
@@ -77,6 +77,7 @@ export class TrainStep {
   /** Accumulated gradients (accumulation mode only). */
   readonly acc = new Map<string, Float32Array>();
   private pendingMicro = 0;
+  private readonly rowBuffers = new Map<string, RowBuffer>();
   private readonly maskBuffers = new Map<number, Float32Array | Float64Array>();
   private readonly programs = new Map<string, StepProgram>();
   private layout!: FlatLayout;
@@ -194,7 +195,9 @@ export class TrainStep {
       const r = joinBlocks(out[`grad_rows.${p.name}`]);
       const ids = joinBlocks(out[`grad_ids.${p.name}`]).data as BigInt64Array;
       const [tableRows, width] = p.shape as number[];
-      rows.set(p.name, sumRowsById(r.data as Float32Array, ids, width, tableRows, p.name));
+      let reuse = this.rowBuffers.get(p.name);
+      if (!reuse) this.rowBuffers.set(p.name, (reuse = { data: new Float32Array(0) }));
+      rows.set(p.name, sumRowsById(r.data as Float32Array, ids, width, tableRows, p.name, reuse));
     }
     return rows;
   }
