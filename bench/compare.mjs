@@ -4,7 +4,7 @@
 // OPENBLAS_L2_SIZE pins dropped for its own process), the shapes of issue 16, same thread count,
 // one process at a time, the two engines interleaved (whet, torch, torch, whet, ...) for
 // --rounds rounds; each engine's best round is reported. The GEMM roofline (a large MatMul
-// through onnxruntime-node) is measured in the same run, before and after the shapes.
+// through onnxruntime-node) is measured in the same run, before every round and after the last.
 //
 // usage: node bench/compare.mjs [--quick] [--only whet|torch] [--rounds N] [--threads N]
 //   --quick  the BERT-mini shapes only    --only  run one engine    --rounds  default 2
@@ -215,7 +215,7 @@ function printTable(rows) {
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
-/** The roofline: the best GFLOP/s of the MatMul runs (taken before and after the shapes). */
+/** One roofline run (the median of its steps); main() takes the best over all of them. */
 async function measureRoofline(threads, into, notes) {
   const r = await runEngine("whet", { name: `GEMM roofline ${GEMM_SIZE}^3`, mode: "gemm", size: GEMM_SIZE }, threads);
   if (r.error) notes.push(`a GEMM roofline run failed (${r.error}): the roofline is from the other run`);
@@ -241,9 +241,11 @@ async function main() {
   for (const n of notes) log(`NOTE ${n}`);
 
   const gemm = [];
-  await measureRoofline(opts.threads, gemm, notes);
   const results = shapes.map(() => ({ whet: [], torch: [] }));
   for (let round = 0; round < opts.rounds; round++) {
+    // Before every round and once after: the best of these is the roofline, so one slow spell of
+    // the machine during a roofline run cannot lower it (and inflate the fractions).
+    await measureRoofline(opts.threads, gemm, notes);
     // Interleaved, and the order flips each round, so a slow spell of the machine hits both engines.
     const order = round % 2 === 0 ? ["whet", "torch"] : ["torch", "whet"];
     for (const [i, shape] of shapes.entries()) {
