@@ -73,3 +73,21 @@ test("reduce: bad axes and dtypes are ShapeErrors quoting the shape", () => {
     assert.throws(() => R.mean(ids, [0]), (e: Error) => e instanceof ShapeError && /ReduceMean.*int64\[b, 3\]/.test(e.message));
   });
 });
+
+const normCases: Record<string, CheckCase> = {
+  "sumSquares": { inputs: [{ shape: [3, 4] }], build: (x) => R.sumSquares(x) },
+  "sumSquares symbolic": { inputs: [{ shape: [2, 3, 4], dims: ["b", "t", 4] }], build: (x) => R.sumSquares(x) },
+  "sumOf three": { inputs: [{ shape: [2, 3] }, { shape: [2, 3] }, { shape: [2, 3] }], build: (x, y, z) => R.sumOf([x, mul(y, y), z]) },
+  "sumOf of squares": { inputs: [{ shape: [5] }, { shape: [2, 2] }], build: (x, y) => R.sumOf([R.sumSquares(x), R.sumSquares(y)]) },
+};
+
+for (const [name, c] of Object.entries(normCases)) {
+  test(`reduce ${name}: gradient matches finite differences`, () => checkGradients(c));
+  test(`reduce ${name}: ONNX Runtime matches the reference`, () => checkOnnx(c));
+}
+
+test("reduce: sumOf refuses tensors of different shapes", () => {
+  const g = new Graph();
+  const x = g.input("x", [2, 3], "float32"), y = g.input("y", [3], "float32");
+  assert.throws(() => trace(g, () => R.sumOf([x, y])), /sumOf needs one shape and dtype, got float32\[2, 3\] and float32\[3\]/);
+});

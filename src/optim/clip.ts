@@ -1,6 +1,11 @@
 import type { Tensor } from "../graph/tensor.js";
 import { add, div, minimum, mul, scalar, sqrt } from "../ops/elementwise.js";
-import { sumTo } from "../ops/broadcast.js";
+import { sumOf, sumSquares } from "../ops/reduce.js";
+
+/** Σ‖g‖² over the gradients: one ReduceSumSquare each, added left to right in one Sum. */
+export function squaredNorm(grads: readonly Tensor[]): Tensor {
+  return grads.length ? sumOf(grads.map(sumSquares)) : scalar(0);
+}
 
 /**
  * Global-norm clipping as torch.nn.utils.clip_grad_norm_: scale every gradient by
@@ -10,12 +15,7 @@ import { sumTo } from "../ops/broadcast.js";
 export function clipByGlobalNorm(
   grads: readonly Tensor[], maxNorm: number | null,
 ): { grads: Tensor[]; norm: Tensor; coef: Tensor | null } {
-  let sq: Tensor | null = null;
-  for (const g of grads) {
-    const s = sumTo(mul(g, g), []);
-    sq = sq ? add(sq, s) : s;
-  }
-  const norm = sqrt(sq ?? scalar(0));
+  const norm = sqrt(squaredNorm(grads));
   if (maxNorm === null || !(maxNorm > 0)) return { grads: [...grads], norm, coef: null };
   const coef = minimum(div(scalar(maxNorm, norm.dtype, norm), add(norm, 1e-6)), 1);
   return { grads: grads.map((g) => mul(g, coef)), norm, coef };

@@ -5,12 +5,11 @@ import { gradients } from "../graph/autodiff.js";
 import { Graph, trace } from "../graph/graph.js";
 import type { ParamSpec } from "../graph/param.js";
 import type { Tensor } from "../graph/tensor.js";
-import { sumTo } from "../ops/broadcast.js";
-import { add, mul, scalar } from "../ops/elementwise.js";
+import { add, mul } from "../ops/elementwise.js";
 import { scatterAddRowsOp } from "../ops/gather.js";
 import { reshape } from "../ops/layout.js";
 import { CompiledGraph } from "../runtime/session.js";
-import { clipByGlobalNorm } from "./clip.js";
+import { clipByGlobalNorm, squaredNorm } from "./clip.js";
 
 export interface InputDecl {
   name: string;
@@ -125,7 +124,7 @@ export async function compileProgram(spec: ProgramSpec, trainable: ParamSpec[], 
         }
       });
       // With row gradients the host completes the norm (sparse_rows.ts): the graph gives Σg² of the rest.
-      Object.assign(outs, sparse.size ? { grad_sq: squaredSum(dense) } : normOutputs(dense, spec.maxNorm));
+      Object.assign(outs, sparse.size ? { grad_sq: squaredNorm(dense) } : normOutputs(dense, spec.maxNorm));
     }
     for (const [k, t] of Object.entries(outputs)) outs[`out.${k}`] = t;
     return { outs, extra: Object.keys(outputs) };
@@ -154,15 +153,6 @@ function gradientRows(grad: Tensor): { rows: Tensor; ids: Tensor } | null {
   const n = mulDims(ids.shape);
   // [B, T, H] -> [B·T, H] and [B, T] -> [B·T]
   return { rows: reshape(upd, [n, upd.shape[upd.rank - 1]]), ids: reshape(ids, [n]) };
-}
-
-function squaredSum(grads: readonly Tensor[]): Tensor {
-  let sq: Tensor | null = null;
-  for (const t of grads) {
-    const s = sumTo(mul(t, t), []);
-    sq = sq ? add(sq, s) : s;
-  }
-  return sq ?? scalar(0);
 }
 
 /** The global norm (what Trainer logs) and, when clipping, the factor every gradient is scaled by. */
