@@ -57,7 +57,14 @@ export class AdamWArena {
     // Each of the `arrays` allocations is padded to 16 bytes: every array starts four-lane aligned.
     const bytes = 4 * SCRATCH + 4 * floats + 16 * arrays;
     if (bytes > MAX_ARENA_BYTES) return null;
-    const memory = memoryOf(Math.ceil(bytes / PAGE));
+    let memory: WasmMemory;
+    try {
+      memory = memoryOf(Math.ceil(bytes / PAGE));
+    } catch (e) {
+      // The engine could not reserve that much (a RangeError): plain arrays still work, slower.
+      if (e instanceof RangeError) return null;
+      throw e;
+    }
     const { exports } = loadWasmKernel(new URL("./adamw_kernel.wasm", import.meta.url), { env: { memory } });
     return new AdamWArena(memory, exports.adamw as AdamWExport, new Float32Array(memory.buffer, 0, SCRATCH));
   }
