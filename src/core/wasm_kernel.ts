@@ -13,6 +13,7 @@ export interface WasmInstance {
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports?: Record<string, Record<string, unknown>>) => WasmInstance;
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 const compiled = new Map<string, object>();
@@ -39,6 +40,11 @@ export function loadWasmKernel(url: URL, imports?: Record<string, Record<string,
     compiled.set(url.href, module);
   }
   return new wasm.Instance(module, imports);
+}
+
+/** A memory of `pages` 64 KiB pages for a kernel that imports one (env.memory); RangeError if it cannot be reserved. */
+export function wasmMemory(pages: number): WasmMemory {
+  return new wasm.Memory({ initial: pages });
 }
 
 /**

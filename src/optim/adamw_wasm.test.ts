@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Rng } from "../core/rng.js";
 import { adamwInPlace, hostAdamWScalars } from "./adamw_host.js";
-import { adamwInPlaceSimd } from "./adamw_wasm.js";
+import { scratchArena } from "./adamw_wasm.js";
 
 const hyper = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
@@ -25,7 +25,7 @@ test("the WebAssembly SIMD AdamW equals the scalar host update bit for bit", () 
       const s = hostAdamWScalars(hyper, lr, wd, t, coef);
       const [wp, wm, wv] = [p, m, v].map((a) => Float32Array.from(a));
       adamwInPlace(wp, wm, wv, g, s);
-      adamwInPlaceSimd(p, m, v, g, s);
+      scratchArena().update(p, m, v, g, s);
       for (const [name, got, want] of [["p", p, wp], ["m", m, wm], ["v", v, wv]] as const) {
         const bad = got.findIndex((x, i) => !Object.is(x, want[i]));
         assert.equal(bad, -1, `n=${n} step ${t}: ${name}[${bad}] simd ${got[bad]} vs scalar ${want[bad]}`);
@@ -36,7 +36,7 @@ test("the WebAssembly SIMD AdamW equals the scalar host update bit for bit", () 
 
 test("the SIMD update works on views into larger buffers and leaves the rest alone", () => {
   const p = new Float32Array(10).fill(1), m = new Float32Array(10), v = new Float32Array(10), g = new Float32Array(10).fill(0.5);
-  adamwInPlaceSimd(p.subarray(3, 8), m.subarray(3, 8), v.subarray(3, 8), g.subarray(3, 8), hostAdamWScalars(hyper, 0.1, 0, 1, null));
+  scratchArena().update(p.subarray(3, 8), m.subarray(3, 8), v.subarray(3, 8), g.subarray(3, 8), hostAdamWScalars(hyper, 0.1, 0, 1, null));
   assert.deepEqual([...p.subarray(0, 3), ...p.subarray(8)], [1, 1, 1, 1, 1]);
   // The first bias-corrected step moves each weight by lr·sign(g) (up to ε).
   for (const x of p.subarray(3, 8)) assert.ok(Math.abs(x - 0.9) < 1e-6, String(x));

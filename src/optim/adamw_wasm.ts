@@ -1,4 +1,4 @@
-import { loadWasmKernel, type WasmMemory } from "../core/wasm_kernel.js";
+import { loadWasmKernel, wasmMemory, type WasmMemory } from "../core/wasm_kernel.js";
 import type { HostAdamWScalars } from "./adamw_host.js";
 
 /** Values per pass through the scratch area: 128 KiB of each array stay in a core's L2 cache. */
@@ -18,12 +18,6 @@ type AdamWExport = (
   p: number, m: number, v: number, g: number, n: number, coef: number, beta1: number, oneMinusBeta1: number,
   beta2: number, oneMinusBeta2: number, eps: number, decay: number, stepSize: number, sqrtBc2: number,
 ) => void;
-
-interface WasmMemoryCtor {
-  Memory: new (d: { initial: number }) => WasmMemory;
-}
-const memoryOf = (pages: number): WasmMemory =>
-  new (globalThis as unknown as { WebAssembly: WasmMemoryCtor }).WebAssembly.Memory({ initial: pages });
 
 /**
  * The AdamW update of adamw_host.ts, bit for bit, in the WebAssembly SIMD kernel of
@@ -50,8 +44,7 @@ export class AdamWArena {
 
   /**
    * An arena with room for `floats` values in `arrays` arrays besides the scratch area, or null
- * when that is more
-   * than a WebAssembly memory should hold (the caller then keeps plain arrays).
+   * when that is more than a WebAssembly memory should hold (the caller then keeps plain arrays).
    */
   static create(floats: number, arrays = 0): AdamWArena | null {
     // Each of the `arrays` allocations is padded to 16 bytes: every array starts four-lane aligned.
@@ -59,7 +52,7 @@ export class AdamWArena {
     if (bytes > MAX_ARENA_BYTES) return null;
     let memory: WasmMemory;
     try {
-      memory = memoryOf(Math.ceil(bytes / PAGE));
+      memory = wasmMemory(Math.ceil(bytes / PAGE));
     } catch (e) {
       // The engine could not reserve that much (a RangeError): plain arrays still work, slower.
       if (e instanceof RangeError) return null;
@@ -139,18 +132,13 @@ export class AdamWArena {
 
 let shared: AdamWArena | null = null;
 
-/** An arena holding only the scratch area: it updates arrays that live anywhere, in chunks. */
+/**
+ * An arena holding only the scratch area: it updates arrays that live anywhere, in chunks.
+ *
+ * @example
+ * scratchArena().update(param, m, v, grad, hostAdamWScalars({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 2e-5, 0.01, 1, null));
+ */
 export function scratchArena(): AdamWArena {
   shared ??= AdamWArena.create(0)!;
   return shared;
-}
-
-/**
- * adamw_host.ts's update on arrays that live anywhere, through the scratch-only arena.
- *
- * @example
- * adamwInPlaceSimd(param, m, v, grad, hostAdamWScalars({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 2e-5, 0.01, 1, null));
- */
-export function adamwInPlaceSimd(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, s: HostAdamWScalars): void {
-  scratchArena().update(p, m, v, g, s);
 }

@@ -59,8 +59,8 @@ export interface StepResult {
  * copy; the graph returns the gradients and their norm, and once the loss is known to be finite
  * AdamW updates the buffers in place on the host (adamw_host.ts's formula, run by the WebAssembly
  * SIMD kernel of adamw_wasm.ts), bit for bit the graph form. Changing which parameters are
- * trainable (gradual unfreezing) recompiles
- * the step — compiled programs are kept per trainable set — and keeps every moment.
+ * trainable (gradual unfreezing) recompiles the step — compiled programs are kept per trainable
+ * set — and keeps every moment.
  */
 export class TrainStep {
   /** Optimizer steps taken (the global step count of the run). */
