@@ -40,13 +40,14 @@ export const geluGradOp: OpDef = defineOp({
     return [{ shape: broadcastShapes(dy.shape, x.shape), dtype: x.dtype }];
   },
   reference: (ins) => [mapBroadcast(ins, (dy, x) => dy * geluDeriv(x))],
-  // 11 nodes: 0.5·dy · (1 + erf(a) + (2/√π)·a·exp(-a²)), a = x/√2.
+  // 10 nodes: 0.5·dy · (1 + erf(a) + (2/√π)·a·exp(-a²)), a = x/√2. The constant 2/√π rides in
+  // the exponent (exp(ln(2/√π) - a²)), which saves a node over the [B, T, 4H] activation.
   onnx(ctx, [dy, x], _attrs, node) {
     const dtype = node.inputs[1].dtype;
     const c = (v: number) => ctx.constant(ndarray(dtype, [], [v]));
     const e = (op: string, ...ins: string[]) => ctx.emit(op, ins)[0];
     const a = e("Mul", x, c(SQRT1_2));
-    const bump = e("Mul", e("Mul", a, e("Exp", e("Neg", e("Mul", a, a)))), c(TWO_OVER_SQRT_PI));
+    const bump = e("Mul", a, e("Exp", e("Sub", c(Math.log(TWO_OVER_SQRT_PI)), e("Mul", a, a))));
     const inner = e("Add", e("Add", e("Erf", a), bump), c(1));
     ctx.emit("Mul", [e("Mul", dy, c(0.5)), inner], {}, { outputs: [ctx.outputName(0)] });
   },

@@ -1,9 +1,10 @@
-import { isFloat } from "../core/dtype.js";
+import { isFloat, type DType } from "../core/dtype.js";
 import { ShapeError, WhetError } from "../core/errors.js";
 import { formatShape, type Dim } from "../core/shape.js";
 import { apply, apply1, defineOp, type LowerCtx, type OpDef, type RefValue } from "../graph/op.js";
 import type { Tensor } from "../graph/tensor.js";
 import { ndarray } from "../core/ndarray.js";
+import { emitSumLeading } from "./lower_sum.js";
 
 // Layer normalisation over the last axis, forward and backward side by side (as llm.c writes
 // them). The forward op also outputs the per-row mean and inverse standard deviation, which ONNX
@@ -106,7 +107,7 @@ export const layerNormGradOp: OpDef<LnGradAttrs> = defineOp<LnGradAttrs>({
   onnx(ctx, [dy, x, w, mean, rstd], { need }, node) {
     const e = (op: string, ins: string[], attrs = {}) => ctx.emit(op, ins, attrs)[0];
     const last = { axes: { ints: [-1] }, keepdims: { i: 1 } };
-    const rank = node.inputs[1].rank;
+    const { shape, dtype } = node.inputs[1];
     const xhat = need[0] || need[1] ? e("Mul", [e("Sub", [x, mean]), rstd]) : "";
     if (need[0]) {
       const g = e("Mul", [dy, w]);
@@ -115,19 +116,20 @@ export const layerNormGradOp: OpDef<LnGradAttrs> = defineOp<LnGradAttrs>({
       const inner = e("Sub", [e("Sub", [g, m1]), e("Mul", [xhat, m2])]);
       ctx.emit("Mul", [inner, rstd], {}, { outputs: [ctx.outputName(0)] });
     }
-    if (need[1]) sumRows(ctx, e("Mul", [dy, xhat]), rank, ctx.outputName(1));
-    if (need[2]) sumRows(ctx, dy, rank, ctx.outputName(2));
+    if (need[1]) sumRows(ctx, e("Mul", [dy, xhat]), shape, dtype, ctx.outputName(1));
+    if (need[2]) sumRows(ctx, dy, shape, dtype, ctx.outputName(2));
   },
 });
 
-/** Sum a [..., H] value over its leading axes into `out`; rank 1 has none, and an empty axes
- * input would make ReduceSum reduce everything. */
-function sumRows(ctx: LowerCtx, v: string, rank: number, out: string): void {
-  if (rank === 1) {
+/** Sum a [..., H] value over its leading axes into `out` (rank 1 has none). */
+function sumRows(ctx: LowerCtx, v: string, shape: readonly Dim[], dtype: DType, out: string): void {
+  if (shape.length === 1) {
     ctx.emit("Identity", [v], {}, { outputs: [out] });
     return;
   }
-  const axes = ctx.constant(ndarray("int64", [rank - 1], Array.from({ length: rank - 1 }, (_, i) => i)));
+  const h = shape[shape.length - 1];
+  if (dtype === "float32") return emitSumLeading(ctx, v, shape, shape.length - 1, [h], out);
+  const axes = ctx.constant(ndarray("int64", [shape.length - 1], Array.from({ length: shape.length - 1 }, (_, i) => i)));
   ctx.emit("ReduceSum", [v, axes], { keepdims: { i: 0 } }, { outputs: [out] });
 }
 
