@@ -11,6 +11,9 @@ const cases: Record<string, CheckCase> = {
   "weight transposed (Linear)": { inputs: [{ shape: [2, 3, 4], dims: ["b", 3, 4] }, { shape: [5, 4] }], build: (a, b) => matmul(a, b, false, true) },
   "both transposed": { inputs: [{ shape: [2, 4, 3] }, { shape: [2, 5, 4] }], build: (a, b) => matmul(a, b, true, true) },
   "a transposed, broadcast batch": { inputs: [{ shape: [2, 1, 4, 3] }, { shape: [3, 4, 2] }], build: (a, b) => matmul(a, b, true, false) },
+  "weight transposed, training graph (one 2-D product)": {
+    inputs: [{ shape: [2, 3, 4], dims: ["b", "t", 4] }, { shape: [5, 4] }], build: (a, b) => matmul(a, b, false, true), training: true,
+  },
   "attention scores": {
     inputs: [{ shape: [2, 2, 3, 4], dims: ["b", 2, "t", 4] }, { shape: [2, 2, 3, 4], dims: ["b", 2, "t", 4] }],
     build: (q, k) => matmul(q, k, false, true),

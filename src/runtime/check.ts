@@ -30,6 +30,8 @@ export interface CheckInput {
 export interface CheckCase {
   inputs: CheckInput[];
   build: (...xs: Tensor[]) => Tensor | Tensor[];
+  /** Trace a training graph (ops that lower differently for training are checked in that form). */
+  training?: boolean;
 }
 
 function makeValues(inp: CheckInput, rng: Rng, dtype: DType): NDArray {
@@ -57,6 +59,7 @@ interface Built {
 
 function build(c: CheckCase, floatType: DType, seed: number): Built {
   const graph = new Graph();
+  graph.training = c.training ?? false;
   const rng = new Rng(seed);
   const feeds: Record<string, NDArray> = {};
   const ins = c.inputs.map((inp, i) => {
