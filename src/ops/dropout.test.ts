@@ -17,8 +17,9 @@ test("dropout masks depend only on (seed, step, site)", () => {
 });
 
 test("float32 masks (the WebAssembly SIMD kernel) hold the values of the JavaScript formula", () => {
-  // Sizes around the four-lane width, the kernel threshold (64) and its chunk (65536).
-  for (const n of [63, 64, 67, 65536, 65541, 200_003]) {
+  // Sizes around the four-lane width, the 16-element unrolled turn, the kernel threshold (64) and
+  // its chunk (65536): each of the unrolled, one-vector and scalar loops ends some of them.
+  for (const n of [63, 64, 67, 79, 65536, 65541, 65555, 200_003]) {
     for (const p of [0.1, 0.5, 0]) {
       const f32 = dropoutMask(p, n, 5, 9, 3) as Float32Array;
       const f64 = dropoutMask(p, n, 5, 9, 3, new Float64Array(n));
