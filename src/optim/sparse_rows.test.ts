@@ -9,7 +9,7 @@ import { embedding } from "../ops/gather.js";
 import { matmul } from "../ops/matmul.js";
 import { hostAdamWScalars } from "./adamw_host.js";
 import { AdamWArena, scratchArena } from "./adamw_wasm.js";
-import { finishNorm, sumRowsById } from "./sparse_rows.js";
+import { finishNorm, sumRowsById, type RowBuffer } from "./sparse_rows.js";
 import { TrainStep } from "./train_step.js";
 
 const hyper = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
@@ -21,6 +21,22 @@ test("sumRowsById adds each id's rows in position order, ids ascending", () => {
   assert.deepEqual([...g.rows], [100, 200, 10, 20, 1.5, 2.25]);
   assert.equal(g.squaredSum, 100 ** 2 + 200 ** 2 + 10 ** 2 + 20 ** 2 + 1.5 ** 2 + 2.25 ** 2);
   assert.throws(() => sumRowsById(rows, BigInt64Array.of(7n, 3n, 9n, 0n), 2, 9, "emb"), /gradient rows of emb: id 9 at position 2 is outside \[0, 9\)/);
+  assert.throws(() => sumRowsById(rows, BigInt64Array.of(7n, -1n, 2n, 0n), 2, 9, "emb"), /id -1 at position 1 is outside/);
+  assert.throws(() => sumRowsById(rows, BigInt64Array.of(7n, 3n, 2n, 2n ** 32n + 1n), 2, 9, "emb"), /id 4294967297 at position 3 is outside/);
+});
+
+test("sumRowsById with a kept buffer: every call sums afresh (the id table is left clean)", () => {
+  const reuse: RowBuffer = { data: new Float32Array(0) };
+  const first = sumRowsById(Float32Array.of(1, 2, 3, 4, 5, 6), BigInt64Array.of(4n, 1n, 4n), 2, 6, "emb", reuse);
+  assert.deepEqual([...first.ids], [1, 4]);
+  assert.deepEqual([...first.rows], [3, 4, 6, 8]);
+  const second = sumRowsById(Float32Array.of(1, 1, 2, 2, 4, 4), BigInt64Array.of(5n, 4n, 5n), 2, 6, "emb", reuse);
+  assert.deepEqual([...second.ids], [4, 5]);
+  assert.deepEqual([...second.rows], [2, 2, 5, 5]);
+  assert.ok(reuse.slots && reuse.slots.every((v) => v === -1), "the id table is all -1 between calls");
+  // A failed call leaves the table usable too.
+  assert.throws(() => sumRowsById(Float32Array.of(1, 1, 2, 2), BigInt64Array.of(3n, 6n), 2, 6, "emb", reuse), /id 6/);
+  assert.deepEqual([...sumRowsById(Float32Array.of(1, 1, 2, 2), BigInt64Array.of(3n, 3n), 2, 6, "emb", reuse).rows], [3, 3]);
 });
 
 test("finishNorm computes clip_grad_norm_'s norm and factor in float32", () => {
