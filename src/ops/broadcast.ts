@@ -66,8 +66,8 @@ export const sumToOp = defineOp<{ shape: Shape }>({
       ctx.emit("Reshape", [x, ctx.shapeTensor(shape)], {}, { outputs: [ctx.outputName(0)] });
       return;
     }
-    if (node.inputs[0].dtype === "float32" && axes.length < inShape.length && axes.every((a, i) => a === i)) {
-      emitSumLeading(ctx, x, inShape, axes.length, shape, ctx.outputName(0));
+    if (axes.length < inShape.length && axes.every((a, i) => a === i)) {
+      emitSumLeading(ctx, x, inShape, axes.length, shape, ctx.outputName(0), node.inputs[0].dtype);
       return;
     }
     const summed = ctx.emit("ReduceSum", [x, ctx.constant({ dtype: "int64", shape: [axes.length], data: BigInt64Array.from(axes.map(BigInt)) })], { keepdims: { i: 1 } })[0];

@@ -3,7 +3,6 @@ import { ShapeError, WhetError } from "../core/errors.js";
 import { formatShape, type Dim } from "../core/shape.js";
 import { apply, apply1, defineOp, type LowerCtx, type OpDef, type RefValue } from "../graph/op.js";
 import type { Tensor } from "../graph/tensor.js";
-import { ndarray } from "../core/ndarray.js";
 import { emitSumLeading } from "./lower_sum.js";
 
 // Layer normalisation over the last axis, forward and backward side by side (as llm.c writes
@@ -123,14 +122,8 @@ export const layerNormGradOp: OpDef<LnGradAttrs> = defineOp<LnGradAttrs>({
 
 /** Sum a [..., H] value over its leading axes into `out` (rank 1 has none). */
 function sumRows(ctx: LowerCtx, v: string, shape: readonly Dim[], dtype: DType, out: string): void {
-  if (shape.length === 1) {
-    ctx.emit("Identity", [v], {}, { outputs: [out] });
-    return;
-  }
-  const h = shape[shape.length - 1];
-  if (dtype === "float32") return emitSumLeading(ctx, v, shape, shape.length - 1, [h], out);
-  const axes = ctx.constant(ndarray("int64", [shape.length - 1], Array.from({ length: shape.length - 1 }, (_, i) => i)));
-  ctx.emit("ReduceSum", [v, axes], { keepdims: { i: 0 } }, { outputs: [out] });
+  if (shape.length === 1) ctx.emit("Identity", [v], {}, { outputs: [out] });
+  else emitSumLeading(ctx, v, shape, shape.length - 1, [shape[shape.length - 1]], out, dtype);
 }
 
 /**

@@ -39,7 +39,7 @@
         (br_if $udone (i32.ge_u (local.get $at) (local.get $endU)))
         ;; four independent vectors a turn, so the multiplies' latencies overlap (17.8M values:
         ;; 13.3 → 10.7 ms); the one-vector loop below finishes the last < 16 elements
-        (local.set $x0 (i32x4.add (local.get $idx) (v128.const i32x4 0 0 0 0)))
+        (local.set $x0 (local.get $idx))
         (local.set $x1 (i32x4.add (local.get $idx) (v128.const i32x4 4 4 4 4)))
         (local.set $x2 (i32x4.add (local.get $idx) (v128.const i32x4 8 8 8 8)))
         (local.set $x3 (i32x4.add (local.get $idx) (v128.const i32x4 12 12 12 12)))
