@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ndarray } from "../core/ndarray.js";
 import { Graph, trace } from "../graph/graph.js";
-import { bindSymbols, dropoutMask, maskFeeds } from "../runtime/masks.js";
+import { bindSymbols, dropoutMask, MaskArena, maskFeeds } from "../runtime/masks.js";
 import { evaluate } from "../runtime/reference.js";
 import { dropout } from "./dropout.js";
 
@@ -80,4 +80,33 @@ test("dropout rejects probabilities outside [0, 1)", () => {
   g.training = true;
   const x = g.input("x", [2], "float32");
   assert.throws(() => trace(g, () => dropout(x, 1)), /probability must be in \[0, 1\), got 1/);
+});
+
+test("MaskArena: the same masks as maskFeeds, drawn into one memory, as shapes grow and shrink", () => {
+  const g = new Graph();
+  g.training = true;
+  const x = g.input("x", ["b", "t", 8], "float32");
+  const y = g.input("y", ["b", 3], "float64");
+  trace(g, () => {
+    dropout(x, 0.1);
+    dropout(dropout(x, 0.3), 0.5);
+    dropout(y, 0.2);
+  });
+  const arena = new MaskArena();
+  // Sizes that end in each of the kernel's loops, a growth past the first memory page, and a shrink.
+  for (const [b, t, step] of [[2, 5, 0], [3, 7, 1], [64, 300, 2], [1, 1, 3], [2, 5, 0]]) {
+    const feeds = { x: ndarray("float32", [b, t, 8], new Array(b * t * 8).fill(1)), y: ndarray("float64", [b, 3], new Array(b * 3).fill(1)) };
+    const env = bindSymbols(g, feeds);
+    const got = arena.feeds(g, env, 7, step);
+    const want = maskFeeds(g, env, 7, step);
+    for (const m of g.masks) {
+      const a = got[m.tensor.name], w = want[m.tensor.name];
+      assert.deepEqual(a.shape, w.shape);
+      assert.equal(a.data.constructor, w.data.constructor, `site ${m.site} dtype`);
+      assert.deepEqual(Array.from(a.data as Float32Array), Array.from(w.data as Float32Array), `site ${m.site} at [${b}, ${t}] step ${step}`);
+    }
+    // The float32 masks are views of one memory, four-lane aligned.
+    const f32 = g.masks.filter((m) => m.tensor.dtype === "float32").map((m) => got[m.tensor.name].data);
+    assert.ok(f32.every((d) => d.buffer === f32[0].buffer && d.byteOffset % 16 === 0));
+  }
 });

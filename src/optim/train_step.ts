@@ -3,7 +3,7 @@ import type { NDArray } from "../core/ndarray.js";
 import type { Graph } from "../graph/graph.js";
 import type { ParamSpec } from "../graph/param.js";
 import type { Tensor } from "../graph/tensor.js";
-import { bindSymbols, maskFeeds } from "../runtime/masks.js";
+import { bindSymbols, MaskArena } from "../runtime/masks.js";
 import { joinBlocks, type OutputBlocks } from "../runtime/session.js";
 import type { AdamWHyper } from "./adamw.js";
 import { hostAdamWScalars } from "./adamw_host.js";
@@ -78,7 +78,7 @@ export class TrainStep {
   readonly acc = new Map<string, Float32Array>();
   private pendingMicro = 0;
   private readonly rowBuffers = new Map<string, RowBuffer>();
-  private readonly maskBuffers = new Map<number, Float32Array | Float64Array>();
+  private readonly masks = new MaskArena();
   private readonly programs = new Map<string, StepProgram>();
   private layout!: FlatLayout;
 
@@ -246,7 +246,7 @@ export class TrainStep {
   private forwardFeeds(batch: Record<string, NDArray>): Record<string, NDArray> {
     this.layout.adopt();
     const env = bindSymbols(this.graph, batch);
-    const feeds: Record<string, NDArray> = { ...batch, ...maskFeeds(this.graph, env, this.seed, this.micro, this.maskBuffers) };
+    const feeds: Record<string, NDArray> = { ...batch, ...this.masks.feeds(this.graph, env, this.seed, this.micro) };
     for (const t of this.graph.params.values()) {
       if (t.source.kind === "param") feeds[t.name] = f32(t.shape as number[], t.source.param.data);
     }
