@@ -31,6 +31,11 @@ const cases: Record<string, CheckCase> = {
       return [y, layerNorm(y, w, b)];
     },
   },
+  // A symbolic hidden size keeps the ReduceMean form of mean(g·x̂) (the column product needs H).
+  "symbolic hidden size": {
+    inputs: [{ shape: [3, 4], dims: ["n", "h"] }, { shape: [4], dims: ["h"] }, { shape: [4], dims: ["h"] }],
+    build: (x, w, b) => layerNorm(x, w, b),
+  },
   "offset rows": {
     inputs: [{ shape: [2, 8], values: Array.from({ length: 16 }, (_, i) => 50 + Math.sin(i)) }, { shape: [8] }, { shape: [8] }],
     build: (x, w, b) => layerNorm(x, w, b),

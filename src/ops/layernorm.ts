@@ -1,5 +1,6 @@
 import { isFloat, type DType } from "../core/dtype.js";
 import { ShapeError, WhetError } from "../core/errors.js";
+import { ndarray } from "../core/ndarray.js";
 import { formatShape, type Dim } from "../core/shape.js";
 import { apply, apply1, defineOp, type LowerCtx, type OpDef, type RefValue } from "../graph/op.js";
 import type { Tensor } from "../graph/tensor.js";
@@ -108,14 +109,20 @@ export const layerNormGradOp: OpDef<LnGradAttrs> = defineOp<LnGradAttrs>({
     const last = { axes: { ints: [-1] }, keepdims: { i: 1 } };
     const { shape, dtype } = node.inputs[1];
     const xhat = need[0] || need[1] ? e("Mul", [e("Sub", [x, mean]), rstd]) : "";
+    const dyXhat = need[0] || need[1] ? e("Mul", [dy, xhat]) : "";
     if (need[0]) {
+      const h = node.inputs[2].shape[0];
       const g = e("Mul", [dy, w]);
       const m1 = e("ReduceMean", [g], last);
-      const m2 = e("ReduceMean", [e("Mul", [g, xhat])], last);
+      // mean(g·x̂) = (dy·x̂)·w / H: a product with w as a column reuses dy·x̂ (dweight's too)
+      // instead of another [.., H] Mul and a ReduceMean.
+      const m2 = typeof h === "number"
+        ? e("Div", [e("MatMul", [dyXhat, e("Reshape", [w, ctx.shapeTensor([h, 1])])]), ctx.constant(ndarray(dtype, [], [h]))])
+        : e("ReduceMean", [e("Mul", [g, xhat])], last);
       const inner = e("Sub", [e("Sub", [g, m1]), e("Mul", [xhat, m2])]);
       ctx.emit("Mul", [inner, rstd], {}, { outputs: [ctx.outputName(0)] });
     }
-    if (need[1]) sumRows(ctx, e("Mul", [dy, xhat]), shape, dtype, ctx.outputName(1));
+    if (need[1]) sumRows(ctx, dyXhat, shape, dtype, ctx.outputName(1));
     if (need[2]) sumRows(ctx, dy, shape, dtype, ctx.outputName(2));
   },
 });
