@@ -3,7 +3,7 @@ import { mixKeys } from "../core/rng.js";
 import { loadWasmKernel, wasmFloats, type WasmMemory } from "../core/wasm_kernel.js";
 import type { NDArray } from "../core/ndarray.js";
 import { bindShape, resolveShape } from "../core/shape.js";
-import type { Graph } from "../graph/graph.js";
+import type { Graph, MaskSite } from "../graph/graph.js";
 
 /**
  * Symbol values of one run, read from the fed inputs' shapes (masks excluded: they are derived).
@@ -89,16 +89,20 @@ export function maskFeeds(graph: Graph, env: ReadonlyMap<string, number>, seed: 
   const feeds: Record<string, NDArray> = {};
   for (const m of graph.masks) {
     const shape = resolveShape(m.tensor.shape, env);
-    const n = shape.reduce((a, b) => a * b, 1);
-    let buf = reuse?.get(m.site);
-    if (!buf || buf.length < n) {
-      buf = m.tensor.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-      reuse?.set(m.site, buf);
-    }
-    const data = dropoutMask(m.p, n, seed, step, m.site, buf.length === n ? buf : buf.subarray(0, n));
+    const data = drawReused(m, shape.reduce((a, b) => a * b, 1), seed, step, reuse);
     feeds[m.tensor.name] = { dtype: m.tensor.dtype, shape, data };
   }
   return feeds;
+}
+
+/** Site `m`'s first `n` mask values, into its buffer in `reuse` (kept between steps, grown when short). */
+function drawReused(m: MaskSite, n: number, seed: number, step: number, reuse?: Map<number, Float32Array | Float64Array>): Float32Array | Float64Array {
+  let buf = reuse?.get(m.site);
+  if (!buf || buf.length < n) {
+    buf = m.tensor.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
+    reuse?.set(m.site, buf);
+  }
+  return dropoutMask(m.p, n, seed, step, m.site, buf.length === n ? buf : buf.subarray(0, n));
 }
 
 /** A run's masks larger than this are drawn per site through the small chunk instead. */
@@ -144,11 +148,7 @@ export class MaskArena {
         const { k0, k1, threshold, keep } = maskParams(m.p, n, seed, step, m.site);
         this.kernel.mask(at, 0, n, k0, k1, threshold | 0, keep);
         data = heap.subarray(at / 4, at / 4 + n);
-      } else {
-        let buf = this.reuse.get(m.site);
-        if (!buf || buf.length < n) this.reuse.set(m.site, (buf = new Float64Array(n)));
-        data = dropoutMask(m.p, n, seed, step, m.site, buf.length === n ? buf : buf.subarray(0, n));
-      }
+      } else data = drawReused(m, n, seed, step, this.reuse);
       feeds[m.tensor.name] = { dtype: m.tensor.dtype, shape, data };
     }
     return feeds;
